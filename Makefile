@@ -1,0 +1,23 @@
+# `make test` and `make app` set everything up on a fresh machine (a venv in .venv, MNIST on first use).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: test app install clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+app: $(STAMP)
+	$(PY) -m streamlit run app/streamlit_app.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

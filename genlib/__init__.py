@@ -1,0 +1,34 @@
+"""genlib: six generative models of MNIST digits behind one API (see README / DESIGN.md)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__version__ = "0.1.0"
+
+from .checkpoint import CheckpointError  # noqa: E402
+from .latent import LatentSpec  # noqa: E402
+from .models import MODELS  # noqa: E402
+
+CHECKPOINTS = Path(os.environ.get("GENLIB_CHECKPOINTS") or Path(__file__).resolve().parent.parent / "checkpoints")
+
+
+def build(name: str, **overrides):
+    """A fresh, untrained model; keyword arguments override its Config fields."""
+    if name not in MODELS:
+        raise KeyError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
+    cls = MODELS[name]
+    return cls(cls.Config(**overrides))
+
+
+def load(name: str, path: str | Path | None = None):
+    """The shipped checkpoint of `name` (or the folder `path`), in eval mode on the CPU."""
+    from . import checkpoint
+    from .models import ARCHITECTURES
+
+    if name not in ARCHITECTURES:
+        raise KeyError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
+    return checkpoint.load(Path(path) if path else CHECKPOINTS / name, expect=name)
+
+
+__all__ = ["MODELS", "LatentSpec", "CheckpointError", "build", "load", "__version__"]

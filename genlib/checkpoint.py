@@ -1,0 +1,113 @@
+"""A model is a folder: config.json, model.safetensors, metrics.json, history.json, samples.png.
+Weights are safetensors (never a pickle); every file is written atomically, and config.json records
+the weights' sha256 so a torn or swapped pair is detected on load."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from .fileio import atomic_write, write_json
+
+CONFIG, WEIGHTS, METRICS, HISTORY, SAMPLES = "config.json", "model.safetensors", "metrics.json", "history.json", "samples.png"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint folder is missing, corrupt, or does not match its architecture."""
+
+
+def save(model: torch.nn.Module, folder: Path | str, *, metrics: dict | None = None,
+         history: list | None = None, train: dict | None = None) -> Path:
+    from . import __version__
+
+    folder = Path(folder)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    blob = st_save(state)
+    atomic_write(folder / WEIGHTS, blob)
+    write_json(folder / CONFIG, {
+        "model": model.name,
+        "config": asdict(model.config),
+        "genlib_version": __version__,
+        "weights_sha256": hashlib.sha256(blob).hexdigest(),
+        "n_params": sum(t.numel() for t in state.values()),
+        "train": train or {},
+    })
+    if metrics is not None:
+        write_json(folder / METRICS, metrics)
+    if history is not None:
+        write_json(folder / HISTORY, history)
+    return folder
+
+
+def read_json(path: Path, what: str):
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing: the folder is not a complete checkpoint ({what})")
+    try:
+        return json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{path} is not valid JSON ({e}); the file is corrupt: retrain or restore it") from e
+
+
+def build_config(cls, d: dict):
+    known = {f.name for f in fields(cls.Config)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise CheckpointError(f"config.json gives {cls.name} unknown settings {unknown}; this genlib knows {sorted(known)}")
+    return cls.Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def load(folder: Path | str, expect: str | None = None) -> torch.nn.Module:
+    """Rebuild the model a folder holds, in eval mode on the CPU; `expect` checks its name."""
+    from .models import ARCHITECTURES
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        hint = f" Train it with: python train.py --model {expect}" if expect else ""
+        raise CheckpointError(f"no checkpoint folder at {folder}.{hint}")
+    cfg = read_json(folder / CONFIG, "model name and hyperparameters")
+    name = cfg.get("model") if isinstance(cfg, dict) else None
+    if name not in ARCHITECTURES:
+        raise CheckpointError(f"{folder / CONFIG} names model {name!r}; known: {sorted(ARCHITECTURES)}")
+    if expect is not None and name != expect:
+        raise CheckpointError(f"{folder} holds a {name!r} model, not {expect!r}")
+    cls = ARCHITECTURES[name]
+    model = cls(build_config(cls, cfg.get("config", {})))
+
+    path = folder / WEIGHTS
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing: the checkpoint has no weights")
+    blob = path.read_bytes()
+    if blob[:1] == b"\x80" or blob[:2] == b"PK":
+        raise CheckpointError(f"{path} looks like a pickle / torch.save file; only safetensors are loaded (pickles can run code)")
+    digest = hashlib.sha256(blob).hexdigest()
+    if cfg.get("weights_sha256") not in (None, digest):
+        raise CheckpointError(f"{path} does not match the sha256 in {CONFIG}: the weights were changed, "
+                              "truncated, or written by another run. Retrain or restore the folder.")
+    try:
+        state = st_load(blob)
+    except (SafetensorError, Exception) as e:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({e})") from e
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+             for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    if missing or unexpected or wrong:
+        raise CheckpointError(
+            f"{path} does not match the {name} architecture built from {CONFIG}: "
+            f"missing {missing[:5]}, unexpected {unexpected[:5]}, wrong shapes {wrong[:5]}"
+        )
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def read_extra(folder: Path | str, filename: str, default=None):
+    """metrics.json / history.json of a checkpoint, or `default` when absent."""
+    path = Path(folder) / filename
+    return read_json(path, filename) if path.is_file() else default

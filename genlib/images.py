@@ -1,0 +1,32 @@
+"""Image helpers: tensors in [0, 1] -> grids, PNG bytes, nearest-neighbour upscaling."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def grid(images: torch.Tensor, nrow: int = 8, pad: int = 2) -> torch.Tensor:
+    """(n,1,h,w) in [0,1] -> one (H, W) image with `nrow` images per row, padding dark grey."""
+    n, _, h, w = images.shape
+    rows = (n + nrow - 1) // nrow
+    out = torch.full((rows * (h + pad) + pad, nrow * (w + pad) + pad), 0.25)
+    for i in range(n):
+        r, c = divmod(i, nrow)
+        out[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = images[i, 0]
+    return out
+
+
+def to_pil(image: torch.Tensor, scale: int = 1) -> Image.Image:
+    """(h, w) or (1,h,w) or (1,1,h,w) in [0,1] -> greyscale PIL image, upscaled by nearest neighbour."""
+    a = (image.detach().reshape(image.shape[-2:]).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    img = Image.fromarray(np.ascontiguousarray(a), mode="L")
+    return img.resize((img.width * scale, img.height * scale), Image.NEAREST) if scale > 1 else img
+
+
+def png_bytes(image: torch.Tensor, scale: int = 1) -> bytes:
+    buf = io.BytesIO()
+    to_pil(image, scale).save(buf, format="PNG")
+    return buf.getvalue()

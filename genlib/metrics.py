@@ -1,0 +1,155 @@
+"""Quality metrics, all measured with the project's own classifier (DESIGN.md, "Quality")."""
+from __future__ import annotations
+
+import logging
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import linalg
+from scipy.optimize import linear_sum_assignment
+
+from . import checkpoint, data
+
+log = logging.getLogger(__name__)
+COVERAGE_BAR = 0.06  # every digit class must get at least this share of unconditional samples
+
+
+def load_classifier(path: Path | str | None = None):
+    from . import CHECKPOINTS
+
+    folder = Path(path) if path else CHECKPOINTS / "classifier"
+    clf = checkpoint.load(folder, expect="classifier")
+    clf.test_accuracy = checkpoint.read_extra(folder, checkpoint.METRICS, {}).get("test_accuracy")
+    return clf
+
+
+@torch.no_grad()
+def _batched(fn, x: torch.Tensor, batch: int = 1000) -> torch.Tensor:
+    return torch.cat([fn(x[i : i + batch]) for i in range(0, len(x), batch)])
+
+
+@torch.no_grad()
+def draw(model, n: int, labels=None, codes=None, seed: int = 0, batch: int = 1000) -> torch.Tensor:
+    """n samples in batches (labels/codes, when given, are full-length and sliced alongside)."""
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for i in range(0, n, batch):
+        sl = slice(i, min(i + batch, n))
+        lab = None if labels is None else labels[sl]
+        cod = None if codes is None else {k: v[sl] for k, v in codes.items()}
+        out.append(model.sample(sl.stop - sl.start, labels=lab, codes=cod, generator=g))
+    return torch.cat(out)
+
+
+# ---------------------------------------------------------------- individual metrics
+def frechet_distance(f1: torch.Tensor, f2: torch.Tensor) -> float:
+    """‖μ1 − μ2‖² + Tr(Σ1 + Σ2 − 2 (Σ1 Σ2)^½) between two feature sets."""
+    a, b = f1.double().numpy(), f2.double().numpy()
+    mu1, mu2 = a.mean(0), b.mean(0)
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean, _ = linalg.sqrtm(s1 @ s2, disp=False)
+    covmean = covmean.real
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
+
+
+@lru_cache(maxsize=4)
+def _test_features(classifier, data_dir) -> torch.Tensor:
+    return _batched(classifier.features, data.load_split(False, data_dir).float())
+
+
+def fid_floor(classifier, n: int = 10000, data_dir=None) -> float:
+    """Fréchet distance between n MNIST training digits and the test set: the best a model can hope for."""
+    train = data.load_split(True, data_dir).float()[:n]
+    return frechet_distance(_batched(classifier.features, train), _test_features(classifier, data_dir))
+
+
+def class_coverage(pred: torch.Tensor) -> dict:
+    shares = torch.bincount(pred, minlength=10).double() / len(pred)
+    nz = shares[shares > 0]
+    entropy = float(-(nz * nz.log()).sum())
+    return {"class_shares": [round(float(s), 4) for s in shares], "min_class_share": round(float(shares.min()), 4),
+            "class_entropy": round(entropy, 4), "class_entropy_max": round(math.log(10), 4)}
+
+
+def conditional_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> float:
+    labels = torch.arange(10).repeat_interleave(n // 10)
+    x = draw(model, len(labels), labels=labels, seed=seed)
+    return float((classifier.predict(x) == labels).float().mean())
+
+
+def infogan_code_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> dict:
+    """Generate n/10 samples per categorical value, classify them, match values to digits one-to-one
+    (Hungarian algorithm on the confusion matrix) and report the matched accuracy."""
+    cat = torch.arange(10).repeat_interleave(n // 10)
+    g = torch.Generator().manual_seed(seed + 7)
+    cont = torch.rand(len(cat), model.config.n_cont, generator=g) * 2 - 1
+    x = draw(model, len(cat), codes={"categorical": cat, "continuous": cont}, seed=seed)
+    pred = classifier.predict(x)
+    conf = torch.zeros(10, 10, dtype=torch.long)
+    conf.index_put_((cat, pred), torch.ones_like(cat), accumulate=True)
+    rows, cols = linear_sum_assignment(-conf.numpy())
+    return {"code_accuracy": round(float(conf[rows, cols].sum()) / len(cat), 4),
+            "code_to_digit": [int(c) for c in cols]}
+
+
+def test_nll(model, k: int = 500, n: int | None = None, seed: int = 0, data_dir=None) -> dict:
+    """Importance-weighted NLL (nats) of the dynamically binarised test set (one Bernoulli draw per image)."""
+    test = data.load_split(False, data_dir)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.bernoulli(test.float()[:n], generator=g)
+    labels = test.labels[: len(x)] if model.latent.n_classes is not None else None
+    torch.manual_seed(seed)
+    ll = model.log_likelihood(x, labels, k=k)
+    return {"test_nll": round(float(-ll.mean()), 3), "test_nll_k": k, "test_nll_images": len(x)}
+
+
+def linear_probe(features_fn, labels_per_class: int = 100, seed: int = 0, data_dir=None, epochs: int = 300) -> float:
+    """Test accuracy of a logistic regression on `features_fn` of labels_per_class training digits per class."""
+    train, test = data.load_split(True, data_dir), data.load_split(False, data_dir)
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.cat([torch.nonzero(train.labels == c).flatten()[torch.randperm(int((train.labels == c).sum()), generator=g)[:labels_per_class]]
+                     for c in range(10)])
+    with torch.no_grad():
+        ftr = _batched(features_fn, train.float()[idx])
+        fte = _batched(features_fn, test.float())
+    mu, sd = ftr.mean(0), ftr.std(0) + 1e-6
+    ftr, fte = (ftr - mu) / sd, (fte - mu) / sd
+    ytr = train.labels[idx]
+    torch.manual_seed(seed)
+    lin = torch.nn.Linear(ftr.shape[1], 10)
+    opt = torch.optim.Adam(lin.parameters(), lr=1e-2, weight_decay=1e-3)
+    for _ in range(epochs):
+        opt.zero_grad()
+        F.cross_entropy(lin(ftr), ytr).backward()
+        opt.step()
+    with torch.no_grad():
+        return float((lin(fte).argmax(1) == test.labels).float().mean())
+
+
+# ---------------------------------------------------------------- all metrics of a model
+def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int = 500, nll_images: int | None = None) -> dict:
+    """Every metric that applies to `model` (DESIGN.md), as a JSON-able dict."""
+    classifier = classifier or load_classifier()
+    model.eval()
+    spec = model.latent
+    out: dict = {"n_samples": n, "classifier_test_accuracy": getattr(classifier, "test_accuracy", None)}
+    labels = torch.arange(10).repeat_interleave(n // 10) if spec.n_classes else None
+    x = draw(model, n if labels is None else len(labels), labels=labels)
+    pred = classifier.predict(x)
+    out["fid"] = round(frechet_distance(_batched(classifier.features, x), _test_features(classifier, data_dir)), 3)
+    out["fid_floor_train_vs_test"] = round(fid_floor(classifier, n, data_dir), 3)
+    if spec.n_classes:
+        out["conditional_accuracy"] = round(float((pred == labels).float().mean()), 4)
+    else:
+        out.update(class_coverage(pred))
+    if hasattr(model, "log_likelihood"):
+        out.update(test_nll(model, k=nll_k, n=nll_images, data_dir=data_dir))
+    if hasattr(model, "infer_codes"):
+        out.update(infogan_code_accuracy(model, classifier, n))
+    if hasattr(model, "features"):  # the GANs' discriminator body
+        out["probe_100_per_class_d_features"] = round(linear_probe(model.features, 100, data_dir=data_dir), 4)
+    return out

@@ -1,0 +1,51 @@
+"""Shared machinery of the four GANs: a generator G, a discriminator D returning logits, and an
+inversion encoder E (GANs have no encoder of their own; E gives `encode` for the latent map)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .base import GenerativeModel, check_images
+
+
+class GANBase(GenerativeModel):
+    output = "tanh"
+    # subclasses build: self.generator, self.inverter, and what `discriminate` needs
+
+    def gen_input(self, z, labels=None, codes=None) -> torch.Tensor:
+        return z
+
+    def generate(self, z, labels=None, codes=None) -> torch.Tensor:
+        return self.generator(self.gen_input(z, labels, codes))
+
+    def discriminate(self, x: torch.Tensor, labels=None) -> dict[str, torch.Tensor]:
+        """x in [-1, 1] -> {"logits": (n,)} (InfoGAN adds its Q head's outputs)."""
+        raise NotImplementedError
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Discriminator body features of images in [0, 1] (used for the linear-probe metric)."""
+        raise NotImplementedError
+
+    def codes_for(self, x: torch.Tensor):
+        """Codes to decode an encoded image with (InfoGAN: its Q head's estimate)."""
+        return None
+
+    def encode(self, x, labels=None, refine_steps: int = 0, lr: float = 0.05) -> torch.Tensor:
+        """z with G(z) ≈ x: the inversion encoder's guess, optionally refined by `refine_steps` Adam
+        steps on the pixel error (conditional models refine only when labels are given)."""
+        x = check_images(x)
+        with torch.no_grad():
+            z0 = self.inverter(x * 2 - 1)
+        labels = None if labels is None else self.latent.check_labels(labels, len(x))
+        if refine_steps <= 0 or (self.latent.n_classes is not None and labels is None):
+            return z0
+        codes = self.codes_for(x)
+        z = z0.clone().requires_grad_(True)
+        opt = torch.optim.Adam([z], lr=lr)
+        with torch.enable_grad():
+            for _ in range(refine_steps):
+                opt.zero_grad()
+                err = F.mse_loss(self.to_unit(self.generate(z, labels, codes)), x, reduction="sum")
+                (err + 0.5 * z.pow(2).sum() * 1e-2).backward()  # weak prior keeps z typical
+                opt.step()
+        return z.detach()

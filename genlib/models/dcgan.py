@@ -1,0 +1,40 @@
+"""DCGAN (Radford et al.) at 28×28, following the lecture's rules: strided (transposed)
+convolutions instead of pooling, batch norm, ReLU in G and LeakyReLU in D, tanh output."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from ..latent import LatentSpec
+from .adversarial import GANBase
+from .layers import DCBody, DCGenerator, Inverter
+
+
+@dataclass
+class DCGANConfig:
+    z_dim: int = 64
+    width: int = 64
+
+
+class DCGAN(GANBase):
+    name = "dcgan"
+    Config = DCGANConfig
+
+    def __init__(self, config=None):
+        super().__init__(config)
+        c = self.config
+        self.generator = DCGenerator(c.z_dim, c.width)
+        self.body = DCBody(c.width)
+        self.head = nn.Linear(self.body.out_dim, 1)
+        self.inverter = Inverter(c.z_dim)
+
+    @property
+    def latent(self) -> LatentSpec:
+        return LatentSpec(z_dim=self.config.z_dim)
+
+    def discriminate(self, x, labels=None):
+        return {"logits": self.head(self.body(x)).squeeze(1)}
+
+    def features(self, x):
+        return self.body(x * 2 - 1)

@@ -1,0 +1,47 @@
+"""GAN (Goodfellow et al.): multilayer-perceptron generator and discriminator, trained on the
+minimax game min_G max_D E[log D(x)] + E[log(1 − D(G(z)))] (see training.AdversarialTrainer)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..latent import LatentSpec
+from .adversarial import GANBase
+from .layers import Inverter, mlp
+
+
+@dataclass
+class GANConfig:
+    z_dim: int = 64
+    g_hidden: tuple[int, ...] = (256, 512, 1024)
+    d_hidden: tuple[int, ...] = (512, 256)
+    dropout: float = 0.3
+
+
+class GAN(GANBase):
+    name = "gan"
+    Config = GANConfig
+
+    def __init__(self, config=None):
+        super().__init__(config)
+        c = self.config
+        self.generator = nn.Sequential(mlp([c.z_dim, *c.g_hidden, 784], act=lambda: nn.LeakyReLU(0.2), bn=True),
+                                       nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))
+        layers: list[nn.Module] = [nn.Flatten()]
+        for a, b in zip([784, *c.d_hidden[:-1]], c.d_hidden):
+            layers += [nn.Linear(a, b), nn.LeakyReLU(0.2), nn.Dropout(c.dropout)]
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(c.d_hidden[-1], 1)
+        self.inverter = Inverter(c.z_dim)
+
+    @property
+    def latent(self) -> LatentSpec:
+        return LatentSpec(z_dim=self.config.z_dim)
+
+    def discriminate(self, x, labels=None):
+        return {"logits": self.head(self.body(x)).squeeze(1)}
+
+    def features(self, x):
+        return self.body(x * 2 - 1)

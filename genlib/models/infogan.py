@@ -1,0 +1,86 @@
+"""InfoGAN (Chen et al.): G(z, c) with c = one 10-way categorical + two Uniform(−1, 1) codes; a Q
+head on the discriminator body estimates c from G's output, and training maximises the variational
+lower bound L_I = E[log Q(c | G(z, c))] + H(c) on I(c; G(z, c)): min_G,Q max_D V(D, G) − λ L_I."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..latent import ContinuousCode, LatentSpec
+from .adversarial import GANBase
+from .layers import DCBody, DCGenerator, Inverter, one_hot
+
+
+@dataclass
+class InfoGANConfig:
+    z_dim: int = 62
+    n_cat: int = 10
+    n_cont: int = 2
+    width: int = 64
+    q_hidden: int = 128
+
+
+class InfoGAN(GANBase):
+    name = "infogan"
+    Config = InfoGANConfig
+
+    def __init__(self, config=None):
+        super().__init__(config)
+        c = self.config
+        self.generator = DCGenerator(c.z_dim + c.n_cat + c.n_cont, c.width)
+        self.body = DCBody(c.width)
+        self.head = nn.Linear(self.body.out_dim, 1)
+        # Q outputs raw logits for the categorical code (cross-entropy applies log-softmax itself)
+        # and a mean and log-variance per continuous code (a factored Gaussian).
+        self.q = nn.Sequential(nn.Linear(self.body.out_dim, c.q_hidden), nn.BatchNorm1d(c.q_hidden),
+                               nn.LeakyReLU(0.2), nn.Linear(c.q_hidden, c.n_cat + 2 * c.n_cont))
+        self.inverter = Inverter(c.z_dim)
+
+    @property
+    def latent(self) -> LatentSpec:
+        c = self.config
+        return LatentSpec(z_dim=c.z_dim, categorical=(c.n_cat,),
+                          continuous=tuple(ContinuousCode(f"c{i + 1}", -1.0, 1.0) for i in range(c.n_cont)))
+
+    def check_codes(self, codes, n):
+        c = self.config
+        if codes is None:
+            raise ValueError('InfoGAN needs codes: {"categorical": LongTensor (n,), "continuous": FloatTensor (n, 2)}')
+        cat = torch.as_tensor(codes["categorical"], dtype=torch.long).reshape(-1)
+        cont = torch.as_tensor(codes["continuous"], dtype=torch.float32).reshape(-1, c.n_cont)
+        if cat.numel() == 1:
+            cat = cat.expand(n)
+        if len(cont) == 1:
+            cont = cont.expand(n, -1)
+        if cat.shape != (n,) or cont.shape != (n, c.n_cont):
+            raise ValueError(f"codes have shapes {tuple(cat.shape)}, {tuple(cont.shape)}; expected ({n},), ({n}, {c.n_cont})")
+        if cat.min() < 0 or cat.max() >= c.n_cat:
+            raise ValueError(f"categorical code must be in 0..{c.n_cat - 1}")
+        if not torch.isfinite(cont).all():
+            raise ValueError("continuous codes contain NaN or infinite values")
+        return {"categorical": cat, "continuous": cont}
+
+    def gen_input(self, z, labels=None, codes=None):
+        return torch.cat([z, one_hot(codes["categorical"], self.config.n_cat), codes["continuous"]], 1)
+
+    def discriminate(self, x, labels=None):
+        h = self.body(x)
+        q = self.q(h)
+        k, m = self.config.n_cat, self.config.n_cont
+        return {"logits": self.head(h).squeeze(1), "cat_logits": q[:, :k],
+                "cont_mu": q[:, k : k + m], "cont_logvar": q[:, k + m :].clamp(-6, 4)}
+
+    def features(self, x):
+        return self.body(x * 2 - 1)
+
+    @torch.no_grad()
+    def infer_codes(self, x) -> dict[str, torch.Tensor]:
+        """Q's estimate of the codes behind images x in [0, 1]."""
+        out = self.discriminate(x * 2 - 1)
+        return {"categorical": out["cat_logits"].softmax(1), "continuous": out["cont_mu"]}
+
+    def codes_for(self, x):
+        q = self.infer_codes(x)
+        return {"categorical": q["categorical"].argmax(1), "continuous": q["continuous"]}

@@ -1,0 +1,74 @@
+"""Building blocks shared by the models (28×28 throughout: cheap on a CPU)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+def mlp(sizes: list[int], act=nn.ReLU, out_act: nn.Module | None = None, bn: bool = False) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            if bn:
+                layers.append(nn.BatchNorm1d(b))
+            layers.append(act())
+    if out_act is not None:
+        layers.append(out_act)
+    return nn.Sequential(*layers)
+
+
+def one_hot(labels: torch.Tensor, n: int = 10) -> torch.Tensor:
+    return F.one_hot(labels, n).float()
+
+
+class DCGenerator(nn.Module):
+    """DCGAN generator for 28×28: project to 7×7×2c, then two stride-2 transposed convolutions;
+    batch norm and ReLU everywhere but the tanh output; no pooling, no hidden fully connected layer."""
+
+    def __init__(self, in_dim: int, width: int = 64):
+        super().__init__()
+        self.width = width
+        self.project = nn.Sequential(nn.Linear(in_dim, 2 * width * 49, bias=False), nn.BatchNorm1d(2 * width * 49), nn.ReLU())
+        self.convs = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+            nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh(),
+        )
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.convs(self.project(h).view(-1, 2 * self.width, 7, 7))
+
+
+class DCBody(nn.Module):
+    """DCGAN discriminator body: two stride-2 convolutions with LeakyReLU (batch norm after the
+    first), returning flat 7×7×2c features. `extra` channels (e.g. label maps) join at 14×14."""
+
+    def __init__(self, width: int = 64, extra: int = 0):
+        super().__init__()
+        self.conv1 = nn.Sequential(nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2))
+        self.conv2 = nn.Sequential(nn.Conv2d(width + extra, 2 * width, 4, 2, 1, bias=False),
+                                   nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2))
+        self.out_dim = 2 * width * 49
+
+    def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.conv1(x)
+        if extra is not None:
+            h = torch.cat([h, extra[:, :, None, None].expand(-1, -1, 14, 14)], 1)
+        return self.conv2(h).flatten(1)
+
+
+class Inverter(nn.Module):
+    """Inversion encoder for the GANs: image in [-1,1] -> z. Trained after G on (G(z), z) pairs."""
+
+    def __init__(self, z_dim: int, width: int = 32):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),  # 14
+            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),  # 7
+            nn.Conv2d(2 * width, 4 * width, 3, 2, 1), nn.BatchNorm2d(4 * width), nn.LeakyReLU(0.2),  # 4
+            nn.Flatten(), nn.Linear(4 * width * 16, 256), nn.LeakyReLU(0.2), nn.Linear(256, z_dim),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)

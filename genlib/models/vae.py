@@ -1,0 +1,95 @@
+"""VAE (Kingma & Welling): Gaussian q(z|x), Bernoulli p(x|z), N(0, I) prior, trained on the ELBO
+E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)) with the reparameterisation trick (the lecture's objective)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from ..latent import LatentSpec
+from .base import GenerativeModel, check_images
+from .layers import mlp, one_hot
+
+
+@dataclass
+class VAEConfig:
+    z_dim: int = 32
+    hidden: tuple[int, ...] = (512, 256)
+
+
+class VAE(GenerativeModel):
+    name = "vae"
+    Config = VAEConfig
+    output = "logits"
+    n_classes: int | None = None  # CVAE sets 10: the label joins encoder and decoder inputs
+
+    def __init__(self, config=None):
+        super().__init__(config)
+        c, k = self.config, self.n_classes or 0
+        h = list(c.hidden)
+        self.encoder = mlp([784 + k, *h], out_act=torch.nn.ReLU())
+        self.mu = torch.nn.Linear(h[-1], c.z_dim)
+        self.logvar = torch.nn.Linear(h[-1], c.z_dim)
+        self.decoder = mlp([c.z_dim + k, *reversed(h), 784])
+
+    @property
+    def latent(self) -> LatentSpec:
+        return LatentSpec(z_dim=self.config.z_dim, n_classes=self.n_classes)
+
+    def _cond(self, t: torch.Tensor, labels) -> torch.Tensor:
+        return t if labels is None else torch.cat([t, one_hot(labels, self.n_classes)], 1)
+
+    def posterior(self, x, labels=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Parameters (mu, logvar) of q(z|x[,y])."""
+        labels = self.latent.check_labels(labels, len(x))
+        h = self.encoder(self._cond(x.reshape(len(x), 784), labels))
+        return self.mu(h), self.logvar(h).clamp(-12, 8)
+
+    def decode_logits(self, z, labels=None) -> torch.Tensor:
+        return self.decoder(self._cond(z, labels))
+
+    def generate(self, z, labels=None, codes=None):
+        return self.decode_logits(z, labels)
+
+    @torch.no_grad()
+    def encode(self, x, labels=None) -> torch.Tensor:
+        return self.posterior(check_images(x), labels)[0]
+
+    def elbo_terms(self, x, labels=None) -> dict[str, torch.Tensor]:
+        """Per-batch means of the reconstruction NLL and the closed-form KL, in nats per image."""
+        mu, logvar = self.posterior(x, labels)
+        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()  # reparameterisation trick
+        logits = self.decode_logits(z, labels)
+        recon = F.binary_cross_entropy_with_logits(logits, x.reshape(len(x), 784), reduction="sum") / len(x)
+        kl = 0.5 * (logvar.exp() + mu.pow(2) - 1 - logvar).sum(1).mean()
+        return {"loss": recon + kl, "recon": recon, "kl": kl}
+
+    @torch.no_grad()
+    def kl_per_dim(self, x, labels=None) -> torch.Tensor:
+        """Average KL(q(z_i|x) ‖ N(0,1)) of each latent dimension; ~0 marks an inactive unit."""
+        mu, logvar = self.posterior(x, labels)
+        return (0.5 * (logvar.exp() + mu.pow(2) - 1 - logvar)).mean(0)
+
+    @torch.no_grad()
+    def log_likelihood(self, x, labels=None, k: int = 500, rows: int = 10000) -> torch.Tensor:
+        """Importance-weighted estimate of log p(x) (Burda et al.) with k samples from q, per image:
+        log (1/k) Σ p(x|z_i) p(z_i) / q(z_i|x). Binary x expected. `rows` bounds images×samples per pass."""
+        x = x.reshape(len(x), 784)
+        labels = self.latent.check_labels(labels, len(x))
+        mu, logvar = self.posterior(x, labels)
+        b = max(1, rows // k)
+        out = []
+        for i in range(0, len(x), b):
+            xi, mi, lv = x[i : i + b], mu[i : i + b], logvar[i : i + b]
+            n = len(xi)
+            eps = torch.randn(n, k, mi.shape[1])
+            z = mi[:, None] + (0.5 * lv).exp()[:, None] * eps
+            lab = None if labels is None else labels[i : i + b, None].expand(n, k).reshape(-1)
+            logits = self.decode_logits(z.reshape(n * k, -1), lab).view(n, k, 784)
+            log_px = -F.binary_cross_entropy_with_logits(logits, xi[:, None].expand(n, k, 784), reduction="none").sum(2)
+            log_pz = -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(2)
+            log_qz = -0.5 * (eps.pow(2) + math.log(2 * math.pi) + lv[:, None]).sum(2)
+            out.append(torch.logsumexp(log_px + log_pz - log_qz, 1) - math.log(k))
+        return torch.cat(out)

@@ -1,0 +1,373 @@
+"""Trainers, apart from the models: the likelihood (ELBO) trainer for the VAE family, the adversarial
+trainer (k discriminator steps per generator step, optional saturating loss, InfoGAN's information
+term), the GAN inversion encoder, and the metrics classifier. All resumable and seeded."""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import checkpoint, data
+from .fileio import atomic_write, write_json
+from .images import grid, png_bytes
+
+log = logging.getLogger(__name__)
+STATE = "training_state.pt"
+
+
+class TrainingDiverged(RuntimeError):
+    """Training went wrong (NaN loss, a discriminator that has won outright); nothing was saved."""
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3  # VAE family; generator for GANs
+    lr_d: float = 2e-4  # discriminator (GANs)
+    betas: tuple[float, float] = (0.5, 0.999)
+    seed: int = 0
+    k: int = 1  # discriminator steps per generator step (the lecture's k)
+    saturating: bool = False  # True: G minimises log(1 − D(G(z))) as in the minimax game; False: maximises log D(G(z))
+    lambda_cat: float = 1.0  # InfoGAN weights of the categorical and continuous information terms
+    lambda_cont: float = 0.1
+    lr_decay: bool = False  # cosine decay of the learning rates to 0 over the run
+    inverter_steps: int = 1500  # GANs: steps training the inversion encoder after G
+    device: str = "cpu"
+    extra: dict = field(default_factory=dict)
+
+
+def _finite(losses: dict) -> None:
+    bad = [k for k, v in losses.items() if not math.isfinite(v)]
+    if bad:
+        raise TrainingDiverged(f"loss {bad} became NaN/inf; lower the learning rate or change the seed. "
+                               "No checkpoint was written.")
+
+
+class Trainer:
+    """The epoch loop shared by both trainers: seeding, history, per-epoch sample grids, resumable state."""
+
+    binarize = False
+
+    def __init__(self, model, cfg: TrainConfig, out: Path | str, data_dir=None):
+        self.model, self.cfg, self.out = model.to(cfg.device), cfg, Path(out)
+        self.data_dir = data_dir
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.fixed = torch.Generator().manual_seed(1234)
+        self.optimizers = self.make_optimizers()
+        self.history: list[dict] = []
+        self.epoch = 0
+
+    # -- subclasses
+    def make_optimizers(self) -> dict:
+        raise NotImplementedError
+
+    def train_epoch(self, split, bar) -> dict:
+        raise NotImplementedError
+
+    def finish(self) -> dict:
+        """After the last epoch (GANs: the inversion encoder). Returns extra training info."""
+        return {}
+
+    # -- loop
+    def fixed_grid(self) -> torch.Tensor:
+        """A sample grid from fixed noise (comparable across epochs); conditional: one row per label."""
+        spec, g = self.model.latent, torch.Generator().manual_seed(1234)
+        n = 80
+        z = spec.sample_z(n, g)
+        labels = torch.arange(10).repeat_interleave(8) if spec.n_classes else None
+        codes = spec.sample_codes(n, g)
+        if codes is not None:
+            codes["categorical"] = torch.arange(10).repeat_interleave(8)
+        self.model.eval()
+        imgs = self.model.decode(z.to(self.cfg.device), labels, codes).cpu()
+        self.model.train()
+        return grid(imgs, nrow=8)
+
+    def state(self) -> dict:
+        return {"model": self.model.state_dict(), "epoch": self.epoch,
+                "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+                "schedulers": {k: s.state_dict() for k, s in getattr(self, "schedulers", {}).items()},
+                "rng": torch.get_rng_state(), "data_rng": self.gen.get_state()}
+
+    def save_state(self) -> None:
+        import io
+
+        buf = io.BytesIO()
+        torch.save(self.state(), buf)
+        atomic_write(self.out / STATE, buf.getvalue())
+        write_json(self.out / checkpoint.HISTORY, self.history)
+
+    def resume(self) -> bool:
+        path = self.out / STATE
+        if not path.is_file():
+            return False
+        # weights_only: the state holds tensors and plain containers only, never arbitrary objects
+        s = torch.load(path, map_location=self.cfg.device, weights_only=True)
+        self.model.load_state_dict(s["model"])
+        for k, o in self.optimizers.items():
+            o.load_state_dict(s["optimizers"][k])
+        for k, sch in getattr(self, "schedulers", {}).items():
+            sch.load_state_dict(s["schedulers"][k])
+        torch.set_rng_state(s["rng"])
+        self.gen.set_state(s["data_rng"])
+        self.epoch = int(s["epoch"])
+        self.history = checkpoint.read_extra(self.out, checkpoint.HISTORY, [])[: self.epoch]
+        log.info("resumed %s from epoch %d", self.model.name, self.epoch)
+        return True
+
+    def fit(self, resume: bool = False) -> dict:
+        torch.manual_seed(self.cfg.seed)
+        if not (resume and self.resume()):
+            self.epoch, self.history = 0, []
+        split = data.load_split(True, self.data_dir)
+        self.model.train()
+        started = time.time()
+        for epoch in range(self.epoch, self.cfg.epochs):
+            t0 = time.time()
+            steps = len(split) // self.cfg.batch_size
+            with tqdm(total=steps, desc=f"{self.model.name} {epoch + 1}/{self.cfg.epochs}", leave=False) as bar:
+                row = self.train_epoch(split, bar)
+            for sch in getattr(self, "schedulers", {}).values():
+                sch.step()
+            row = {"epoch": epoch + 1, **row, "seconds": round(time.time() - t0, 2),
+                   "images_per_s": round(steps * self.cfg.batch_size / (time.time() - t0), 1)}
+            self.history.append(row)
+            log.info("%s epoch %d: %s", self.model.name, epoch + 1,
+                     ", ".join(f"{k}={v:.4g}" for k, v in row.items() if isinstance(v, float)))
+            atomic_write(self.out / "samples" / f"epoch_{epoch + 1:03d}.png", png_bytes(self.fixed_grid()))
+            self.epoch = epoch + 1
+            self.save_state()
+        info = self.finish()
+        self.model.eval()
+        atomic_write(self.out / checkpoint.SAMPLES, png_bytes(self.fixed_grid()))
+        return {"train_seconds": round(time.time() - started, 1), **info}
+
+
+# ---------------------------------------------------------------- VAE family
+class LikelihoodTrainer(Trainer):
+    """Maximises the ELBO on dynamically binarised MNIST (fresh Bernoulli draws every epoch)."""
+
+    binarize = True
+
+    def make_optimizers(self):
+        opt = torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr)
+        if self.cfg.lr_decay:
+            self.schedulers = {"model": torch.optim.lr_scheduler.CosineAnnealingLR(opt, self.cfg.epochs, eta_min=self.cfg.lr * 0.05)}
+        return {"model": opt}
+
+    def train_epoch(self, split, bar):
+        opt, sums, n = self.optimizers["model"], {"loss": 0.0, "recon": 0.0, "kl": 0.0}, 0
+        cond = self.model.latent.n_classes is not None
+        for x, y in data.batches(split, self.cfg.batch_size, binarize=True, generator=self.gen):
+            x, y = x.to(self.cfg.device), y.to(self.cfg.device)
+            terms = self.model.elbo_terms(x, y if cond else None)
+            opt.zero_grad(set_to_none=True)
+            terms["loss"].backward()
+            opt.step()
+            vals = {k: v.item() for k, v in terms.items()}
+            _finite(vals)
+            for k in sums:
+                sums[k] += vals[k]
+            n += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{vals['loss']:.1f}", kl=f"{vals['kl']:.1f}")
+        row = {k: v / n for k, v in sums.items()}
+        row["test_loss"] = self.test_elbo()
+        return row
+
+    @torch.no_grad()
+    def test_elbo(self) -> float:
+        """Negative ELBO on a fixed binarisation of the first 2,000 test digits (a quick check)."""
+        self.model.eval()
+        test = data.load_split(False, self.data_dir)
+        x = torch.bernoulli(test.float()[:2000], generator=torch.Generator().manual_seed(0))
+        y = test.labels[:2000] if self.model.latent.n_classes is not None else None
+        torch.manual_seed(0)
+        loss = self.model.elbo_terms(x, y)["loss"].item()
+        self.model.train()
+        return loss
+
+
+# ---------------------------------------------------------------- GAN family
+class AdversarialTrainer(Trainer):
+    """The lecture's loop: k discriminator steps (ascending log D(x) + log(1 − D(G(z)))), then one
+    generator step; InfoGAN adds −λ·L_I to both players' objectives (Q is trained with D)."""
+
+    def make_optimizers(self):
+        m, c = self.model, self.cfg
+        g_params = list(m.generator.parameters())
+        d_params = [p for n, p in m.named_parameters() if not n.startswith(("generator.", "inverter."))]
+        opts = {"g": torch.optim.Adam(g_params, lr=c.lr, betas=c.betas),
+                "d": torch.optim.Adam(d_params, lr=c.lr_d, betas=c.betas)}
+        if c.lr_decay:
+            self.schedulers = {k: torch.optim.lr_scheduler.CosineAnnealingLR(o, c.epochs, eta_min=o.defaults["lr"] * 0.05)
+                               for k, o in opts.items()}
+        return opts
+
+    def fake_inputs(self, n: int):
+        spec = self.model.latent
+        z = spec.sample_z(n).to(self.cfg.device)
+        labels = torch.randint(0, spec.n_classes, (n,)).to(self.cfg.device) if spec.n_classes else None
+        codes = spec.sample_codes(n)
+        return z, labels, codes
+
+    def info_loss(self, out: dict, codes) -> torch.Tensor:
+        """−L_I up to the constant H(c): cross-entropy of the categorical code (on raw logits) plus the
+        Gaussian negative log-likelihood of the continuous codes."""
+        if codes is None:
+            return torch.zeros(())
+        cat = F.cross_entropy(out["cat_logits"], codes["categorical"])
+        mu, logvar = out["cont_mu"], out["cont_logvar"]
+        cont = (0.5 * (logvar + (codes["continuous"] - mu).pow(2) / logvar.exp())).sum(1).mean()
+        return self.cfg.lambda_cat * cat + self.cfg.lambda_cont * cont
+
+    def train_epoch(self, split, bar):
+        m, c = self.model, self.cfg
+        opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
+        sums = {"loss_d": 0.0, "loss_g": 0.0, "d_real": 0.0, "d_fake": 0.0, "info": 0.0}
+        nd = ng = 0
+        for i, (x, y) in enumerate(data.batches(split, c.batch_size, generator=self.gen)):
+            x, y = x.to(c.device) * 2 - 1, y.to(c.device)
+            n = len(x)
+            # discriminator step: ascend log D(x) + log(1 − D(G(z)))
+            z, labels, codes = self.fake_inputs(n)
+            with torch.no_grad():
+                fake = m.generate(z, labels, codes)
+            real_out = m.discriminate(x, y if labels is not None else None)
+            fake_out = m.discriminate(fake, labels)
+            loss_d = (F.binary_cross_entropy_with_logits(real_out["logits"], torch.ones(n))
+                      + F.binary_cross_entropy_with_logits(fake_out["logits"], torch.zeros(n)))
+            info = self.info_loss(fake_out, codes)
+            opt_d.zero_grad(set_to_none=True)
+            (loss_d + info).backward()
+            opt_d.step()
+            sums["loss_d"] += loss_d.item()
+            sums["d_real"] += torch.sigmoid(real_out["logits"]).mean().item()
+            sums["d_fake"] += torch.sigmoid(fake_out["logits"]).mean().item()
+            nd += 1
+            if (i + 1) % c.k == 0:  # generator step after every k discriminator steps
+                z, labels, codes = self.fake_inputs(n)
+                out = m.discriminate(m.generate(z, labels, codes), labels)
+                if c.saturating:
+                    loss_g = -F.softplus(out["logits"]).mean()  # = E log(1 − D(G(z))), minimised
+                else:
+                    loss_g = F.binary_cross_entropy_with_logits(out["logits"], torch.ones(n))  # −E log D(G(z))
+                info = self.info_loss(out, codes)
+                opt_g.zero_grad(set_to_none=True)
+                (loss_g + info).backward()
+                opt_g.step()
+                sums["loss_g"] += loss_g.item()
+                sums["info"] += info.item()
+                ng += 1
+            _finite({"loss_d": loss_d.item(), "info": info.item()})
+            bar.update(1)
+            bar.set_postfix(d=f"{loss_d.item():.3f}", dx=f"{sums['d_real'] / nd:.2f}", dgz=f"{sums['d_fake'] / nd:.2f}")
+        row = {k: v / (nd if k in ("loss_d", "d_real", "d_fake") else max(ng, 1)) for k, v in sums.items()}
+        _finite(row)
+        if row["d_real"] > 0.99 and row["d_fake"] < 0.01:
+            raise TrainingDiverged(f"{m.name}: the discriminator won outright (D(x)={row['d_real']:.3f}, "
+                                   f"D(G(z))={row['d_fake']:.3f}); the generator gets no gradient. Lower lr_d, "
+                                   "raise k's opposite (fewer D steps), or change the seed. No checkpoint was written.")
+        if m.latent.has_codes is False:
+            row.pop("info")
+        return row
+
+    def finish(self):
+        t0 = time.time()
+        loss = fit_inverter(self.model, self.cfg, data.load_split(True, self.data_dir))
+        return {"inverter_seconds": round(time.time() - t0, 1), "inverter_final_loss": round(loss, 4)}
+
+
+def fit_inverter(model, cfg: TrainConfig, split, batch_size: int = 128) -> float:
+    """Train the inversion encoder E with G frozen (eval mode): on fakes, ‖E(G(z)) − z‖² and
+    ‖G(E(G(z))) − G(z)‖²; on real digits, ‖G(E(x)) − x‖² so it also inverts real images."""
+    model.eval()
+    enc = model.inverter
+    enc.train()
+    for p in model.generator.parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.Adam(enc.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(cfg.inverter_steps, 1))
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    spec = model.latent
+    loss_val = float("nan")
+    reals = iter(())
+    for step in tqdm(range(cfg.inverter_steps), desc=f"{model.name} inverter", leave=False):
+        z = spec.sample_z(batch_size, gen)
+        labels = torch.randint(0, spec.n_classes, (batch_size,), generator=gen) if spec.n_classes else None
+        codes = spec.sample_codes(batch_size, gen)
+        with torch.no_grad():
+            fake = model.generate(z, labels, codes)
+        zh = enc(fake)
+        loss = F.mse_loss(zh, z) + F.mse_loss(model.generate(zh, labels, codes), fake)
+        try:
+            x, y = next(reals)
+        except StopIteration:
+            reals = data.batches(split, batch_size, generator=gen)
+            x, y = next(reals)
+        x = x * 2 - 1
+        real_codes = model.codes_for((x + 1) / 2)
+        zr = enc(x)
+        loss = loss + F.mse_loss(model.generate(zr, y if spec.n_classes else None, real_codes), x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        loss_val = loss.item()
+    for p in model.generator.parameters():
+        p.requires_grad_(True)
+    enc.eval()
+    return loss_val
+
+
+TRAINERS = {"vae": LikelihoodTrainer, "cvae": LikelihoodTrainer, "gan": AdversarialTrainer,
+            "dcgan": AdversarialTrainer, "cgan": AdversarialTrainer, "infogan": AdversarialTrainer}
+
+
+# ---------------------------------------------------------------- the metrics classifier
+def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Small random affine jitter (±2 px shift, ±10° rotation, ±10% scale) for the classifier."""
+    n = len(x)
+    ang = (torch.rand(n, generator=gen) - 0.5) * (math.pi / 9)
+    sc = 1 + (torch.rand(n, generator=gen) - 0.5) * 0.2
+    shift = (torch.rand(n, 2, generator=gen) - 0.5) * (4 / 14)
+    cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    return F.grid_sample(x, F.affine_grid(theta, x.shape, align_corners=False), align_corners=False)
+
+
+def train_classifier(model, cfg: TrainConfig, data_dir=None) -> tuple[list, dict]:
+    """Train the metrics classifier; returns (history, metrics) with test accuracy per epoch."""
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    train, test = data.load_split(True, data_dir), data.load_split(False, data_dir)
+    steps = cfg.epochs * (len(train) // cfg.batch_size)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps)
+    history = []
+    for epoch in range(cfg.epochs):
+        model.train()
+        t0, total, correct = time.time(), 0.0, 0
+        for x, y in tqdm(data.batches(train, cfg.batch_size, generator=gen), total=len(train) // cfg.batch_size,
+                         desc=f"classifier {epoch + 1}/{cfg.epochs}", leave=False):
+            logits = model(_augment(x, gen))
+            loss = F.cross_entropy(logits, y, label_smoothing=0.05)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(y)
+            correct += (logits.argmax(1) == y).sum().item()
+        model.eval()
+        acc = (model.predict(test.float()) == test.labels).float().mean().item()
+        history.append({"epoch": epoch + 1, "loss": total / len(train), "train_acc": correct / len(train),
+                        "test_acc": acc, "seconds": round(time.time() - t0, 1)})
+        log.info("classifier epoch %d: %s", epoch + 1, history[-1])
+    return history, {"test_accuracy": history[-1]["test_acc"], "test_errors": round((1 - history[-1]["test_acc"]) * len(test))}

@@ -1,0 +1,88 @@
+"""Train latent-lab's models: arguments -> configs -> genlib trainer -> metrics -> checkpoint folder.
+
+  python train.py --model vae                 # one model, the full preset, into checkpoints/vae
+  python train.py --all --preset quick --out /tmp/quick
+  python train.py --model dcgan --resume      # continue an interrupted run from its last epoch
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+import genlib
+from genlib import checkpoint, data, metrics
+from genlib.models import ARCHITECTURES
+from genlib.presets import PRESETS
+from genlib.training import TRAINERS, TrainConfig, TrainingDiverged, train_classifier
+
+ORDER = ["classifier", "vae", "cvae", "gan", "dcgan", "cgan", "infogan"]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", choices=ORDER)
+    which.add_argument("--all", action="store_true", help="the classifier, then all six models")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="full")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--out", type=Path, default=genlib.CHECKPOINTS, help="parent folder; each model goes to OUT/NAME")
+    p.add_argument("--data-dir", type=Path, help="MNIST root (default: $GENLIB_DATA or ~/.cache/genlib)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/NAME/training_state.pt")
+    p.add_argument("--metric-samples", type=int, default=10000, help="samples per quality metric")
+    p.add_argument("--threads", type=int, default=torch.get_num_threads())
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    torch.set_num_threads(args.threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        p.error("--device cuda: no CUDA device is available here")
+
+    names = ORDER if args.all else [args.model]
+    command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    data_hash = data.data_hash(args.data_dir)
+    for name in names:
+        model_over, train_over = PRESETS[args.preset][name]
+        cfg = TrainConfig(**{**train_over, "seed": args.seed, "device": args.device})
+        if args.epochs:
+            cfg.epochs = args.epochs
+        if args.batch_size:
+            cfg.batch_size = args.batch_size
+        cls = ARCHITECTURES[name]
+        torch.manual_seed(args.seed)
+        model = cls(cls.Config(**model_over))
+        out = args.out / name
+        t0 = time.time()
+        print(f"== {name}: {model.n_params() if hasattr(model, 'n_params') else sum(p.numel() for p in model.parameters()):,} parameters -> {out}")
+        train_info = {"command": command, "preset": args.preset, "seed": args.seed, "data_hash": data_hash,
+                      "torch": torch.__version__, "threads": args.threads, "config": dataclasses.asdict(cfg)}
+        try:
+            if name == "classifier":
+                history, m = train_classifier(model, cfg, args.data_dir)
+                model.eval()
+            else:
+                info = TRAINERS[name](model, cfg, out, args.data_dir).fit(resume=args.resume)
+                train_info.update(info)
+                history = checkpoint.read_extra(out, checkpoint.HISTORY, [])
+                print(f"   trained in {time.time() - t0:.0f} s; measuring quality ...")
+                m = metrics.evaluate(model, n=args.metric_samples, classifier=metrics.load_classifier(args.out / "classifier"),
+                                     data_dir=args.data_dir)
+        except TrainingDiverged as e:
+            print(f"!! {name}: {e}", file=sys.stderr)
+            return 1
+        train_info["total_seconds"] = round(time.time() - t0, 1)
+        checkpoint.save(model, out, metrics=m, history=history, train=train_info)
+        print(f"   {name} done in {time.time() - t0:.0f} s: {m}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
