@@ -20,7 +20,7 @@ def fake_sets(n=(20, 10, 10), seed=0):
 
 
 def pickled(sets) -> bytes:
-    return gzip.compress(pickle.dumps(sets, protocol=2))
+    return gzip.compress(pickle.dumps(sets, protocol=4))
 
 
 def test_pickle_converts_losslessly_and_loads_through_torchvision(tmp_path):

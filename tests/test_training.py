@@ -60,7 +60,7 @@ def test_nan_loss_stops_without_checkpoint(tmp_path, tiny_mnist, monkeypatch):
 def test_winning_discriminator_is_reported(tmp_path, tiny_mnist, monkeypatch):
     m = tiny("gan")
     monkeypatch.setattr(m, "discriminate",
-                        lambda x, labels=None: {"logits": torch.where(x.mean((1, 2, 3)) > -0.9, 20.0, -20.0) + 0 * x.sum()})
+                        lambda x, labels=None: {"logits": torch.where(x.mean((1, 2, 3)) > -0.9, 20.0, -20.0) + 0 * m.head.bias.sum()})
     monkeypatch.setattr(m, "generate", lambda z, labels=None, codes=None: torch.full((len(z), 1, 28, 28), -1.0) + 0 * m.generator(z))
     with pytest.raises(TrainingDiverged, match="won outright"):
         TRAINERS["gan"](m, TrainConfig(epochs=1, batch_size=32), tmp_path, tiny_mnist).fit()
