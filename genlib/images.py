@@ -30,3 +30,14 @@ def png_bytes(image: torch.Tensor, scale: int = 1) -> bytes:
     buf = io.BytesIO()
     to_pil(image, scale).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def gif_bytes(frames: torch.Tensor, scale: int = 4, ms_per_frame: int = 80, bounce: bool = True) -> bytes:
+    """(n,1,h,w) in [0,1] -> an endlessly looping animated GIF; bounce plays it forward then back
+    so an interpolation returns smoothly to its start."""
+    imgs = [to_pil(f, scale) for f in frames]
+    if bounce and len(imgs) > 2:
+        imgs = imgs + imgs[-2:0:-1]
+    buf = io.BytesIO()
+    imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=ms_per_frame, loop=0)
+    return buf.getvalue()

@@ -1,0 +1,238 @@
+"""Shared widgets and cached resources of the explorer. Layout and session state only: every
+computation is a genlib call. Controls are built from `model.latent`, never from a model's name."""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import streamlit as st
+import torch
+
+import genlib
+from genlib import encodings, explore, images
+from genlib.explore import LatentState
+
+IMAGE_SCALE = 12  # 28 px -> 336 px, nearest neighbour keeps pixels sharp
+SLIDER_STEP = 0.05
+
+
+# ---------------------------------------------------------------- cached resources
+@st.cache_resource(show_spinner="Loading model…", max_entries=24)
+def _load(name: str, stamp: tuple):
+    """(model, None) or (None, why not); keyed by the checkpoint's stamp so a checkpoint that appears
+    or is retrained while the app runs is picked up."""
+    try:
+        return genlib.load(name), None
+    except genlib.CheckpointError as e:
+        return None, str(e)
+
+
+def load_model(name: str):
+    return _load(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
+
+
+def available_models() -> dict:
+    return {n: m for n in genlib.MODELS if (m := load_model(n)[0]) is not None}
+
+
+@st.cache_resource(show_spinner="Encoding the 10,000 test digits (once per model, then cached on disk)…", max_entries=12)
+def _encodings(name: str, stamp: tuple) -> encodings.Encodings:
+    return encodings.encode_test_set(load_model(name)[0], name)
+
+
+def test_encodings(name: str) -> encodings.Encodings:
+    return _encodings(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
+
+
+@st.cache_resource(max_entries=12)
+def _basis(name: str, stamp: tuple) -> encodings.Basis:
+    return encodings.slider_basis(test_encodings(name).z)
+
+
+def slider_basis(name: str) -> encodings.Basis:
+    return _basis(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
+
+
+@st.cache_resource(max_entries=12)
+def _projection(name: str, stamp: tuple) -> encodings.Projection:
+    return encodings.project_pca(test_encodings(name))
+
+
+def projection(name: str) -> encodings.Projection:
+    return _projection(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
+
+
+@st.cache_resource(show_spinner="Loading the MNIST training set…")
+def train_images() -> torch.Tensor:
+    from genlib.data import load_split
+
+    return load_split(True).images
+
+
+@st.cache_resource
+def test_split():
+    from genlib.data import load_split
+
+    return load_split(False)
+
+
+# ---------------------------------------------------------------- the current model and latent
+def current_model_name() -> str:
+    return st.session_state["model"]
+
+
+def get_state(name: str, model) -> LatentState:
+    latents = st.session_state.setdefault("latents", {})
+    if name not in latents or explore.adapt(latents[name], model.latent) is None:
+        latents[name] = explore.random_state(model.latent, 0)
+    return latents[name]
+
+
+def set_state(name: str, state: LatentState) -> None:
+    """Make `state` the model's latent and drop its widgets' values so they redraw from it.
+    Call from callbacks or before the model's widgets are drawn in this run."""
+    st.session_state.setdefault("latents", {})[name] = state
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{name}:")]:
+        del st.session_state[key]
+
+
+def require_model():
+    """The chosen model, or an explanation of why it cannot be loaded (and a stop)."""
+    name = current_model_name()
+    model, error = load_model(name)
+    if model is None:
+        st.error(f"**{name}** cannot be loaded: {error}\n\nTrain it with `python train.py --model {name}`; "
+                 "the other models in the sidebar still work.")
+        st.stop()
+    return name, model
+
+
+# ---------------------------------------------------------------- widgets
+def model_picker(container) -> None:
+    """Sidebar selectbox over all six models; ones without a checkpoint are marked."""
+    missing = {n for n in genlib.MODELS if load_model(n)[0] is None}
+    container.selectbox("Model", list(genlib.MODELS), key="model",
+                        format_func=lambda n: f"{n}  (not trained)" if n in missing else n)
+    if missing:
+        container.caption("Not trained yet: " + ", ".join(sorted(missing)) +
+                          ". Train one with `python train.py --model NAME`.")
+
+
+def _set_label(name, model):
+    s = get_state(name, model)
+    st.session_state["latents"][name] = replace(s, label=st.session_state[f"{name}:label"])
+
+
+def _set_category(name, model):
+    s = get_state(name, model)
+    st.session_state["latents"][name] = replace(s, category=st.session_state[f"{name}:category"])
+
+
+def _set_continuous(name, model, j):
+    s = get_state(name, model)
+    cont = list(s.continuous)
+    cont[j] = st.session_state[f"{name}:cont{j}"]
+    st.session_state["latents"][name] = replace(s, continuous=tuple(cont))
+
+
+def _set_coord(name, model, i):
+    s = get_state(name, model)
+    z = slider_basis(name).set_coord(s.z_tensor(), i, st.session_state[f"{name}:coord{i}"])
+    st.session_state["latents"][name] = explore.with_z(s, z)
+
+
+def _set_seed(name, model):
+    s = get_state(name, model)
+    set_state(name, explore.random_state(model.latent, int(st.session_state[f"{name}:seed"]), keep=s))
+
+
+def _randomise(name, model):
+    s = get_state(name, model)
+    set_state(name, explore.random_state(model.latent, random.randrange(1_000_000), keep=s))
+
+
+def _reset(name, model):
+    set_state(name, explore.prior_mean_state(model.latent, keep=get_state(name, model)))
+
+
+def condition_controls(name: str, model, container=st) -> None:
+    """Label picker and InfoGAN-style codes, whichever the model's LatentSpec declares."""
+    spec, s = model.latent, get_state(name, model)
+    if spec.n_classes is not None:
+        st.session_state.setdefault(f"{name}:label", s.label)
+        container.radio("Label (the digit to draw)", list(range(spec.n_classes)), key=f"{name}:label",
+                        horizontal=True, on_change=_set_label, args=(name, model))
+    if spec.categorical:
+        st.session_state.setdefault(f"{name}:category", s.category)
+        container.radio(f"Categorical code (one of {spec.categorical[0]})", list(range(spec.categorical[0])),
+                        key=f"{name}:category", horizontal=True, on_change=_set_category, args=(name, model))
+    for j, code in enumerate(spec.continuous):
+        st.session_state.setdefault(f"{name}:cont{j}", round(float(s.continuous[j]), 2))
+        container.slider(f"Continuous code {code.name}", float(code.low), float(code.high), step=SLIDER_STEP,
+                         key=f"{name}:cont{j}", on_change=_set_continuous, args=(name, model, j))
+
+
+def latent_controls(name: str, model) -> None:
+    """Seed, randomise, reset, the condition, and one slider per basis direction (the first
+    SHOWN_DIRECTIONS visible, the rest in an expander)."""
+    spec, s = model.latent, get_state(name, model)
+    basis = slider_basis(name)
+    seed_col, rand_col, reset_col = st.columns([2, 1, 1], vertical_alignment="bottom")
+    st.session_state.setdefault(f"{name}:seed", s.seed if s.seed is not None else 0)
+    seed_col.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=f"{name}:seed",
+                          on_change=_set_seed, args=(name, model))
+    rand_col.button("Randomise", on_click=_randomise, args=(name, model), width="stretch")
+    reset_col.button("Prior mean", on_click=_reset, args=(name, model), width="stretch",
+                     help="z = 0, continuous codes centred; label and category kept")
+    condition_controls(name, model)
+    values = encodings.slider_values(basis.coords(s.z_tensor()), explore.SLIDER_LIMIT)
+    shown = min(spec.z_dim, encodings.SHOWN_DIRECTIONS)
+    if spec.z_dim > shown:
+        st.caption(f"z has {spec.z_dim} dimensions. The sliders move z along the {shown} directions in which the "
+                   "encoded test digits vary most (PC1 most); the rest are below.")
+    for i in range(spec.z_dim):
+        if i == shown:
+            rest = st.expander(f"The other {spec.z_dim - shown} directions")
+        where = st if i < shown else rest
+        st.session_state.setdefault(f"{name}:coord{i}", values[i])
+        where.slider(f"{basis.names[i]}  (test-set σ {float(basis.std[i]):.2f})", -explore.SLIDER_LIMIT,
+                     explore.SLIDER_LIMIT, step=SLIDER_STEP, key=f"{name}:coord{i}",
+                     on_change=_set_coord, args=(name, model, i))
+
+
+# ---------------------------------------------------------------- display
+def show_image(img: torch.Tensor, caption: str | None = None, scale: int = IMAGE_SCALE, container=st):
+    container.image(images.png_bytes(img, scale), caption=caption)
+
+
+def png_download(img_or_grid: torch.Tensor, file_name: str, label: str = "PNG", scale: int = 8, container=st, key=None):
+    container.download_button(label, images.png_bytes(img_or_grid, scale), file_name=file_name, mime="image/png",
+                              on_click="ignore", key=key, icon=":material/download:")
+
+
+def json_download(name: str, state: LatentState, container=st, key=None):
+    container.download_button("Latent JSON", explore.latent_json(name, state), file_name=f"{name}-latent.json",
+                              mime="application/json", on_click="ignore", key=key, icon=":material/download:")
+
+
+def operand_picker(prefix: str, title: str, default: explore.Operand, container=st) -> explore.Operand:
+    """Kind + value of an arithmetic / interpolation operand."""
+    kind = container.selectbox(title, explore.OPERAND_KINDS, index=explore.OPERAND_KINDS.index(default.kind),
+                               key=f"{prefix}:kind")
+    if kind == "class mean":
+        value = container.selectbox("Digit", list(range(10)), index=default.value % 10, key=f"{prefix}:digit")
+    elif kind == "test digit":
+        value = container.number_input("Test index", 0, 9999, default.value if default.kind == kind else 0,
+                                       key=f"{prefix}:index")
+    elif kind == "seed":
+        value = container.number_input("Seed", 0, 2**31 - 1, default.value if default.kind == kind else 0,
+                                       key=f"{prefix}:seed")
+    else:
+        value = 0
+        container.caption("The latent currently set on the Explore page.")
+    return explore.Operand(kind, int(value))
+
+
+def show_notices() -> None:
+    for notice in st.session_state.get("notices", []):
+        st.warning(notice, icon=":material/link_off:")

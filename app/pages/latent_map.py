@@ -1,0 +1,65 @@
+"""Latent map: the 10,000 MNIST test digits encoded by the chosen model, projected to 2-D by PCA."""
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+import components as c
+from genlib import encodings, explore
+
+DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+name, model = c.require_model()
+st.title("Latent map")
+enc = c.test_encodings(name)
+proj = c.projection(name)
+state = c.get_state(name, model)
+st.caption(f"**{name}**: the {len(enc.z):,} MNIST test digits encoded to z ({model.latent.z_dim}-D) and projected "
+           f"onto the two principal components of the encodings. Click a point to decode it; ★ is the Explore latent.")
+
+fig = go.Figure()
+xy = proj.xy.numpy()
+for digit in range(10):  # one trace per digit: a clickable legend; customdata holds the global index
+    idx = (enc.labels == digit).nonzero().reshape(-1).numpy()
+    fig.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=str(digit), customdata=idx,
+                               marker=dict(size=4, color=DIGIT_COLOURS[digit], opacity=0.7),
+                               hovertemplate=f"test #%{{customdata}}<br>label {digit}<extra></extra>"))
+here = proj.project(state.z_tensor())[0]
+fig.add_trace(go.Scatter(x=[float(here[0])], y=[float(here[1])], mode="markers", name="Explore",
+                         marker=dict(symbol="star", size=18, color="black", line=dict(color="white", width=1.5)),
+                         hovertemplate="the Explore latent<extra></extra>"))
+fig.update_layout(height=620, margin=dict(l=10, r=10, t=10, b=10), legend_title_text="digit",
+                  xaxis_title="PC1", yaxis_title="PC2")
+
+plot_col, side = st.columns([3, 1], gap="medium")
+with plot_col:
+    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"map:{name}")
+picked = explore.selected_row(event.selection.points if event else None)
+if picked is not None:
+    st.session_state.setdefault("map_picked", {})[name] = picked
+picked = st.session_state.get("map_picked", {}).get(name)
+
+with side:
+    if picked is None:
+        st.info("Click a point on the map to decode it here.", icon=":material/touch_app:")
+    else:
+        label = int(enc.labels[picked])
+        point = explore.with_z(explore.adapt(state, model.latent), enc.z[picked])
+        if model.latent.n_classes is not None:
+            point = explore.LatentState(point.z, label, point.category, point.continuous)
+        original = c.test_split().float()[picked]
+        decoded = explore.decode_states(model, [point])[0]
+        st.session_state["map_decoded"] = (picked, decoded)
+        a, b = st.columns(2)
+        c.show_image(original, caption=f"test #{picked} (label {label})", scale=5, container=a)
+        c.show_image(decoded, caption="decoded from its z", scale=5, container=b)
+        if st.button("Open in Explore", icon=":material/tune:", type="primary", width="stretch"):
+            c.set_state(name, point)
+            st.switch_page("pages/explore.py")
+        c.png_download(decoded, f"{name}-test{picked}.png", container=st, key="map:png")
+
+if model.latent.z_dim == 2:
+    st.subheader("The decoded manifold")
+    st.caption("Decodings of a regular grid over z ∈ [−2.5, 2.5]²: the whole 2-D latent space at a glance.")
+    grid_images = encodings.manifold_grid(model, 15, 2.5, label=state.label)
+    c.show_image(c.images.grid(grid_images, 15), scale=2)

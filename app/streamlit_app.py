@@ -1,0 +1,53 @@
+"""latent-lab explorer: `streamlit run app/streamlit_app.py` (or `make app`).
+This file sets up the pages, the sidebar model picker and the URL <-> state sync."""
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+for p in (HERE.parent, HERE):  # genlib (repo root) and components (app/) importable under any runner
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+import streamlit as st  # noqa: E402
+
+import components as c  # noqa: E402
+import genlib  # noqa: E402
+from genlib import explore  # noqa: E402
+
+st.set_page_config(page_title="latent-lab", page_icon=":material/blur_on:", layout="wide")
+
+models = c.available_models()
+if not models:
+    st.error("No trained model found in `checkpoints/`. Train one with `python train.py --model vae` "
+             "(or any of: " + ", ".join(genlib.MODELS) + ").")
+    st.stop()
+
+if "booted" not in st.session_state:  # first run of this browser session: read the URL once
+    default = next(iter(models))
+    q = explore.parse_query(st.query_params.to_dict(), {n: m.latent for n, m in models.items()}, default)
+    st.session_state["model"] = q.model
+    st.session_state["notices"] = q.notices
+    if q.state is not None:
+        st.session_state["latents"] = {q.model: q.state}
+    st.session_state["booted"] = True
+
+pages = [
+    st.Page("pages/explore.py", title="Explore", icon=":material/tune:", default=True),
+    st.Page("pages/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
+    st.Page("pages/arithmetic.py", title="Arithmetic", icon=":material/calculate:"),
+    st.Page("pages/interpolate.py", title="Interpolate", icon=":material/linear_scale:"),
+]
+page = st.navigation(pages)
+st.sidebar.title("latent-lab")
+c.model_picker(st.sidebar)
+st.sidebar.caption("Six generative models of MNIST digits. The chosen model and latent carry across pages; "
+                   "the URL holds them, so a link reopens this view.")
+c.show_notices()
+page.run()
+
+# the URL follows the current model and latent (only when they changed, to keep history clean)
+name = st.session_state["model"]
+if name in models:
+    wanted = explore.to_query(name, c.get_state(name, models[name]))
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
