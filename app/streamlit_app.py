@@ -31,11 +31,13 @@ if "booted" not in st.session_state:  # first run of this browser session: read 
         st.session_state["latents"] = {q.model: q.state}
     st.session_state["booted"] = True
 
+# The page files live in views/, not pages/: Streamlit's AppTest also registers a pages/ folder as
+# old-style pages and then runs a page without this entry file (no sidebar, no shared state).
 pages = [
-    st.Page("pages/explore.py", title="Explore", icon=":material/tune:", default=True),
-    st.Page("pages/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
-    st.Page("pages/arithmetic.py", title="Arithmetic", icon=":material/calculate:"),
-    st.Page("pages/interpolate.py", title="Interpolate", icon=":material/linear_scale:"),
+    st.Page("views/explore.py", title="Explore", icon=":material/tune:", default=True),
+    st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
+    st.Page("views/arithmetic.py", title="Arithmetic", icon=":material/calculate:"),
+    st.Page("views/interpolate.py", title="Interpolate", icon=":material/linear_scale:"),
 ]
 page = st.navigation(pages)
 st.sidebar.title("latent-lab")

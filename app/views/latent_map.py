@@ -55,7 +55,7 @@ with side:
         c.show_image(decoded, caption="decoded from its z", scale=5, container=b)
         if st.button("Open in Explore", icon=":material/tune:", type="primary", width="stretch"):
             c.set_state(name, point)
-            st.switch_page("pages/explore.py")
+            st.switch_page("views/explore.py")
         c.png_download(decoded, f"{name}-test{picked}.png", container=st, key="map:png")
 
 if model.latent.z_dim == 2:

@@ -61,4 +61,4 @@ with right:
     c.json_download(name, states[-1], key="arith:json")
     if st.button("Open the result in Explore", icon=":material/tune:"):
         c.set_state(name, states[-1])
-        st.switch_page("pages/explore.py")
+        st.switch_page("views/explore.py")
