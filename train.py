@@ -30,6 +30,7 @@ def main(argv=None) -> int:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", choices=ORDER)
     which.add_argument("--all", action="store_true", help="the classifier, then all six models")
+    which.add_argument("--report", action="store_true", help="print the metrics table of the checkpoints in --out")
     p.add_argument("--preset", choices=sorted(PRESETS), default="full")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
@@ -46,6 +47,9 @@ def main(argv=None) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: no CUDA device is available here")
 
+    if args.report:
+        print(metrics.table(args.out))
+        return 0
     names = ORDER if args.all else [args.model]
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     data_hash = data.data_hash(args.data_dir)
@@ -69,12 +73,13 @@ def main(argv=None) -> int:
                 history, m = train_classifier(model, cfg, args.data_dir)
                 model.eval()
             else:
-                info = TRAINERS[name](model, cfg, out, args.data_dir).fit(resume=args.resume)
+                own = args.out / "classifier"  # the run's own classifier, else the shipped one
+                clf = metrics.load_classifier(own if own.is_dir() else None)
+                info = TRAINERS[name](model, cfg, out, args.data_dir, monitor=metrics.monitor(clf)).fit(resume=args.resume)
                 train_info.update(info)
                 history = checkpoint.read_extra(out, checkpoint.HISTORY, [])
                 print(f"   trained in {time.time() - t0:.0f} s; measuring quality ...")
-                m = metrics.evaluate(model, n=args.metric_samples, classifier=metrics.load_classifier(args.out / "classifier"),
-                                     data_dir=args.data_dir)
+                m = metrics.evaluate(model, n=args.metric_samples, classifier=clf, data_dir=args.data_dir)
         except TrainingDiverged as e:
             print(f"!! {name}: {e}", file=sys.stderr)
             return 1

@@ -130,6 +130,19 @@ def linear_probe(features_fn, labels_per_class: int = 100, seed: int = 0, data_d
         return float((lin(fte).argmax(1) == test.labels).float().mean())
 
 
+def monitor(classifier, n: int = 1000):
+    """A cheap per-epoch quality check for the trainers' history (what "watch it learn" plots)."""
+    def check(model) -> dict:
+        spec = model.latent
+        if spec.n_classes:
+            return {"cond_acc": round(conditional_accuracy(model, classifier, n, seed=1), 4)}
+        out = {"min_class_share": class_coverage(classifier.predict(draw(model, n, seed=1)))["min_class_share"]}
+        if spec.has_codes:
+            out["code_acc"] = infogan_code_accuracy(model, classifier, n, seed=1)["code_accuracy"]
+        return out
+    return check
+
+
 # ---------------------------------------------------------------- all metrics of a model
 def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int = 500, nll_images: int | None = None) -> dict:
     """Every metric that applies to `model` (DESIGN.md), as a JSON-able dict."""
@@ -153,3 +166,27 @@ def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int =
     if hasattr(model, "features"):  # the GANs' discriminator body
         out["probe_100_per_class_d_features"] = round(linear_probe(model.features, 100, data_dir=data_dir), 4)
     return out
+
+
+# ---------------------------------------------------------------- the README table
+def table(root: Path | str) -> str:
+    """A markdown table of the metrics.json and training times of every checkpoint under root."""
+    from .models import MODELS
+
+    cols = [("conditional_accuracy", "cond. acc. (bar ≥ 0.97)"), ("min_class_share", "min class share (≥ 0.06)"),
+            ("code_accuracy", "InfoGAN code acc. (≥ 0.95)"), ("test_nll", "test NLL nats (≤ 92)"),
+            ("fid", "Fréchet dist."), ("fid_floor_train_vs_test", "floor"),
+            ("probe_100_per_class_d_features", "D-feature probe, 100/class")]
+    lines = ["| model | " + " | ".join(c[1] for c in cols) + " | train time | params |",
+             "|---" * (len(cols) + 3) + "|"]
+    for name in MODELS:
+        folder = Path(root) / name
+        m = checkpoint.read_extra(folder, checkpoint.METRICS)
+        if m is None:
+            lines.append(f"| {name} | " + " | ".join("not trained" for _ in cols) + " | | |")
+            continue
+        cfg = checkpoint.read_extra(folder, checkpoint.CONFIG, {})
+        cells = [f"{m[k]:.4g}" if isinstance(m.get(k), (int, float)) else "–" for k, _ in cols]
+        secs = cfg.get("train", {}).get("total_seconds")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {secs / 60:.1f} min | {cfg.get('n_params', 0):,} |")
+    return "\n".join(lines)

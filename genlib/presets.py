@@ -4,9 +4,9 @@ in minutes. Each entry: (model Config overrides, TrainConfig overrides)."""
 PRESETS = {
     "full": {
         "classifier": ({}, dict(epochs=3, batch_size=128, lr=4e-3)),
-        "vae": ({}, dict(epochs=40, batch_size=128, lr=1e-3, lr_decay=True)),
-        "cvae": ({}, dict(epochs=20, batch_size=128, lr=1e-3, lr_decay=True)),
-        "gan": ({}, dict(epochs=20, batch_size=128, lr=2e-4, lr_d=2e-4)),
+        "vae": ({}, dict(epochs=50, batch_size=128, lr=1e-3, lr_decay=True)),
+        "cvae": ({}, dict(epochs=25, batch_size=128, lr=1e-3, lr_decay=True)),
+        "gan": ({}, dict(epochs=25, batch_size=128, lr=2e-4, lr_d=2e-4)),
         "dcgan": ({}, dict(epochs=4, batch_size=128, lr=2e-4, lr_d=2e-4)),
         "cgan": ({}, dict(epochs=4, batch_size=128, lr=2e-4, lr_d=2e-4)),
         "infogan": ({}, dict(epochs=5, batch_size=128, lr=1e-3, lr_d=2e-4)),

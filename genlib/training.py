@@ -55,9 +55,10 @@ class Trainer:
 
     binarize = False
 
-    def __init__(self, model, cfg: TrainConfig, out: Path | str, data_dir=None):
+    def __init__(self, model, cfg: TrainConfig, out: Path | str, data_dir=None, monitor=None):
         self.model, self.cfg, self.out = model.to(cfg.device), cfg, Path(out)
         self.data_dir = data_dir
+        self.monitor = monitor  # optional: model -> dict of quick quality numbers, logged per epoch
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.fixed = torch.Generator().manual_seed(1234)
         self.optimizers = self.make_optimizers()
@@ -138,6 +139,10 @@ class Trainer:
                 sch.step()
             row = {"epoch": epoch + 1, **row, "seconds": round(time.time() - t0, 2),
                    "images_per_s": round(steps * self.cfg.batch_size / (time.time() - t0), 1)}
+            if self.monitor is not None:
+                self.model.eval()
+                row.update(self.monitor(self.model))
+                self.model.train()
             self.history.append(row)
             log.info("%s epoch %d: %s", self.model.name, epoch + 1,
                      ", ".join(f"{k}={v:.4g}" for k, v in row.items() if isinstance(v, float)))
