@@ -101,8 +101,9 @@ def require_model():
     name = current_model_name()
     model, error = load_model(name)
     if model is None:
-        st.error(f"**{name}** cannot be loaded: {error}\n\nTrain it with `python train.py --model {name}`; "
-                 "the other models in the sidebar still work.")
+        hint = f"Train it with `python train.py --model {name}`" if "train.py" not in error else "Train it as above"
+        st.error(f"**{name}** cannot be loaded: {error}\n\n{hint}; the other models in the sidebar still work.",
+                 icon=":material/error:")
         st.stop()
     return name, model
 
@@ -111,11 +112,19 @@ def require_model():
 def model_picker(container) -> None:
     """Sidebar selectbox over all six models; ones without a checkpoint are marked."""
     missing = {n for n in genlib.MODELS if load_model(n)[0] is None}
-    container.selectbox("Model", list(genlib.MODELS), key="model",
+    # the choice lives in "model"; the widget only mirrors it, because Streamlit can reset a widget's
+    # value on st.switch_page (seen: Latent map -> "Open in Explore" fell back to the first model)
+    if st.session_state.get("model_picker") != st.session_state["model"]:
+        st.session_state["model_picker"] = st.session_state["model"]
+    container.selectbox("Model", list(genlib.MODELS), key="model_picker", on_change=_pick_model,
                         format_func=lambda n: f"{n}  (not trained)" if n in missing else n)
     if missing:
         container.caption("Not trained yet: " + ", ".join(sorted(missing)) +
                           ". Train one with `python train.py --model NAME`.")
+
+
+def _pick_model():
+    st.session_state["model"] = st.session_state["model_picker"]
 
 
 def _set_label(name, model):
@@ -190,10 +199,11 @@ def latent_controls(name: str, model) -> None:
     if spec.z_dim > shown:
         st.caption(f"z has {spec.z_dim} dimensions. The sliders move z along the {shown} directions in which the "
                    "encoded test digits vary most (PC1 most); the rest are below.")
+    grid = st.columns(2)  # two sliders a row keeps the image in view
     for i in range(spec.z_dim):
         if i == shown:
-            rest = st.expander(f"The other {spec.z_dim - shown} directions")
-        where = st if i < shown else rest
+            grid = st.expander(f"The other {spec.z_dim - shown} directions").columns(2)
+        where = grid[i % 2]
         st.session_state.setdefault(f"{name}:coord{i}", values[i])
         where.slider(f"{basis.names[i]}  (test-set σ {float(basis.std[i]):.2f})", -explore.SLIDER_LIMIT,
                      explore.SLIDER_LIMIT, step=SLIDER_STEP, key=f"{name}:coord{i}",
@@ -202,7 +212,9 @@ def latent_controls(name: str, model) -> None:
 
 # ---------------------------------------------------------------- display
 def show_image(img: torch.Tensor, caption: str | None = None, scale: int = IMAGE_SCALE, container=st):
-    container.image(images.png_bytes(img, scale), caption=caption)
+    """A 28×28 image upscaled by nearest neighbour and shown at exactly that size (or narrower if the
+    column is), so pixels stay square and sharp."""
+    container.image(images.png_bytes(img, scale), caption=caption, width=28 * scale)
 
 
 def png_download(img_or_grid: torch.Tensor, file_name: str, label: str = "PNG", scale: int = 8, container=st, key=None):

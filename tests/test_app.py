@@ -109,11 +109,11 @@ def test_switching_model_keeps_each_models_latent():
         pytest.skip("needs two trained checkpoints")
     a, b = names[:2]
     at = open_app(model=a, seed="5")
-    at.selectbox(key="model").set_value(b).run()
+    at.selectbox(key="model_picker").set_value(b).run()
     assert not at.exception and at.session_state["model"] == b
     assert at.query_params["model"] in ([b], b)
     assert any(s.key.startswith(f"{b}:coord") for s in at.slider)
-    at.selectbox(key="model").set_value(a).run()
+    at.selectbox(key="model_picker").set_value(a).run()
     assert latent(at, a).seed == 5  # came back to where it was
 
 
@@ -145,7 +145,7 @@ def test_bad_query_params_fall_back_with_a_visible_notice(params):
 
 
 def test_latent_map_pick_opens_in_explore():
-    name = first_shipped()
+    name = [n for n in ALL if shipped(n)][-1]  # preferably not the default model: it must survive switch_page
     at = open_app(PAGES[1], model=name)
     at.session_state["map_picked"] = {name: 17}  # a plotly click cannot be simulated under AppTest
     at.run()
@@ -193,10 +193,10 @@ def test_missing_and_broken_checkpoints_are_explained(tmp_path, monkeypatch):
     assert at.session_state["model"] == "vae" and not at.error
     sidebar = " ".join(c.value for c in at.sidebar.caption)
     assert "Not trained yet" in sidebar and "gan" in sidebar and "train.py --model" in sidebar
-    at.selectbox(key="model").set_value("gan").run()
+    at.selectbox(key="model_picker").set_value("gan").run()
     assert not at.exception
     assert "python train.py --model gan" in at.error[0].value and "sha256" in at.error[0].value
-    at.selectbox(key="model").set_value("vae").run()
+    at.selectbox(key="model_picker").set_value("vae").run()
     assert not at.error and at.slider  # the other model still works
     bad = open_app(model="dcgan")  # a model with no folder at all, asked for by URL
     assert bad.session_state["model"] == "vae" and "dcgan" in bad.warning[0].value

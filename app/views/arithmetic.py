@@ -42,8 +42,8 @@ c.show_image(decoded[3], caption=captions[3], scale=8, container=row[6])
 
 test_images = [c.test_split().float()[op.value] for op in ops if op.kind == "test digit"]
 if test_images:
-    st.caption("Test digits used, as drawn:")
-    st.image([images.png_bytes(t, 3) for t in test_images])
+    st.caption("The test digits used, as drawn:")
+    st.image([images.png_bytes(t, 4) for t in test_images], width=112)
 
 st.divider()
 left, right = st.columns(2)

@@ -16,28 +16,36 @@ proj = c.projection(name)
 state = c.get_state(name, model)
 st.caption(f"**{name}**: the {len(enc.z):,} MNIST test digits encoded to z ({model.latent.z_dim}-D) and projected "
            f"onto the two principal components of the encodings. Click a point to decode it; ★ is the Explore latent.")
+if model.latent.n_classes is not None:
+    st.caption("This model is given the label, so z need not encode the digit: expect the classes to overlap "
+               "here, and z to hold style (slant, thickness) instead.")
 
 fig = go.Figure()
 xy = proj.xy.numpy()
 for digit in range(10):  # one trace per digit: a clickable legend; customdata holds the global index
     idx = (enc.labels == digit).nonzero().reshape(-1).numpy()
     fig.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=str(digit), customdata=idx,
-                               marker=dict(size=4, color=DIGIT_COLOURS[digit], opacity=0.7),
+                               marker=dict(size=5, color=DIGIT_COLOURS[digit], opacity=0.85),
                                hovertemplate=f"test #%{{customdata}}<br>label {digit}<extra></extra>"))
 here = proj.project(state.z_tensor())[0]
-fig.add_trace(go.Scatter(x=[float(here[0])], y=[float(here[1])], mode="markers", name="Explore",
+fig.add_trace(go.Scattergl(x=[float(here[0])], y=[float(here[1])], mode="markers", name="Explore",
                          marker=dict(symbol="star", size=18, color="black", line=dict(color="white", width=1.5)),
                          hovertemplate="the Explore latent<extra></extra>"))
-fig.update_layout(height=620, margin=dict(l=10, r=10, t=10, b=10), legend_title_text="digit",
+# read this run's click before drawing, so the figure can already ring the picked point
+clicked = explore.selected_row(((st.session_state.get(f"map:{name}") or {}).get("selection") or {}).get("points"))
+if clicked is not None:
+    st.session_state.setdefault("map_picked", {})[name] = clicked
+picked = st.session_state.get("map_picked", {}).get(name)
+if picked is not None:  # ring the decoded point so it can be found again
+    fig.add_trace(go.Scattergl(x=[float(xy[picked, 0])], y=[float(xy[picked, 1])], mode="markers", name=f"#{picked}",
+                             marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=2.5)),
+                             hoverinfo="skip"))
+fig.update_layout(height=620, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="digit",
                   xaxis_title="PC1", yaxis_title="PC2")
 
 plot_col, side = st.columns([3, 1], gap="medium")
 with plot_col:
-    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"map:{name}")
-picked = explore.selected_row(event.selection.points if event else None)
-if picked is not None:
-    st.session_state.setdefault("map_picked", {})[name] = picked
-picked = st.session_state.get("map_picked", {}).get(name)
+    st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"map:{name}")
 
 with side:
     if picked is None:

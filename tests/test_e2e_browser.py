@@ -1,0 +1,203 @@
+"""End to end in a real browser: `streamlit run` on a free port, Debian's /usr/bin/chromium driven by
+playwright (never `playwright install`). Screenshots go to artifacts/e2e/.
+Selectors and pitfalls: ../shared/notes/browser-testing.md."""
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ALL, shipped
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (pinned in requirements.txt)")
+TRAINED = [n for n in ALL if shipped(n)]
+if not TRAINED:
+    pytest.skip("no checkpoint is trained yet", allow_module_level=True)
+DEMO = "vae" if "vae" in TRAINED else TRAINED[0]  # the screenshots show the VAE when there is one
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
+           "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / "streamlit.log", "w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"streamlit did not become healthy; see {log.name}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                                    "--enable-unsafe-swiftshader"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(90_000)  # a model's first visit encodes the test set
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    ctx.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def settle(pg, selector: str | None = None):
+    pg.wait_for_selector(IDLE, state="attached")
+    if selector:
+        pg.wait_for_selector(selector)
+    pg.wait_for_selector(IDLE, state="attached")
+    assert pg.locator("[data-testid='stException']").count() == 0, pg.locator("[data-testid='stException']").first.inner_text()
+
+
+def screenshot(pg, name: str):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    height = pg.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+    pg.set_viewport_size({"width": 1400, "height": max(int(height), 800)})
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    pg.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def main_src(pg) -> str:
+    return pg.locator(MAIN_IMAGE).first.get_attribute("src")
+
+
+def goto_page(pg, title: str, wait_for: str):
+    pg.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    settle(pg, wait_for)
+    assert pg.locator("h1", has_text=title.split()[0]).count() >= 1
+
+
+def pick_model(pg, name: str):
+    pg.locator("[data-testid='stSidebar'] [data-testid='stSelectbox'] input[role='combobox']").click()
+    pg.get_by_role("option", name=re.compile(rf"^{name}\b")).first.click()  # "cgan" must not pick "dcgan"
+    # both the page caption and a "cannot be loaded" error start with the model name in bold
+    pg.wait_for_selector(f"[data-testid='stMain'] strong:text-is('{name}')")
+    settle(pg)
+
+
+def test_slider_key_changes_image(server, page):
+    name = DEMO
+    page.goto(f"{server}/?model={name}&seed=3")
+    settle(page, MAIN_IMAGE)
+    screenshot(page, "explore")
+    slider = page.locator(f"[data-testid='stMain'] .st-key-{name}-coord0 input[type='range'], "
+                          "[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first
+    times = []
+    for _ in range(6):
+        before = main_src(page)
+        slider.focus()
+        t0 = time.perf_counter()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("([sel, old]) => { const i = document.querySelector(sel); return i && i.src && "
+                               "!i.src.endsWith(old); }", arg=[MAIN_IMAGE, before])
+        times.append((time.perf_counter() - t0) * 1000)
+        settle(page)
+    print(f"\nkey press -> new image: median {statistics.median(times):.0f} ms, all {[round(t) for t in times]}")
+    assert "latent=" in page.url  # the URL follows the moved latent
+
+
+def test_switch_model_and_pick_label(server, page):
+    page.goto(f"{server}/?model={DEMO}")
+    settle(page, MAIN_IMAGE)
+    other = next(n for n in ALL if n != DEMO)
+    pick_model(page, other)
+    if shipped(other):
+        page.wait_for_selector(MAIN_IMAGE)
+    else:  # an untrained model is explained, not a crash
+        assert "train.py --model" in page.locator("[data-testid='stAlert']").first.inner_text()
+    conditional = next((n for n in TRAINED if n in ("cvae", "cgan")), None)  # which have labels: their LatentSpec
+    if conditional is None:
+        pytest.skip("no conditional model trained yet to pick a label on")
+    pick_model(page, conditional)
+    page.wait_for_selector(MAIN_IMAGE)
+    before = main_src(page)
+    page.locator("[data-testid='stMain'] [data-testid='stRadio']").first.get_by_text("7", exact=True).click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('label') === '7'")
+    settle(page)
+    assert main_src(page) != before
+    screenshot(page, f"explore-{conditional}-label7")
+
+
+def test_every_page_and_a_latent_map_click(server, page):
+    name = DEMO
+    page.goto(f"{server}/?model={name}&seed=1")
+    settle(page, MAIN_IMAGE)
+    goto_page(page, "Arithmetic", MAIN_IMAGE)
+    screenshot(page, "arithmetic")
+    goto_page(page, "Interpolate", MAIN_IMAGE)
+    screenshot(page, "interpolate")
+    goto_page(page, "Latent map", ".js-plotly-plot")
+    page.wait_for_function("() => { const g = document.querySelector(\"[data-testid='stPlotlyChart'] .js-plotly-plot\");"
+                           " return g && g._fullLayout && g._fullLayout.xaxis && g.data && g.data.length >= 10; }")
+    page.wait_for_timeout(500)  # let WebGL draw before hovering
+    screenshot(page, "latent_map")
+    # click the first point of digit 3's trace at its pixel, computed from plotly's own axes
+    x, y = page.evaluate("""() => {
+        const g = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
+        const r = g.getBoundingClientRect(), L = g._fullLayout, t = g._fullData[3];  // decoded typed arrays
+        return [r.left + L.xaxis._offset + L.xaxis.l2p(t.x[0]), r.top + L.yaxis._offset + L.yaxis.l2p(t.y[0])];
+    }""")
+    page.mouse.move(x - 3, y - 3)
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    page.wait_for_selector("text=decoded from its z")
+    settle(page)
+    assert page.locator("[data-testid='stMain'] [data-testid='stImage'] img").count() >= 2
+    screenshot(page, "latent_map-picked")
+    print("before open:", page.url)
+    page.get_by_role("button", name="Open in Explore").click()
+    page.wait_for_selector("h1:has-text('Explore')")
+    settle(page, MAIN_IMAGE)
+    print("after open:", page.url)
+    page.wait_for_function("() => location.search.includes('latent=')")  # the picked z, not a seed
