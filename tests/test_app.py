@@ -15,6 +15,15 @@ PAGES = ["views/explore.py", "views/latent_map.py", "views/arithmetic.py", "view
 TIMEOUT = 90  # the first run of a model encodes the 10k test digits (then cached on disk)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def keep_torch_threads():
+    """The app sets torch to one thread (fast single-image decodes); AppTest runs it in this process,
+    so put back what the rest of the suite uses."""
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
+
+
 def need(name):
     if not shipped(name):
         pytest.skip(f"checkpoints/{name} is not trained yet (python train.py --model {name})")

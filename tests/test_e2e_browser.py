@@ -127,7 +127,7 @@ def pick_model(pg, name: str):
 
 def test_slider_key_changes_image(server, page):
     name = DEMO
-    page.goto(f"{server}/?model={name}&seed=3")
+    page.goto(f"{server}/?model={name}&seed=5")  # seed 5: a clean 7 from the shipped VAE
     settle(page, MAIN_IMAGE)
     screenshot(page, "explore")
     slider = page.locator(f"[data-testid='stMain'] .st-key-{name}-coord0 input[type='range'], "
