@@ -164,6 +164,25 @@ def _reset(name, model):
     set_state(name, explore.prior_mean_state(model.latent, keep=get_state(name, model)))
 
 
+def _load_json(name, model):
+    upload = st.session_state.get(f"{name}:upload")
+    if upload is None:
+        return
+    try:
+        set_state(name, explore.parse_latent_json(upload.getvalue().decode("utf-8", "replace"), model.latent))
+        st.session_state.pop("upload_error", None)
+    except ValueError as e:
+        st.session_state["upload_error"] = f"{upload.name}: {e}"
+
+
+def latent_upload(name: str, model, container=st) -> None:
+    """Reopen a latent saved with the "Latent JSON" button."""
+    container.file_uploader("Open a latent JSON", type=["json"], key=f"{name}:upload",
+                            on_change=_load_json, args=(name, model))
+    if err := st.session_state.get("upload_error"):
+        container.error(err)
+
+
 def condition_controls(name: str, model, container=st) -> None:
     """Label picker and InfoGAN-style codes, whichever the model's LatentSpec declares."""
     spec, s = model.latent, get_state(name, model)

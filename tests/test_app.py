@@ -209,3 +209,15 @@ def test_missing_and_broken_checkpoints_are_explained(tmp_path, monkeypatch):
     assert not at.error and at.slider  # the other model still works
     bad = open_app(model="dcgan")  # a model with no folder at all, asked for by URL
     assert bad.session_state["model"] == "vae" and "dcgan" in bad.warning[0].value
+
+
+def test_a_2d_latent_gets_the_manifold_grid(tmp_path, monkeypatch):
+    folder = tmp_path / "ckpts"
+    checkpoint.save(genlib.build("vae", z_dim=2, hidden=(16,)).eval(), folder / "vae")
+    monkeypatch.setattr(genlib, "CHECKPOINTS", folder)
+    monkeypatch.setenv("GENLIB_CACHE", str(tmp_path / "cache"))
+    at = open_app(PAGES[1], model="vae")
+    assert any("manifold" in h.value for h in at.subheader)
+    explore_page = open_app(model="vae")
+    assert [s.label.split()[0] for s in explore_page.slider] == ["z1", "z2"]  # raw axes at 2-D, no PCA
+

@@ -27,6 +27,8 @@ with view:
     png_col, json_col = st.columns(2)
     c.png_download(image, f"{name}-explore.png", container=png_col, key="explore:png")
     c.json_download(name, state, container=json_col, key="explore:json")
+    with st.expander("Open a saved latent"):
+        c.latent_upload(name, model)
 
 st.divider()
 st.subheader("The same z through every model")
