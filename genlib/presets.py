@@ -7,9 +7,9 @@ PRESETS = {
         "vae": ({}, dict(epochs=50, batch_size=128, lr=1e-3, lr_decay=True)),
         "cvae": ({}, dict(epochs=25, batch_size=128, lr=1e-3, lr_decay=True)),
         "gan": ({}, dict(epochs=25, batch_size=128, lr=2e-4, lr_d=2e-4)),
-        "dcgan": ({}, dict(epochs=4, batch_size=128, lr=2e-4, lr_d=2e-4)),
-        "cgan": ({}, dict(epochs=4, batch_size=128, lr=2e-4, lr_d=2e-4)),
-        "infogan": ({}, dict(epochs=5, batch_size=128, lr=1e-3, lr_d=2e-4)),
+        "dcgan": ({}, dict(epochs=5, batch_size=128, lr=2e-4, lr_d=2e-4, inverter_steps=800)),
+        "cgan": ({}, dict(epochs=5, batch_size=128, lr=2e-4, lr_d=2e-4, inverter_steps=800)),
+        "infogan": ({}, dict(epochs=8, batch_size=128, lr=1e-3, lr_d=2e-4, inverter_steps=800)),
     },
     "quick": {
         "classifier": ({}, dict(epochs=1, batch_size=128, lr=4e-3)),
