@@ -25,6 +25,22 @@ from genlib.training import TRAINERS, TrainConfig, TrainingDiverged, train_class
 ORDER = ["classifier", "vae", "cvae", "gan", "dcgan", "cgan", "infogan"]
 
 
+def classifier_for(args):
+    own = args.out / "classifier"  # the run's own classifier, else the shipped one
+    return metrics.load_classifier(own if own.is_dir() else None)
+
+
+def measure(name: str, model, args) -> dict:
+    """Quality numbers of the weights as shipped (rounded to float16 first)."""
+    model.load_state_dict(checkpoint.half_state(model))
+    model.eval()
+    if name == "classifier":
+        test = data.load_split(False, args.data_dir)
+        acc = float((model.predict(test.float()) == test.labels).float().mean())
+        return {"test_accuracy": round(acc, 4), "test_errors": round((1 - acc) * len(test))}
+    return metrics.evaluate(model, n=args.metric_samples, classifier=classifier_for(args), data_dir=args.data_dir)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     which = p.add_mutually_exclusive_group(required=True)
@@ -39,6 +55,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=genlib.CHECKPOINTS, help="parent folder; each model goes to OUT/NAME")
     p.add_argument("--data-dir", type=Path, help="MNIST root (default: $GENLIB_DATA or ~/.cache/genlib)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/NAME/training_state.pt")
+    p.add_argument("--evaluate-only", action="store_true", help="re-measure the metrics of the checkpoint in OUT/NAME")
     p.add_argument("--metric-samples", type=int, default=10000, help="samples per quality metric")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = p.parse_args(argv)
@@ -54,6 +71,15 @@ def main(argv=None) -> int:
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     data_hash = data.data_hash(args.data_dir)
     for name in names:
+        if args.evaluate_only:
+            folder = args.out / name
+            model = checkpoint.load(folder, expect=name)
+            cfg = checkpoint.read_extra(folder, checkpoint.CONFIG)
+            history = checkpoint.read_extra(folder, checkpoint.HISTORY, [])
+            m = measure(name, model, args)
+            checkpoint.save(model, folder, metrics=m, history=history, train=cfg.get("train"), half=True)
+            print(f"   {name}: {m}")
+            continue
         model_over, train_over = PRESETS[args.preset][name]
         cfg = TrainConfig(**{**train_over, "seed": args.seed, "device": args.device})
         if args.epochs:
@@ -65,26 +91,24 @@ def main(argv=None) -> int:
         model = cls(cls.Config(**model_over))
         out = args.out / name
         t0 = time.time()
-        print(f"== {name}: {model.n_params() if hasattr(model, 'n_params') else sum(p.numel() for p in model.parameters()):,} parameters -> {out}")
+        print(f"== {name}: {sum(p.numel() for p in model.parameters()):,} parameters -> {out}")
         train_info = {"command": command, "preset": args.preset, "seed": args.seed, "data_hash": data_hash,
                       "torch": torch.__version__, "threads": args.threads, "config": dataclasses.asdict(cfg)}
         try:
             if name == "classifier":
-                history, m = train_classifier(model, cfg, args.data_dir)
-                model.eval()
+                history, _ = train_classifier(model, cfg, args.data_dir)
             else:
-                own = args.out / "classifier"  # the run's own classifier, else the shipped one
-                clf = metrics.load_classifier(own if own.is_dir() else None)
-                info = TRAINERS[name](model, cfg, out, args.data_dir, monitor=metrics.monitor(clf)).fit(resume=args.resume)
-                train_info.update(info)
+                monitor = metrics.monitor(classifier_for(args))
+                train_info.update(TRAINERS[name](model, cfg, out, args.data_dir, monitor=monitor).fit(resume=args.resume))
                 history = checkpoint.read_extra(out, checkpoint.HISTORY, [])
-                print(f"   trained in {time.time() - t0:.0f} s; measuring quality ...")
-                m = metrics.evaluate(model, n=args.metric_samples, classifier=clf, data_dir=args.data_dir)
         except TrainingDiverged as e:
             print(f"!! {name}: {e}", file=sys.stderr)
             return 1
+        train_info["train_seconds"] = round(time.time() - t0, 1)
+        print(f"   trained in {time.time() - t0:.0f} s; measuring quality ...")
+        m = measure(name, model, args)
         train_info["total_seconds"] = round(time.time() - t0, 1)
-        checkpoint.save(model, out, metrics=m, history=history, train=train_info)
+        checkpoint.save(model, out, metrics=m, history=history, train=train_info, half=True)
         print(f"   {name} done in {time.time() - t0:.0f} s: {m}")
     return 0
 

@@ -22,12 +22,18 @@ class CheckpointError(RuntimeError):
     """A checkpoint folder is missing, corrupt, or does not match its architecture."""
 
 
+def half_state(model: torch.nn.Module) -> dict:
+    """The state dict with floating tensors rounded to float16: how weights are shipped (half the
+    size; the metrics are measured after this rounding, so they describe what is shipped)."""
+    return {k: (v.half() if v.is_floating_point() else v).detach().cpu().contiguous() for k, v in model.state_dict().items()}
+
+
 def save(model: torch.nn.Module, folder: Path | str, *, metrics: dict | None = None,
-         history: list | None = None, train: dict | None = None) -> Path:
+         history: list | None = None, train: dict | None = None, half: bool = False) -> Path:
     from . import __version__
 
     folder = Path(folder)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    state = half_state(model) if half else {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     blob = st_save(state)
     atomic_write(folder / WEIGHTS, blob)
     write_json(folder / CONFIG, {
@@ -36,6 +42,7 @@ def save(model: torch.nn.Module, folder: Path | str, *, metrics: dict | None = N
         "genlib_version": __version__,
         "weights_sha256": hashlib.sha256(blob).hexdigest(),
         "n_params": sum(t.numel() for t in state.values()),
+        "weights_dtype": "float16" if half else "float32",
         "train": train or {},
     })
     if metrics is not None:
@@ -103,7 +110,7 @@ def load(folder: Path | str, expect: str | None = None) -> torch.nn.Module:
             f"{path} does not match the {name} architecture built from {CONFIG}: "
             f"missing {missing[:5]}, unexpected {unexpected[:5]}, wrong shapes {wrong[:5]}"
         )
-    model.load_state_dict(state)
+    model.load_state_dict(state)  # copies (and upcasts float16) into the float32 parameters
     return model.eval()
 
 

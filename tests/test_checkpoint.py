@@ -103,3 +103,12 @@ def test_save_overwrites_atomically(folder):
     m2 = genlib.load("dcgan", folder)
     assert torch.equal(m2.head.weight, m.head.weight)
     assert json.loads((folder / "metrics.json").read_text()) == {"fid": 1.0}  # untouched when not given
+
+
+def test_half_precision_save_is_what_loads(tmp_path):
+    m = tiny("vae").eval()
+    checkpoint.save(m, tmp_path / "h", half=True)
+    m2 = genlib.load("vae", tmp_path / "h")
+    assert m2.mu.weight.dtype == torch.float32
+    assert torch.equal(m2.mu.weight, m.mu.weight.half().float())
+    assert json.loads((tmp_path / "h" / "config.json").read_text())["weights_dtype"] == "float16"

@@ -5,12 +5,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..latent import LatentSpec
 from .base import GenerativeModel, check_images
 
 
 class GANBase(GenerativeModel):
     output = "tanh"
-    # subclasses build: self.generator, self.inverter, and what `discriminate` needs
+    # subclasses build: self.generator, self.body + self.head (the discriminator), self.inverter
+
+    @property
+    def latent(self) -> LatentSpec:
+        return LatentSpec(z_dim=self.config.z_dim)
 
     def gen_input(self, z, labels=None, codes=None) -> torch.Tensor:
         return z
@@ -20,11 +25,11 @@ class GANBase(GenerativeModel):
 
     def discriminate(self, x: torch.Tensor, labels=None) -> dict[str, torch.Tensor]:
         """x in [-1, 1] -> {"logits": (n,)} (InfoGAN adds its Q head's outputs)."""
-        raise NotImplementedError
+        return {"logits": self.head(self.body(x)).squeeze(1)}
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Discriminator body features of images in [0, 1] (used for the linear-probe metric)."""
-        raise NotImplementedError
+        return self.body(x * 2 - 1)
 
     def codes_for(self, x: torch.Tensor):
         """Codes to decode an encoded image with (InfoGAN: its Q head's estimate)."""

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from ..latent import LatentSpec
 from .adversarial import GANBase
 from .layers import DCBody, DCGenerator, Inverter
 
@@ -28,13 +27,3 @@ class DCGAN(GANBase):
         self.body = DCBody(c.width)
         self.head = nn.Linear(self.body.out_dim, 1)
         self.inverter = Inverter(c.z_dim)
-
-    @property
-    def latent(self) -> LatentSpec:
-        return LatentSpec(z_dim=self.config.z_dim)
-
-    def discriminate(self, x, labels=None):
-        return {"logits": self.head(self.body(x)).squeeze(1)}
-
-    def features(self, x):
-        return self.body(x * 2 - 1)

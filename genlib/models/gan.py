@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..latent import LatentSpec
 from .adversarial import GANBase
 from .layers import Inverter, mlp
 
@@ -35,13 +34,3 @@ class GAN(GANBase):
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(c.d_hidden[-1], 1)
         self.inverter = Inverter(c.z_dim)
-
-    @property
-    def latent(self) -> LatentSpec:
-        return LatentSpec(z_dim=self.config.z_dim)
-
-    def discriminate(self, x, labels=None):
-        return {"logits": self.head(self.body(x)).squeeze(1)}
-
-    def features(self, x):
-        return self.body(x * 2 - 1)

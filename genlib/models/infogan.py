@@ -72,9 +72,6 @@ class InfoGAN(GANBase):
         return {"logits": self.head(h).squeeze(1), "cat_logits": q[:, :k],
                 "cont_mu": q[:, k : k + m], "cont_logvar": q[:, k + m :].clamp(-6, 4)}
 
-    def features(self, x):
-        return self.body(x * 2 - 1)
-
     @torch.no_grad()
     def infer_codes(self, x) -> dict[str, torch.Tensor]:
         """Q's estimate of the codes behind images x in [0, 1]."""
