@@ -38,7 +38,9 @@ def measure(name: str, model, args) -> dict:
         test = data.load_split(False, args.data_dir)
         acc = float((model.predict(test.float()) == test.labels).float().mean())
         return {"test_accuracy": round(acc, 4), "test_errors": round((1 - acc) * len(test))}
-    return metrics.evaluate(model, n=args.metric_samples, classifier=classifier_for(args), data_dir=args.data_dir)
+    quick = args.preset == "quick"
+    return metrics.evaluate(model, n=args.metric_samples or (2000 if quick else 10000), classifier=classifier_for(args),
+                            data_dir=args.data_dir, nll_images=args.nll_images or (500 if quick else None))
 
 
 def main(argv=None) -> int:
@@ -56,7 +58,8 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", type=Path, help="MNIST root (default: $GENLIB_DATA or ~/.cache/genlib)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/NAME/training_state.pt")
     p.add_argument("--evaluate-only", action="store_true", help="re-measure the metrics of the checkpoint in OUT/NAME")
-    p.add_argument("--metric-samples", type=int, default=10000, help="samples per quality metric")
+    p.add_argument("--metric-samples", type=int, help="samples per quality metric (full: 10000, quick: 2000)")
+    p.add_argument("--nll-images", type=int, help="test images in the NLL estimate (full: all 10000, quick: 500)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")

@@ -9,7 +9,7 @@ PRESETS = {
         "gan": ({}, dict(epochs=25, batch_size=128, lr=2e-4, lr_d=2e-4)),
         "dcgan": ({}, dict(epochs=5, batch_size=128, lr=2e-4, lr_d=2e-4, inverter_steps=800)),
         "cgan": ({}, dict(epochs=5, batch_size=128, lr=2e-4, lr_d=2e-4, inverter_steps=800)),
-        "infogan": ({}, dict(epochs=8, batch_size=128, lr=1e-3, lr_d=2e-4, inverter_steps=800)),
+        "infogan": (dict(width=32, z_dim=32, fc=256), dict(epochs=14, batch_size=128, lr=1e-3, lr_d=2e-4, inverter_steps=800)),
     },
     "quick": {
         "classifier": ({}, dict(epochs=1, batch_size=128, lr=4e-3)),
@@ -18,6 +18,6 @@ PRESETS = {
         "gan": ({}, dict(epochs=3, lr=2e-4, lr_d=2e-4, inverter_steps=200)),
         "dcgan": ({}, dict(epochs=1, lr=2e-4, lr_d=2e-4, inverter_steps=200)),
         "cgan": ({}, dict(epochs=1, lr=2e-4, lr_d=2e-4, inverter_steps=200)),
-        "infogan": ({}, dict(epochs=1, lr=1e-3, lr_d=2e-4, inverter_steps=200)),
+        "infogan": (dict(width=32, z_dim=32, fc=256), dict(epochs=2, lr=1e-3, lr_d=2e-4, inverter_steps=200)),
     },
 }

@@ -15,7 +15,7 @@ TINY = {
     "gan": dict(z_dim=8, g_hidden=(16, 32), d_hidden=(32, 16)),
     "dcgan": dict(z_dim=8, width=4),
     "cgan": dict(z_dim=8, width=4),
-    "infogan": dict(z_dim=8, width=4, q_hidden=8),
+    "infogan": dict(z_dim=8, width=4, q_hidden=8, fc=8),
 }
 
 

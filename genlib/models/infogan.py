@@ -20,6 +20,7 @@ class InfoGANConfig:
     n_cont: int = 2
     width: int = 64
     q_hidden: int = 128
+    fc: int = 0  # hidden fully connected layer in G and D (the paper's 1024; 0 = none)
 
 
 class InfoGAN(GANBase):
@@ -29,8 +30,8 @@ class InfoGAN(GANBase):
     def __init__(self, config=None):
         super().__init__(config)
         c = self.config
-        self.generator = DCGenerator(c.z_dim + c.n_cat + c.n_cont, c.width)
-        self.body = DCBody(c.width)
+        self.generator = DCGenerator(c.z_dim + c.n_cat + c.n_cont, c.width, c.fc)
+        self.body = DCBody(c.width, fc=c.fc)
         self.head = nn.Linear(self.body.out_dim, 1)
         # Q outputs raw logits for the categorical code (cross-entropy applies log-softmax itself)
         # and a mean and log-variance per continuous code (a factored Gaussian).

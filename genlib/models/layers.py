@@ -27,9 +27,13 @@ class DCGenerator(nn.Module):
     """DCGAN generator for 28×28: project to 7×7×2c, then two stride-2 transposed convolutions;
     batch norm and ReLU everywhere but the tanh output; no pooling, no hidden fully connected layer."""
 
-    def __init__(self, in_dim: int, width: int = 64):
+    def __init__(self, in_dim: int, width: int = 64, fc: int = 0):
         super().__init__()
         self.width = width
+        # optional hidden fully connected layer first (InfoGAN's generator has one: it lets the
+        # codes act on the whole image before it is laid out spatially)
+        self.fc = nn.Sequential(nn.Linear(in_dim, fc, bias=False), nn.BatchNorm1d(fc), nn.ReLU()) if fc else nn.Identity()
+        in_dim = fc or in_dim
         self.project = nn.Sequential(nn.Linear(in_dim, 2 * width * 49, bias=False), nn.BatchNorm1d(2 * width * 49), nn.ReLU())
         self.convs = nn.Sequential(
             nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
@@ -37,25 +41,27 @@ class DCGenerator(nn.Module):
         )
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.convs(self.project(h).view(-1, 2 * self.width, 7, 7))
+        return self.convs(self.project(self.fc(h)).view(-1, 2 * self.width, 7, 7))
 
 
 class DCBody(nn.Module):
-    """DCGAN discriminator body: two stride-2 convolutions with LeakyReLU (batch norm after the
-    first), returning flat 7×7×2c features. `extra` channels (e.g. label maps) join at 14×14."""
+    """DCGAN discriminator body: two stride-2 convolutions with LeakyReLU (batch norm on the
+    second), returning flat 7×7×2c features. `extra` channels (e.g. label maps) join at 14×14."""
 
-    def __init__(self, width: int = 64, extra: int = 0):
+    def __init__(self, width: int = 64, extra: int = 0, fc: int = 0):
         super().__init__()
         self.conv1 = nn.Sequential(nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2))
         self.conv2 = nn.Sequential(nn.Conv2d(width + extra, 2 * width, 4, 2, 1, bias=False),
                                    nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2))
-        self.out_dim = 2 * width * 49
+        # optional hidden fully connected layer on top (InfoGAN's D and Q share one)
+        self.fc = nn.Sequential(nn.Linear(2 * width * 49, fc, bias=False), nn.BatchNorm1d(fc), nn.LeakyReLU(0.2)) if fc else nn.Identity()
+        self.out_dim = fc or 2 * width * 49
 
     def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
         h = self.conv1(x)
         if extra is not None:
             h = torch.cat([h, extra[:, :, None, None].expand(-1, -1, 14, 14)], 1)
-        return self.conv2(h).flatten(1)
+        return self.fc(self.conv2(h).flatten(1))
 
 
 class Inverter(nn.Module):
