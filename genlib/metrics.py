@@ -187,6 +187,8 @@ def table(root: Path | str) -> str:
             continue
         cfg = checkpoint.read_extra(folder, checkpoint.CONFIG, {})
         cells = [f"{m[k]:.4g}" if isinstance(m.get(k), (int, float)) else "–" for k, _ in cols]
-        secs = cfg.get("train", {}).get("total_seconds")
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {secs / 60:.1f} min | {cfg.get('n_params', 0):,} |")
+        # epochs (summed over resumed runs) + the inversion encoder; metrics time not included
+        history = checkpoint.read_extra(folder, checkpoint.HISTORY, [])
+        secs = sum(h.get("seconds", 0) for h in history) + cfg.get("train", {}).get("inverter_seconds", 0)
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {len(history)} ep, {secs / 60:.1f} min | {cfg.get('n_params', 0):,} |")
     return "\n".join(lines)
