@@ -51,8 +51,7 @@ def frechet_distance(f1: torch.Tensor, f2: torch.Tensor) -> float:
     a, b = f1.double().numpy(), f2.double().numpy()
     mu1, mu2 = a.mean(0), b.mean(0)
     s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(s1 @ s2, disp=False)
-    covmean = covmean.real
+    covmean = np.real(linalg.sqrtm(s1 @ s2))
     return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
 
 
