@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -40,7 +40,6 @@ class TrainConfig:
     lr_decay: bool = False  # cosine decay of the learning rates to 0 over the run
     inverter_steps: int = 1500  # GANs: steps training the inversion encoder after G
     device: str = "cpu"
-    extra: dict = field(default_factory=dict)
 
 
 def _finite(losses: dict) -> None:
@@ -52,8 +51,6 @@ def _finite(losses: dict) -> None:
 
 class Trainer:
     """The epoch loop shared by both trainers: seeding, history, per-epoch sample grids, resumable state."""
-
-    binarize = False
 
     def __init__(self, model, cfg: TrainConfig, out: Path | str, data_dir=None, monitor=None):
         self.model, self.cfg, self.out = model.to(cfg.device), cfg, Path(out)
@@ -159,8 +156,6 @@ class Trainer:
 # ---------------------------------------------------------------- VAE family
 class LikelihoodTrainer(Trainer):
     """Maximises the ELBO on dynamically binarised MNIST (fresh Bernoulli draws every epoch)."""
-
-    binarize = True
 
     def make_optimizers(self):
         opt = torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr)

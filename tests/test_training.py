@@ -4,7 +4,6 @@ import json
 import pytest
 import torch
 
-import genlib
 from genlib import checkpoint, training
 from genlib.training import TRAINERS, TrainConfig, TrainingDiverged
 from conftest import ALL, tiny

@@ -1,6 +1,5 @@
 """Arithmetic: result = A − B + C in latent space (e.g. mean 7s − mean 1s + a test 1)."""
 import streamlit as st
-import torch
 
 import components as c
 from genlib import encodings, explore, images, latent

@@ -1,7 +1,6 @@
 """Latent map: the 10,000 MNIST test digits encoded by the chosen model, projected to 2-D by PCA."""
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 
 import components as c
 from genlib import encodings, explore
