@@ -56,7 +56,9 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--out", type=Path, default=genlib.CHECKPOINTS, help="parent folder; each model goes to OUT/NAME")
     p.add_argument("--data-dir", type=Path, help="MNIST root (default: $GENLIB_DATA or ~/.cache/genlib)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/NAME/training_state.pt")
+    p.add_argument("--resume", action="store_true", help="continue from STATE_DIR/NAME/training_state.pt")
+    p.add_argument("--state-dir", type=Path, default=Path("runs"),
+                   help="where the resume state of each model is kept (default: runs/, git-ignored)")
     p.add_argument("--evaluate-only", action="store_true", help="re-measure the metrics of the checkpoint in OUT/NAME")
     p.add_argument("--metric-samples", type=int, help="samples per quality metric (full: 10000, quick: 2000)")
     p.add_argument("--nll-images", type=int, help="test images in the NLL estimate (full: all 10000, quick: 500)")
@@ -102,7 +104,8 @@ def main(argv=None) -> int:
                 history, _ = train_classifier(model, cfg, args.data_dir)
             else:
                 monitor = metrics.monitor(classifier_for(args))
-                train_info.update(TRAINERS[name](model, cfg, out, args.data_dir, monitor=monitor).fit(resume=args.resume))
+                train_info.update(TRAINERS[name](model, cfg, out, args.data_dir, monitor=monitor,
+                                                  state_dir=args.state_dir / name).fit(resume=args.resume))
                 history = checkpoint.read_extra(out, checkpoint.HISTORY, [])
         except TrainingDiverged as e:
             print(f"!! {name}: {e}", file=sys.stderr)

@@ -9,7 +9,6 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
@@ -98,7 +97,7 @@ def load(folder: Path | str, expect: str | None = None) -> torch.nn.Module:
                               "truncated, or written by another run. Retrain or restore the folder.")
     try:
         state = st_load(blob)
-    except (SafetensorError, Exception) as e:
+    except Exception as e:  # SafetensorError, or a header that is not valid JSON
         raise CheckpointError(f"{path} is not a readable safetensors file ({e})") from e
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))

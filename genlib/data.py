@@ -239,13 +239,14 @@ _CACHE: dict[tuple[str, bool], Split] = {}
 
 
 def load_split(train: bool, root: Path | str | None = None) -> Split:
-    """The MNIST training (60k) or test (10k) split, loaded through torchvision, cached in memory."""
-    root = ensure_mnist(root)
-    key = (str(Path(root).resolve()), train)
+    """The MNIST training (60k) or test (10k) split, loaded through torchvision, cached in memory
+    (files are fetched and hash-checked on the first load of a root, not on every call)."""
+    root = Path(root) if root else default_root()
+    key = (str(root.resolve()), train)
     if key not in _CACHE:
         from torchvision.datasets import MNIST
 
-        ds = MNIST(str(root), train=train, download=False)
+        ds = MNIST(str(ensure_mnist(root)), train=train, download=False)
         _CACHE[key] = Split(ds.data.clone(), ds.targets.long().clone())
     return _CACHE[key]
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import torch
 
+from .checkpoint import CONFIG, WEIGHTS
 from .latent import LatentSpec, lerp, slerp
+from .models import MODELS
 
 SLIDER_LIMIT = 4.0  # latent sliders span ±4 prior standard deviations
 LATENT_DECIMALS = 3  # precision of latents in URLs and JSON
@@ -128,7 +130,7 @@ def parse_query(params, specs: dict[str, LatentSpec], default_model: str) -> Que
     notices: list[str] = []
     model = p.get("model", default_model)
     if model not in specs:
-        why = "has no trained checkpoint here" if model in _known_models() else "is not a model"
+        why = "has no trained checkpoint here" if model in MODELS else "is not a model"
         notices.append(f"URL model {model!r} {why}; showing {default_model!r} instead.")
         model = default_model
     spec = specs[model]
@@ -187,12 +189,6 @@ def parse_query(params, specs: dict[str, LatentSpec], default_model: str) -> Que
     if state is not None:
         state = adapt(state, spec)
     return QueryResult(model, state, notices)
-
-
-def _known_models() -> set[str]:
-    from .models import MODELS
-
-    return set(MODELS)
 
 
 def to_query(model: str, state: LatentState) -> dict[str, str]:
@@ -320,7 +316,7 @@ def checkpoint_stamp(folder: Path | str) -> tuple:
     """A cheap fingerprint of a checkpoint folder (size and mtime of its config and weights) so a
     cache can notice a checkpoint that appeared or was retrained."""
     out = []
-    for name in ("config.json", "model.safetensors"):
+    for name in (CONFIG, WEIGHTS):
         try:
             st = (Path(folder) / name).stat()
             out.append((st.st_size, st.st_mtime_ns))

@@ -60,6 +60,7 @@ def _test_features(classifier, data_dir) -> torch.Tensor:
     return _batched(classifier.features, data.load_split(False, data_dir).float())
 
 
+@lru_cache(maxsize=4)
 def fid_floor(classifier, n: int = 10000, data_dir=None) -> float:
     """Fréchet distance between n MNIST training digits and the test set: the best a model can hope for."""
     train = data.load_split(True, data_dir).float()[:n]

@@ -3,8 +3,10 @@ trainer (k discriminator steps per generator step, optional saturating loss, Inf
 term), the GAN inversion encoder, and the metrics classifier. All resumable and seeded."""
 from __future__ import annotations
 
+import io
 import logging
 import math
+from abc import ABC, abstractmethod
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,11 +51,13 @@ def _finite(losses: dict) -> None:
                                "No checkpoint was written.")
 
 
-class Trainer:
+class Trainer(ABC):
     """The epoch loop shared by both trainers: seeding, history, per-epoch sample grids, resumable state."""
 
-    def __init__(self, model, cfg: TrainConfig, out: Path | str, data_dir=None, monitor=None):
+    def __init__(self, model, cfg: TrainConfig, out: Path | str, data_dir=None, monitor=None, state_dir=None):
         self.model, self.cfg, self.out = model.to(cfg.device), cfg, Path(out)
+        # the resume state stays apart from the checkpoint folder (it is large and never shipped)
+        self.state_path = Path(state_dir or out) / STATE
         self.data_dir = data_dir
         self.monitor = monitor  # optional: model -> dict of quick quality numbers, logged per epoch
         self.gen = torch.Generator().manual_seed(cfg.seed)
@@ -63,11 +67,13 @@ class Trainer:
         self.epoch = 0
 
     # -- subclasses
+    @abstractmethod
     def make_optimizers(self) -> dict:
-        raise NotImplementedError
+        """name -> optimizer (saved and restored with the training state)."""
 
+    @abstractmethod
     def train_epoch(self, split, bar) -> dict:
-        raise NotImplementedError
+        """One pass over `split`, updating `bar` per step; returns the epoch's history row."""
 
     def finish(self) -> dict:
         """After the last epoch (GANs: the inversion encoder). Returns extra training info."""
@@ -95,15 +101,13 @@ class Trainer:
                 "rng": torch.get_rng_state(), "data_rng": self.gen.get_state()}
 
     def save_state(self) -> None:
-        import io
-
         buf = io.BytesIO()
         torch.save(self.state(), buf)
-        atomic_write(self.out / STATE, buf.getvalue())
+        atomic_write(self.state_path, buf.getvalue())
         write_json(self.out / checkpoint.HISTORY, self.history)
 
     def resume(self) -> bool:
-        path = self.out / STATE
+        path = self.state_path
         if not path.is_file():
             return False
         # weights_only: the state holds tensors and plain containers only, never arbitrary objects

@@ -1,6 +1,7 @@
 """The public model API every generative model implements (DESIGN.md, "Public API")."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import asdict
 
 import torch
@@ -20,7 +21,7 @@ def check_images(x: torch.Tensor) -> torch.Tensor:
     return x.clamp(0, 1)
 
 
-class GenerativeModel(nn.Module):
+class GenerativeModel(nn.Module, ABC):
     """Base class: subclasses set `name`, `Config`, build their layers, and implement
     `generate` (differentiable, raw output) and `encode`."""
 
@@ -34,15 +35,17 @@ class GenerativeModel(nn.Module):
 
     # -- what the model is
     @property
+    @abstractmethod
     def latent(self) -> LatentSpec:
-        raise NotImplementedError
+        """The latent space this model decodes from (the app builds its controls from it)."""
 
     def config_dict(self) -> dict:
         return asdict(self.config)
 
     # -- the generator, differentiable; subclasses implement
+    @abstractmethod
     def generate(self, z: torch.Tensor, labels=None, codes=None) -> torch.Tensor:
-        raise NotImplementedError
+        """Raw generator output for checked inputs (see `output`)."""
 
     def to_unit(self, out: torch.Tensor) -> torch.Tensor:
         """Raw generator output -> images in [0, 1]."""
@@ -72,8 +75,9 @@ class GenerativeModel(nn.Module):
             codes = spec.sample_codes(n, generator)
         return self.decode(z, labels, codes)
 
+    @abstractmethod
     def encode(self, x, labels=None) -> torch.Tensor:
-        raise NotImplementedError
+        """Images (n,1,28,28) in [0,1] -> latents (n, z_dim)."""
 
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
