@@ -19,10 +19,10 @@ import torch
 import genlib
 from genlib import checkpoint, data, metrics
 from genlib.models import ARCHITECTURES
-from genlib.presets import PRESETS
+from genlib.presets import PRESETS, VARIANTS
 from genlib.training import TRAINERS, TrainConfig, TrainingDiverged, train_classifier
 
-ORDER = ["classifier", "vae", "cvae", "gan", "dcgan", "cgan", "infogan"]
+ORDER = ["classifier", "vae", "cvae", "gan", "dcgan", "cgan", "infogan", *VARIANTS]
 
 
 def classifier_for(args):
@@ -41,6 +41,22 @@ def measure(name: str, model, args) -> dict:
     quick = args.preset == "quick"
     return metrics.evaluate(model, n=args.metric_samples or (2000 if quick else 10000), classifier=classifier_for(args),
                             data_dir=args.data_dir, nll_images=args.nll_images or (500 if quick else None))
+
+
+def probe(name: str, args) -> None:
+    """Cache the GAN-features probe table of OUT/NAME in its metrics.json (models without D: skipped)."""
+    try:
+        model = checkpoint.load(args.out / name)  # a variant folder holds its architecture's name
+    except checkpoint.CheckpointError as e:
+        print(f"   {name}: {e}")
+        return
+    if not hasattr(model, "features"):
+        print(f"   {name}: no discriminator, no probe")
+        return
+    t0 = time.time()
+    table = metrics.probe_table(model, data_dir=args.data_dir)
+    metrics.cache_probe(args.out / name, table, time.time() - t0)
+    print(f"   {name}: probe {table} in {time.time() - t0:.0f} s")
 
 
 def main(argv=None) -> int:
@@ -63,6 +79,8 @@ def main(argv=None) -> int:
     p.add_argument("--metric-samples", type=int, help="samples per quality metric (full: 10000, quick: 2000)")
     p.add_argument("--nll-images", type=int, help="test images in the NLL estimate (full: all 10000, quick: 500)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
+    p.add_argument("--probe", action="store_true",
+                   help="linear probes on D features vs pixels (10/100/1000 labels per class) -> OUT/NAME/metrics.json")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     torch.set_num_threads(args.threads)
@@ -76,9 +94,12 @@ def main(argv=None) -> int:
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     data_hash = data.data_hash(args.data_dir)
     for name in names:
+        if args.probe:
+            probe(name, args)
+            continue
         if args.evaluate_only:
             folder = args.out / name
-            model = checkpoint.load(folder, expect=name)
+            model = checkpoint.load(folder, expect=VARIANTS.get(name, name))
             cfg = checkpoint.read_extra(folder, checkpoint.CONFIG)
             history = checkpoint.read_extra(folder, checkpoint.HISTORY, [])
             m = measure(name, model, args)
@@ -91,7 +112,8 @@ def main(argv=None) -> int:
             cfg.epochs = args.epochs
         if args.batch_size:
             cfg.batch_size = args.batch_size
-        cls = ARCHITECTURES[name]
+        arch = VARIANTS.get(name, name)
+        cls = ARCHITECTURES[arch]
         torch.manual_seed(args.seed)
         model = cls(cls.Config(**model_over))
         out = args.out / name
@@ -104,7 +126,7 @@ def main(argv=None) -> int:
                 history, _ = train_classifier(model, cfg, args.data_dir)
             else:
                 monitor = metrics.monitor(classifier_for(args))
-                train_info.update(TRAINERS[name](model, cfg, out, args.data_dir, monitor=monitor,
+                train_info.update(TRAINERS[arch](model, cfg, out, args.data_dir, monitor=monitor,
                                                   state_dir=args.state_dir / name).fit(resume=args.resume))
                 history = checkpoint.read_extra(out, checkpoint.HISTORY, [])
         except TrainingDiverged as e:

@@ -53,13 +53,17 @@ def slider_basis(name: str) -> encodings.Basis:
     return _basis(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
 
 
-@st.cache_resource(max_entries=12)
-def _projection(name: str, stamp: tuple) -> encodings.Projection:
-    return encodings.project_pca(test_encodings(name))
+PROJECTORS = {"PCA": encodings.project_pca, "t-SNE": encodings.project_tsne}
 
 
-def projection(name: str) -> encodings.Projection:
-    return _projection(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
+@st.cache_resource(show_spinner="Projecting the encodings to 2-D (t-SNE: about a minute, once; then cached on disk)…",
+                   max_entries=24)
+def _projection(name: str, stamp: tuple, method: str) -> encodings.Projection:
+    return PROJECTORS[method](test_encodings(name))
+
+
+def projection(name: str, method: str = "PCA") -> encodings.Projection:
+    return _projection(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name), method)
 
 
 @st.cache_resource(show_spinner="Loading the MNIST training set…")

@@ -43,6 +43,11 @@ pages = [
     st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
     st.Page("views/arithmetic.py", title="Arithmetic", icon=":material/calculate:"),
     st.Page("views/interpolate.py", title="Interpolate", icon=":material/linear_scale:"),
+    st.Page("views/grids.py", title="Conditional grids", icon=":material/grid_on:"),
+    st.Page("views/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("views/models.py", title="Models", icon=":material/model_training:"),
+    st.Page("views/collapse.py", title="Mode collapse", icon=":material/bar_chart:"),
+    st.Page("views/toys.py", title="Lecture toys", icon=":material/school:"),
 ]
 page = st.navigation(pages)
 st.sidebar.title("latent-lab")

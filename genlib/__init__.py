@@ -22,13 +22,16 @@ def build(name: str, **overrides):
 
 
 def load(name: str, path: str | Path | None = None):
-    """The shipped checkpoint of `name` (or the folder `path`), in eval mode on the CPU."""
+    """The shipped checkpoint of `name` (or the folder `path`), in eval mode on the CPU. `name` may
+    also be an extra shipped variant such as "dcgan-collapsed" (genlib.presets.VARIANTS)."""
     from . import checkpoint
     from .models import ARCHITECTURES
+    from .presets import VARIANTS
 
-    if name not in ARCHITECTURES:
-        raise KeyError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
-    return checkpoint.load(Path(path) if path else CHECKPOINTS / name, expect=name)
+    arch = VARIANTS.get(name, name)
+    if arch not in ARCHITECTURES:
+        raise KeyError(f"unknown model {name!r}; choose one of {sorted(MODELS)} or {sorted(VARIANTS)}")
+    return checkpoint.load(Path(path) if path else CHECKPOINTS / name, expect=arch)
 
 
 __all__ = ["MODELS", "LatentSpec", "CheckpointError", "build", "load", "__version__"]

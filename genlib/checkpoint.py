@@ -1,10 +1,16 @@
 """A model is a folder: config.json, model.safetensors, metrics.json, history.json, samples.png.
 Weights are safetensors (never a pickle); every file is written atomically, and config.json records
-the weights' sha256 so a torn or swapped pair is detected on load."""
+the weights' sha256 so a torn or swapped pair is detected on load.
+
+A save is one transaction: the weights, metrics and history are first staged as NAME.next, then
+config.json (naming the new weights' sha256) is replaced — the commit point — and then the staged
+files take their names. A process killed at any moment leaves the previous checkpoint (config.json
+still names the old weights) or the new one (load() finishes the interrupted promotion)."""
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -12,9 +18,10 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .fileio import atomic_write, write_json
+from .fileio import atomic_write, json_bytes, write_json
 
 CONFIG, WEIGHTS, METRICS, HISTORY, SAMPLES = "config.json", "model.safetensors", "metrics.json", "history.json", "samples.png"
+STAGED = ".next"  # suffix of the files a save has written but not yet committed
 
 
 class CheckpointError(RuntimeError):
@@ -34,8 +41,14 @@ def save(model: torch.nn.Module, folder: Path | str, *, metrics: dict | None = N
     folder = Path(folder)
     state = half_state(model) if half else {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     blob = st_save(state)
-    atomic_write(folder / WEIGHTS, blob)
-    write_json(folder / CONFIG, {
+    staged = {WEIGHTS: blob}
+    if metrics is not None:
+        staged[METRICS] = json_bytes(metrics)
+    if history is not None:
+        staged[HISTORY] = json_bytes(history)
+    for name, data in staged.items():
+        atomic_write(folder / (name + STAGED), data)
+    write_json(folder / CONFIG, {  # the commit point
         "model": model.name,
         "config": asdict(model.config),
         "genlib_version": __version__,
@@ -44,11 +57,30 @@ def save(model: torch.nn.Module, folder: Path | str, *, metrics: dict | None = N
         "weights_dtype": "float16" if half else "float32",
         "train": train or {},
     })
-    if metrics is not None:
-        write_json(folder / METRICS, metrics)
-    if history is not None:
-        write_json(folder / HISTORY, history)
+    _promote(folder)
     return folder
+
+
+def _promote(folder: Path) -> None:
+    """Give the staged files of a committed save their names (weights last)."""
+    for name in (METRICS, HISTORY, WEIGHTS):
+        staged = folder / (name + STAGED)
+        if staged.is_file():
+            os.replace(staged, folder / name)
+
+
+def _committed_weights(folder: Path, cfg: dict) -> Path:
+    """The weights file config.json commits to: a save killed after its commit point left them staged,
+    so finish its promotion (or, in a read-only folder, read the staged file where it is). Staged
+    weights config.json does not name are an uncommitted save's and are ignored."""
+    staged = folder / (WEIGHTS + STAGED)
+    if staged.is_file() and hashlib.sha256(staged.read_bytes()).hexdigest() == cfg.get("weights_sha256"):
+        try:
+            _promote(folder)
+        except OSError:
+            if staged.is_file():
+                return staged
+    return folder / WEIGHTS
 
 
 def read_json(path: Path, what: str):
@@ -78,14 +110,23 @@ def load(folder: Path | str, expect: str | None = None) -> torch.nn.Module:
         raise CheckpointError(f"no checkpoint folder at {folder}.{hint}")
     cfg = read_json(folder / CONFIG, "model name and hyperparameters")
     name = cfg.get("model") if isinstance(cfg, dict) else None
-    if name not in ARCHITECTURES:
+    if not isinstance(name, str) or name not in ARCHITECTURES:
         raise CheckpointError(f"{folder / CONFIG} names model {name!r}; known: {sorted(ARCHITECTURES)}")
     if expect is not None and name != expect:
         raise CheckpointError(f"{folder} holds a {name!r} model, not {expect!r}")
     cls = ARCHITECTURES[name]
-    model = cls(build_config(cls, cfg.get("config", {})))
+    settings = cfg.get("config", {})
+    if not isinstance(settings, dict):
+        raise CheckpointError(f"{folder / CONFIG}: 'config' must be an object of settings, not {type(settings).__name__}")
+    try:
+        model = cls(build_config(cls, settings))
+    except CheckpointError:
+        raise
+    except Exception as e:  # a hand-edited value of the wrong type or range: TypeError, RuntimeError, ...
+        raise CheckpointError(f"{folder / CONFIG} has settings the {name} architecture cannot be built from "
+                              f"({type(e).__name__}: {e}); retrain or restore the folder") from e
 
-    path = folder / WEIGHTS
+    path = _committed_weights(folder, cfg)
     if not path.is_file():
         raise CheckpointError(f"{path} is missing: the checkpoint has no weights")
     blob = path.read_bytes()

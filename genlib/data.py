@@ -146,20 +146,42 @@ def idx_from_pickle(pkl_gz: bytes, root: Path) -> None:
         ) from e
 
 
+def _check_idx_size(path: Path) -> None:
+    """The file's length matches the shape its IDX header declares (cheap: reads the header only)."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+        ndim = head[3] if len(head) == 4 else 0
+        dims = f.read(4 * ndim)
+    size = path.stat().st_size
+    if len(head) < 4 or head[:2] != b"\0\0" or head[2] != 0x08 or len(dims) != 4 * ndim or \
+            size != 4 + 4 * ndim + int(np.prod(struct.unpack(f">{ndim}I", dims))):
+        raise MNISTIntegrityError(f"{path} is not a complete uint8 IDX file ({size} bytes; truncated or not MNIST). "
+                                  f"Replace it, or delete {path.parent} and run again to fetch MNIST anew.")
+
+
 def verify_idx_folder(root: Path) -> bool:
     """True when all four IDX files exist (and match our manifest, if we wrote them)."""
     raw = raw_dir(root)
     if not all((raw / n).is_file() for n in IDX_FILES.values()):
         return False
     manifest = raw / MANIFEST
-    if manifest.is_file():
+    if not manifest.is_file():  # a folder we did not write: at least refuse truncated files clearly
+        for name in IDX_FILES.values():
+            _check_idx_size(raw / name)
+        return True
+    try:
         expected = json.loads(manifest.read_text())
-        for name, digest in expected.items():
-            if sha256_file(raw / name) != digest:
-                raise MNISTIntegrityError(
-                    f"{raw / name} does not match the hash recorded when it was written: the cache is "
-                    f"corrupt or was changed. Delete {raw} and run again to fetch it anew."
-                )
+    except ValueError:  # not JSON, not UTF-8
+        expected = None
+    if not isinstance(expected, dict):
+        raise MNISTIntegrityError(f"{manifest} is corrupt: the cache cannot be verified. "
+                                  f"Delete {raw} and run again to fetch it anew.")
+    for name in IDX_FILES.values():  # only our four files, whatever else the manifest names
+        if sha256_file(raw / name) != expected.get(name):
+            raise MNISTIntegrityError(
+                f"{raw / name} does not match the hash recorded when it was written: the cache is "
+                f"corrupt or was changed. Delete {raw} and run again to fetch it anew."
+            )
     return True
 
 

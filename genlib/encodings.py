@@ -121,20 +121,62 @@ def slider_values(coords: torch.Tensor, limit: float) -> list[float]:
 
 
 # ---------------------------------------------------------------- map
+PROJECTIONS = ("PCA", "t-SNE")
+
+
 @dataclass(frozen=True)
 class Projection:
+    """2-D coordinates of the encodings (xy) and a way to place any other latent on the same map."""
     xy: torch.Tensor  # (n, 2)
     mean: torch.Tensor
     components: torch.Tensor  # (d, 2)
     method: str = "PCA"
+    z: torch.Tensor | None = None  # t-SNE: the encodings the map was fitted on (new points go by neighbours)
 
-    def project(self, z: torch.Tensor) -> torch.Tensor:
-        return (torch.as_tensor(z, dtype=torch.float32).reshape(-1, self.mean.shape[0]) - self.mean) @ self.components
+    def project(self, z: torch.Tensor, k: int = 10) -> torch.Tensor:
+        z = torch.as_tensor(z, dtype=torch.float32).reshape(-1, self.mean.shape[0])
+        if self.z is None:
+            return (z - self.mean) @ self.components
+        # t-SNE has no map for new points: put each at the inverse-distance-weighted mean of the map
+        # positions of its k nearest encodings (exact for a point that is one of them)
+        d, idx = torch.cdist(z, self.z).topk(min(k, len(self.z)), largest=False)
+        w = 1.0 / (d + 1e-6)
+        return (self.xy[idx] * w[..., None]).sum(1) / w.sum(1, keepdim=True)
 
 
 def project_pca(enc: Encodings) -> Projection:
     xy, mean, comps = pca_2d(enc.z)
     return Projection(xy, mean, comps)
+
+
+def project_tsne(enc: Encodings, cache: Path | None = None, seed: int = 0) -> Projection:
+    """t-SNE of the encodings (scikit-learn, Barnes-Hut, PCA initialisation): about a minute for 10k
+    points on 2 cores, so the coordinates are cached on disk, keyed by the encodings themselves."""
+    z = enc.z.float()
+    key = hashlib.sha256(z.numpy().tobytes() + str(seed).encode()).hexdigest()[:20]
+    path = (Path(cache) if cache else cache_dir()) / f"tsne-{key}-{len(z)}.npy"
+    xy = None
+    if path.is_file():
+        try:
+            xy = torch.from_numpy(np.load(path))
+        except (OSError, ValueError):
+            xy = None  # a corrupt cache file is recomputed
+    if xy is None or xy.shape != (len(z), 2):
+        from sklearn.manifold import TSNE
+        from threadpoolctl import threadpool_limits
+
+        perplexity = min(30.0, max(1.0, (len(z) - 1) / 3))
+        # one OpenMP thread: with two, a busy CPU made a 1-second fit take a minute (spinning threads)
+        with threadpool_limits(1):
+            xy = TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(z.numpy().astype(np.float64))
+        xy = torch.from_numpy(xy.astype(np.float32))
+        buf = io.BytesIO()
+        np.save(buf, xy.numpy())
+        try:
+            atomic_write(path, buf.getvalue())
+        except OSError:
+            pass  # read-only cache: recompute next time
+    return Projection(xy, z.mean(0), torch.zeros(z.shape[1], 2), method="t-SNE", z=z)
 
 
 @torch.no_grad()

@@ -18,6 +18,7 @@ from .models import MODELS
 
 SLIDER_LIMIT = 4.0  # latent sliders span ±4 prior standard deviations
 LATENT_DECIMALS = 3  # precision of latents in URLs and JSON
+LATENT_MAX = 1e3  # |z_i| above this (1,000 prior σ) is refused from URLs and files: 1e300 overflows float32
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def _first(v):
 
 def _parse_floats(text: str, n: int | None = None) -> tuple[float, ...]:
     vals = tuple(float(t) for t in text.split(","))
-    if not all(math.isfinite(v) for v in vals):
+    if not all(math.isfinite(v) and abs(v) <= LATENT_MAX for v in vals):
         raise ValueError("not finite")
     if n is not None and len(vals) != n:
         raise ValueError(f"{len(vals)} values, expected {n}")
@@ -148,7 +149,8 @@ def parse_query(params, specs: dict[str, LatentSpec], default_model: str) -> Que
         try:
             z = _parse_floats(p["latent"], spec.z_dim)
         except ValueError:
-            notices.append(f"URL latent is not {spec.z_dim} finite comma-separated numbers (the size of {model}'s z); ignored.")
+            notices.append(f"URL latent is not {spec.z_dim} finite comma-separated numbers within ±{LATENT_MAX:g} "
+                           f"(the size of {model}'s z); ignored.")
     state = None
     if z is not None:
         state = LatentState(z, seed=seed)
@@ -219,10 +221,33 @@ def parse_latent_json(text: str, spec: LatentSpec) -> LatentState:
         z = tuple(float(v) for v in d["z"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
         raise ValueError(f"not a latent JSON file ({e})") from e
-    if len(z) != spec.z_dim or not all(math.isfinite(v) for v in z):
-        raise ValueError(f"its z has {len(z)} values; this model needs {spec.z_dim} finite numbers")
-    s = LatentState(z, d.get("label"), d.get("category"), tuple(d.get("continuous") or ()), d.get("seed"))
-    return adapt(s, spec)
+    if len(z) != spec.z_dim or not all(math.isfinite(v) and abs(v) <= LATENT_MAX for v in z):
+        raise ValueError(f"its z has {len(z)} values; this model needs {spec.z_dim} finite numbers within ±{LATENT_MAX:g}")
+    label = _json_index(d.get("label"), spec.n_classes, "label")
+    category = _json_index(d.get("category"), spec.categorical[0] if spec.categorical else None, "category")
+    continuous = d.get("continuous") or ()
+    try:
+        continuous = tuple(float(v) for v in continuous)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"its continuous codes are not numbers ({e})") from e
+    if len(continuous) == len(spec.continuous) and any(
+            not c.low <= v <= c.high for c, v in zip(spec.continuous, continuous)):  # NaN fails this too
+        raise ValueError("its continuous codes lie outside " + ", ".join(f"{c.name} {c.low:g}..{c.high:g}" for c in spec.continuous))
+    seed = d.get("seed")
+    # the URL of a seeded state holds the seed alone, so keep a seed only if z really is its draw
+    if not (type(seed) is int and 0 <= seed < 2**63 and torch.allclose(random_state(spec, seed).z_tensor(), torch.tensor(z), atol=1e-4)):
+        seed = None
+    return adapt(LatentState(z, label, category, continuous, seed), spec)
+
+
+def _json_index(v, n: int | None, what: str) -> int | None:
+    """A label/category from a latent JSON: None, or an int in 0..n-1 when the model has one (a model
+    without it ignores it, as when a CVAE latent is opened in the VAE)."""
+    if v is None or n is None:
+        return None
+    if type(v) is not int or not 0 <= v < n:
+        raise ValueError(f"its {what} {v!r} is not a whole number 0-{n - 1}")
+    return v
 
 
 # ---------------------------------------------------------------- arithmetic / interpolation operands

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -107,29 +108,6 @@ def test_nll(model, k: int = 500, n: int | None = None, seed: int = 0, data_dir=
     return {"test_nll": round(float(-ll.mean()), 3), "test_nll_k": k, "test_nll_images": len(x)}
 
 
-def linear_probe(features_fn, labels_per_class: int = 100, seed: int = 0, data_dir=None, epochs: int = 300) -> float:
-    """Test accuracy of a logistic regression on `features_fn` of labels_per_class training digits per class."""
-    train, test = data.load_split(True, data_dir), data.load_split(False, data_dir)
-    g = torch.Generator().manual_seed(seed)
-    idx = torch.cat([torch.nonzero(train.labels == c).flatten()[torch.randperm(int((train.labels == c).sum()), generator=g)[:labels_per_class]]
-                     for c in range(10)])
-    with torch.no_grad():
-        ftr = _batched(features_fn, train.float()[idx])
-        fte = _batched(features_fn, test.float())
-    mu, sd = ftr.mean(0), ftr.std(0) + 1e-6
-    ftr, fte = (ftr - mu) / sd, (fte - mu) / sd
-    ytr = train.labels[idx]
-    torch.manual_seed(seed)
-    lin = torch.nn.Linear(ftr.shape[1], 10)
-    opt = torch.optim.Adam(lin.parameters(), lr=1e-2, weight_decay=1e-3)
-    for _ in range(epochs):
-        opt.zero_grad()
-        F.cross_entropy(lin(ftr), ytr).backward()
-        opt.step()
-    with torch.no_grad():
-        return float((lin(fte).argmax(1) == test.labels).float().mean())
-
-
 def monitor(classifier, n: int = 1000):
     """A cheap per-epoch quality check for the trainers' history (what "watch it learn" plots)."""
     def check(model) -> dict:
@@ -164,7 +142,11 @@ def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int =
     if hasattr(model, "infer_codes"):
         out.update(infogan_code_accuracy(model, classifier, n))
     if hasattr(model, "features"):  # the GANs' discriminator body
-        out["probe_100_per_class_d_features"] = round(linear_probe(model.features, 100, data_dir=data_dir), 4)
+        t0 = time.time()
+        probe = probe_table(model, data_dir=data_dir)
+        out["probe"] = {str(k): v for k, v in probe.items()}
+        out["probe_seconds"] = round(time.time() - t0, 1)
+        out["probe_100_per_class_d_features"] = probe[100]["d_features"]
     return out
 
 
@@ -172,6 +154,7 @@ def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int =
 def table(root: Path | str) -> str:
     """A markdown table of the metrics.json and training times of every checkpoint under root."""
     from .models import MODELS
+    from .presets import VARIANTS
 
     cols = [("conditional_accuracy", "cond. acc. (bar ≥ 0.97)"), ("min_class_share", "min class share (≥ 0.06)"),
             ("code_accuracy", "InfoGAN code acc. (≥ 0.95)"), ("test_nll", "test NLL nats (≤ 92)"),
@@ -179,9 +162,11 @@ def table(root: Path | str) -> str:
             ("probe_100_per_class_d_features", "D-feature probe, 100/class")]
     lines = ["| model | " + " | ".join(c[1] for c in cols) + " | train time | params |",
              "|---" * (len(cols) + 3) + "|"]
-    for name in MODELS:
+    for name in [*MODELS, *VARIANTS]:
         folder = Path(root) / name
         m = checkpoint.read_extra(folder, checkpoint.METRICS)
+        if m is None and name in VARIANTS:
+            continue  # an optional extra
         if m is None:
             lines.append(f"| {name} | " + " | ".join("not trained" for _ in cols) + " | | |")
             continue
@@ -192,3 +177,78 @@ def table(root: Path | str) -> str:
         secs = sum(h.get("seconds", 0) for h in history) + cfg.get("train", {}).get("inverter_seconds", 0)
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {len(history)} ep, {secs / 60:.1f} min | {cfg.get('n_params', 0):,} |")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- GAN features for classification (issue 5)
+PROBE_COUNTS = (10, 100, 1000)
+
+
+def probe_indices(labels: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
+    """per_class indices of each digit, drawn with one seed: the sets are nested
+    (the 10 are among the 100)."""
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for c in range(10):
+        pool = torch.nonzero(labels == c).flatten()
+        if len(pool) < per_class:
+            raise ValueError(f"only {len(pool)} training images of digit {c}; cannot take {per_class} per class")
+        out.append(pool[torch.randperm(len(pool), generator=g)[:per_class]])
+    return torch.cat(out)
+
+
+def fit_probe(ftr: torch.Tensor, ytr: torch.Tensor, fte: torch.Tensor, yte: torch.Tensor,
+              seed: int = 0, epochs: int = 300) -> float:
+    """Test accuracy of a logistic regression fitted on standardised features ."""
+    mu, sd = ftr.mean(0), ftr.std(0) + 1e-6
+    ftr, fte = (ftr - mu) / sd, (fte - mu) / sd
+    torch.manual_seed(seed)
+    lin = torch.nn.Linear(ftr.shape[1], 10)
+    opt = torch.optim.Adam(lin.parameters(), lr=1e-2, weight_decay=1e-3)
+    for _ in range(epochs):
+        opt.zero_grad()
+        F.cross_entropy(lin(ftr), ytr).backward()
+        opt.step()
+    with torch.no_grad():
+        return float((lin(fte).argmax(1) == yte).float().mean())
+
+
+def probe_table(model, counts=PROBE_COUNTS, seed: int = 0, data_dir=None, epochs: int = 300) -> dict:
+    """{count: {"d_features": acc, "pixels": acc}}: a linear probe with `count` labels per class on the
+    discriminator's features against the same probe on raw pixels (the lecture's "GAN features can
+    directly be used for classification"). Features are computed once for the largest count."""
+    if not hasattr(model, "features"):
+        raise ValueError(f"{model.name} has no discriminator features to probe")
+    model.eval()
+    train, test = data.load_split(True, data_dir), data.load_split(False, data_dir)
+    idx = probe_indices(train.labels, max(counts), seed)
+    x_tr, x_te = train.float()[idx], test.float()
+    spaces = {"d_features": (_batched(model.features, x_tr), _batched(model.features, x_te)),
+              "pixels": (x_tr.flatten(1), x_te.flatten(1))}
+    table = {}
+    for n in sorted(counts):
+        # the first n of each class's draw: the same images probe_indices(…, n, seed) gives
+        pick = torch.cat([torch.arange(c * max(counts), c * max(counts) + n) for c in range(10)])
+        table[n] = {space: round(fit_probe(ftr[pick], train.labels[idx][pick], fte, test.labels, seed, epochs), 4)
+                    for space, (ftr, fte) in spaces.items()}
+    return table
+
+
+def cache_probe(folder: Path | str, table: dict, seconds: float | None = None) -> dict:
+    """Store a probe table in the checkpoint's metrics.json under "probe" (JSON keys are strings)."""
+    from .fileio import write_json
+
+    folder = Path(folder)
+    m = checkpoint.read_extra(folder, checkpoint.METRICS, {})
+    m["probe"] = {str(k): v for k, v in table.items()}
+    if seconds is not None:
+        m["probe_seconds"] = round(seconds, 1)
+    write_json(folder / checkpoint.METRICS, m)
+    return m
+
+
+def read_probe(metrics_json: dict | None) -> dict | None:
+    """The cached probe table of a metrics.json dict, keys back to ints, sorted; None when absent."""
+    raw = (metrics_json or {}).get("probe")
+    if not isinstance(raw, dict):
+        return None
+    return {int(k): v for k, v in sorted(raw.items(), key=lambda kv: int(kv[0]))}

@@ -4,6 +4,7 @@ term), the GAN inversion encoder, and the metrics classifier. All resumable and 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import math
 from abc import ABC, abstractmethod
@@ -16,7 +17,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import checkpoint, data
-from .fileio import atomic_write, write_json
+from .fileio import atomic_write, json_bytes, write_json
 from .images import grid, png_bytes
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,10 @@ class Trainer(ABC):
         return {"model": self.model.state_dict(), "epoch": self.epoch,
                 "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
                 "schedulers": {k: s.state_dict() for k, s in getattr(self, "schedulers", {}).items()},
-                "rng": torch.get_rng_state(), "data_rng": self.gen.get_state()}
+                "rng": torch.get_rng_state(), "data_rng": self.gen.get_state(),
+                # the history travels in the state too (as plain JSON types, which weights_only loads):
+                # a kill between this file and history.json must not lose an epoch's row on resume
+                "history": json.loads(json_bytes(self.history))}
 
     def save_state(self) -> None:
         buf = io.BytesIO()
@@ -111,7 +115,12 @@ class Trainer(ABC):
         if not path.is_file():
             return False
         # weights_only: the state holds tensors and plain containers only, never arbitrary objects
-        s = torch.load(path, map_location=self.cfg.device, weights_only=True)
+        try:
+            s = torch.load(path, map_location=self.cfg.device, weights_only=True)
+        except Exception as e:  # UnpicklingError (foreign objects: refused, not run), a truncated zip, ...
+            raise checkpoint.CheckpointError(
+                f"{path} is not a training state this project wrote ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+                "nothing in it was run. Delete it to train from scratch, or restore it.") from e
         self.model.load_state_dict(s["model"])
         for k, o in self.optimizers.items():
             o.load_state_dict(s["optimizers"][k])
@@ -120,7 +129,7 @@ class Trainer(ABC):
         torch.set_rng_state(s["rng"])
         self.gen.set_state(s["data_rng"])
         self.epoch = int(s["epoch"])
-        self.history = checkpoint.read_extra(self.out, checkpoint.HISTORY, [])[: self.epoch]
+        self.history = s["history"] if "history" in s else checkpoint.read_extra(self.out, checkpoint.HISTORY, [])[: self.epoch]
         log.info("resumed %s from epoch %d", self.model.name, self.epoch)
         return True
 

@@ -169,6 +169,17 @@ def test_latent_map_pick_opens_in_explore():
     assert torch.allclose(torch.tensor(latent(at, name).z), z17, atol=1e-5)
 
 
+def test_latent_map_tsne_option():
+    name = "vae" if shipped("vae") else first_shipped()  # t-SNE of 10k encodings: ~1 min once, then disk-cached
+    at = open_app(PAGES[1], model=name)
+    at.radio(key="map:method").set_value("t-SNE").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("t-SNE" in cap.value for cap in at.caption)
+    at.session_state["map_picked"] = {name: 17}
+    at.run()
+    assert at.session_state["map_decoded"][0] == 17
+
+
 def test_arithmetic_operands_change_the_result():
     name = first_shipped()
     at = open_app(PAGES[2], model=name)

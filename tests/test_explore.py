@@ -240,6 +240,26 @@ def test_projection_of_new_points_matches_the_map():
     assert torch.allclose(proj.project(enc.z[5]), proj.xy[5:6], atol=1e-5)
 
 
+def test_tsne_separates_clusters_caches_on_disk_and_places_new_points(tmp_path):
+    g = torch.Generator().manual_seed(3)
+    centres = torch.randn(3, 8, generator=g) * 10
+    labels = torch.arange(3).repeat_interleave(40)
+    enc = encodings.Encodings(centres[labels] + torch.randn(120, 8, generator=g), labels)
+    proj = encodings.project_tsne(enc, cache=tmp_path)
+    assert proj.method == "t-SNE" and proj.xy.shape == (120, 2)
+    # each point's nearest map neighbour is from its own cluster
+    d = torch.cdist(proj.xy, proj.xy).fill_diagonal_(float("inf"))
+    assert (labels[d.argmin(1)] == labels).float().mean() > 0.95
+    # a second call reads the cached coordinates instead of recomputing
+    assert len(list(tmp_path.glob("tsne-*.npy"))) == 1
+    again = encodings.project_tsne(enc, cache=tmp_path)
+    assert torch.equal(again.xy, proj.xy)
+    # an encoding on the map lands on its own point; a new point lands among its cluster
+    assert torch.allclose(proj.project(enc.z[7]), proj.xy[7:8], atol=1e-3)
+    new = proj.project(centres[2])[0]
+    assert labels[(proj.xy - new).norm(dim=1).argmin()] == 2
+
+
 def test_manifold_grid_needs_2d_and_decodes_a_grid():
     m = tiny("vae")
     with pytest.raises(ValueError, match="2-D"):

@@ -1,4 +1,5 @@
-"""Latent map: the 10,000 MNIST test digits encoded by the chosen model, projected to 2-D by PCA."""
+"""Latent map: the 10,000 MNIST test digits encoded by the chosen model, projected to 2-D by PCA
+(default) or t-SNE."""
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -11,10 +12,16 @@ DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 name, model = c.require_model()
 st.title("Latent map")
 enc = c.test_encodings(name)
-proj = c.projection(name)
+method = st.radio("Projection", list(c.PROJECTORS), horizontal=True, key="map:method",
+                              help="PCA is linear and instant. t-SNE keeps neighbours together (clusters show "
+                                   "better) but distorts distances; it takes about a minute the first time per "
+                                   "model, then comes from a disk cache.")
+proj = c.projection(name, method)
 state = c.get_state(name, model)
+how = ("onto the two principal components of the encodings" if method == "PCA" else
+       "by t-SNE (the ★ is placed among its 10 nearest encodings: t-SNE has no map for new points)")
 st.caption(f"**{name}**: the {len(enc.z):,} MNIST test digits encoded to z ({model.latent.z_dim}-D) and projected "
-           f"onto the two principal components of the encodings. Click a point to decode it; ★ is the Explore latent.")
+           f"{how}. Click a point to decode it; ★ is the Explore latent.")
 if model.latent.n_classes is not None:
     st.caption("This model is given the label, so z need not encode the digit: expect the classes to overlap "
                "here, and z to hold style (slant, thickness) instead.")
@@ -40,7 +47,7 @@ if picked is not None:  # ring the decoded point so it can be found again
                              marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=2.5)),
                              hoverinfo="skip"))
 fig.update_layout(height=620, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="digit",
-                  xaxis_title="PC1", yaxis_title="PC2")
+                  xaxis_title=f"{method} 1", yaxis_title=f"{method} 2")
 
 plot_col, side = st.columns([3, 1], gap="medium")
 with plot_col:

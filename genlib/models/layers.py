@@ -19,6 +19,22 @@ def mlp(sizes: list[int], act=nn.ReLU, out_act: nn.Module | None = None, bn: boo
     return nn.Sequential(*layers)
 
 
+class CondMLP(nn.Module):
+    """An MLP that sees the condition c at the input of every layer, not just the first, so the
+    label cannot be drowned out by z on the way to the output (ReLU between layers)."""
+
+    def __init__(self, sizes: list[int], cond_dim: int):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a + cond_dim, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+    def forward(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            h = layer(torch.cat([h, c], 1))
+            if i < len(self.layers) - 1:
+                h = F.relu(h)
+        return h
+
+
 def one_hot(labels: torch.Tensor, n: int = 10) -> torch.Tensor:
     return F.one_hot(labels, n).float()
 

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from ..latent import LatentSpec
 from .base import GenerativeModel, check_images
-from .layers import mlp, one_hot
+from .layers import CondMLP, mlp, one_hot
 
 
 @dataclass
@@ -23,7 +23,7 @@ class VAE(GenerativeModel):
     name = "vae"
     Config = VAEConfig
     output = "logits"
-    n_classes: int | None = None  # CVAE sets 10: the label joins encoder and decoder inputs
+    n_classes: int | None = None  # CVAE sets 10: the label joins the encoder input and every decoder layer
 
     def __init__(self, config=None):
         super().__init__(config)
@@ -32,7 +32,10 @@ class VAE(GenerativeModel):
         self.encoder = mlp([784 + k, *h], out_act=torch.nn.ReLU())
         self.mu = torch.nn.Linear(h[-1], c.z_dim)
         self.logvar = torch.nn.Linear(h[-1], c.z_dim)
-        self.decoder = mlp([c.z_dim + k, *reversed(h), 784])
+        if k:  # CVAE: the label enters every decoder layer (see CondMLP)
+            self.decoder = CondMLP([c.z_dim, *reversed(h), 784], k)
+        else:
+            self.decoder = mlp([c.z_dim, *reversed(h), 784])
 
     @property
     def latent(self) -> LatentSpec:
@@ -48,7 +51,9 @@ class VAE(GenerativeModel):
         return self.mu(h), self.logvar(h).clamp(-12, 8)
 
     def decode_logits(self, z, labels=None) -> torch.Tensor:
-        return self.decoder(self._cond(z, labels))
+        if self.n_classes is None:
+            return self.decoder(z)
+        return self.decoder(z, one_hot(self.latent.check_labels(labels, len(z)), self.n_classes))
 
     def generate(self, z, labels=None, codes=None):
         return self.decode_logits(z, labels)

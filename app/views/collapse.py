@@ -1,0 +1,116 @@
+"""Mode collapse: the class histogram of each unconditional GAN's samples, as the project's classifier
+sees them, beside the uniform 10% line; plus a DCGAN trained with bad settings (checkpoints/dcgan-collapsed)
+when it exists. The histograms shown are stored in st.session_state["collapse"] ({name: Histogram})."""
+import plotly.graph_objects as go
+import streamlit as st
+
+import components as c
+import genlib
+from genlib import collapse, explore, images, metrics
+
+SAMPLE_COUNTS = [500, 1000, 2000, 5000, 10000]
+
+
+@st.cache_resource(show_spinner="Loading the project's classifier…")
+def _classifier():
+    try:
+        return metrics.load_classifier(), None
+    except genlib.CheckpointError as e:
+        return None, str(e)
+
+
+def classifier():
+    return _classifier()[0]
+
+
+@st.cache_resource(show_spinner="Loading the extra checkpoint…", max_entries=4)
+def _load_extra(folder: str, stamp: tuple):
+    try:
+        return genlib.load(collapse.EXTRA[folder], path=genlib.CHECKPOINTS / folder), None
+    except genlib.CheckpointError as e:
+        return None, str(e)
+
+
+def load_extra(folder: str):
+    return _load_extra(folder, explore.checkpoint_stamp(genlib.CHECKPOINTS / folder))
+
+
+@st.cache_resource(show_spinner="Sampling and classifying…", max_entries=32)
+def _histogram(folder: str, stamp: tuple, n: int, seed: int) -> collapse.Histogram:
+    model = c.load_model(folder)[0] if folder in genlib.MODELS else load_extra(folder)[0]
+    return collapse.class_histogram(model, classifier(), n=n, seed=seed)
+
+
+def histogram(folder: str, n: int, seed: int) -> collapse.Histogram:
+    return _histogram(folder, explore.checkpoint_stamp(genlib.CHECKPOINTS / folder), n, seed)
+
+
+def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:
+    digits = [str(d) for d in range(10)]
+    fig = go.Figure(go.Bar(x=digits, y=h.class_shares, name=f"these {h.n:,} samples", marker_color="#4c78a8"))
+    if shipped is not None:
+        fig.add_bar(x=digits, y=shipped, name="10,000 samples at ship time", marker_color="#bbbbbb")
+    # line labels sit in the right margin so no bar hides them
+    fig.add_hline(y=0.1, line_dash="dash", line_color="green", annotation_text="uniform 10%",
+                  annotation_position="right")
+    fig.add_hline(y=metrics.COVERAGE_BAR, line_dash="dot", line_color="red", annotation_text="bar 6%",
+                  annotation_position="right")
+    fig.update_layout(barmode="group", height=300, margin={"l": 10, "r": 90, "t": 10, "b": 10}, xaxis_title="predicted digit",
+                      xaxis_type="category",
+                      yaxis_title="share of samples", yaxis_tickformat=".0%", legend={"orientation": "h", "y": 1.15})
+    return fig
+
+
+def section(folder: str, h: collapse.Histogram, shipped: list[float] | None) -> None:
+    left, right = st.columns([3, 2], gap="large")
+    left.plotly_chart(chart(h, shipped), key=f"collapse:{folder}:chart")
+    a, b = right.columns(2)
+    a.metric(f"Least frequent digit: {h.least_frequent}", f"{h.min_class_share:.1%}",
+             delta=f"{h.min_class_share - metrics.COVERAGE_BAR:+.1%} vs 6% bar", delta_color="normal")
+    b.metric("Class entropy", f"{h.class_entropy:.3f} nats", help=f"log 10 = {h.class_entropy_max:.3f}: all digits equally often")
+    if h.below_bar:
+        right.warning("Under-produced (below 6%): " + ", ".join(map(str, h.below_bar)), icon=":material/warning:")
+    else:
+        right.success("Every digit is produced at least 6% of the time.", icon=":material/check:")
+    right.image(images.png_bytes(images.grid(h.samples, nrow=8), 3), caption="the first 16 samples")
+
+
+st.title("Mode collapse")
+st.markdown("A GAN's generator is only rewarded for fooling the discriminator, not for covering every mode of "
+            "the data: it can *collapse* onto the few digits it draws best. Here each unconditional GAN draws "
+            "samples, the project's classifier names each digit, and the bars count them. A healthy model sits "
+            "near the uniform 10% line; the project's bar is at least 6% for every digit.")
+if (why := _classifier()[1]) is not None:
+    st.error(f"The project's classifier cannot be loaded: {why}\n\nTrain it with `python train.py --model classifier`.")
+    st.stop()
+n_col, seed_col = st.columns(2)
+n = n_col.select_slider("Samples per model", SAMPLE_COUNTS, value=2000, key="collapse:n")
+seed = int(seed_col.number_input("Seed", 0, 2**31 - 1, 0, key="collapse:seed"))
+
+shown = st.session_state["collapse"] = {}
+candidates = [(nm, m) for nm, m in c.available_models().items() if collapse.is_unconditional_gan(m)]
+for folder in collapse.EXTRA:
+    if (genlib.CHECKPOINTS / folder).is_dir():
+        model, error = load_extra(folder)
+        if model is None:
+            st.error(f"**{folder}** cannot be loaded: {error}")
+        elif collapse.is_unconditional_gan(model):
+            candidates.append((folder, model))
+if not candidates:
+    st.warning("No unconditional GAN is trained yet: train one with `python train.py --model gan`.")
+
+for folder, model in candidates:
+    st.subheader(folder)
+    try:
+        h = histogram(folder, n, seed)
+    except (ValueError, RuntimeError) as e:
+        st.error(f"Could not sample and classify {folder}: {e}")
+        continue
+    shown[folder] = h
+    section(folder, h, collapse.shipped_shares(genlib.CHECKPOINTS / folder))
+
+for folder, arch in collapse.EXTRA.items():
+    if not (genlib.CHECKPOINTS / folder).is_dir():
+        st.info(f"**{folder}** (a {arch} trained with deliberately bad settings, to show collapse beside the healthy "
+                f"models) is not in `checkpoints/` yet. Train it with `{collapse.train_hint(folder)}`; this page "
+                "picks it up.", icon=":material/info:")

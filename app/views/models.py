@@ -1,0 +1,179 @@
+"""Models: one card for the model chosen in the sidebar — what it is (lecture text and objective),
+architecture, training curves, quality bars, per-epoch samples ("watch it learn") and, for models
+with a discriminator, its features as a classifier. Layout only: the content comes from genlib.cards.
+
+session_state written here (read by tests): "models_sample" = {"model", "epoch", "png"} of the shown
+sample grid; "models_probe" = the probe table shown (or None)."""
+import components as c
+import plotly.graph_objects as go
+import streamlit as st
+
+import genlib
+from genlib import cards, checkpoint, metrics
+
+STATUS = {"met": "met", "missed": "MISSED", "not measured": "not measured", "—": ""}
+COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"]  # distinct per series (the theme's blues blur together)
+
+name = c.current_model_name()
+st.title("Models")
+card = cards.CARDS.get(name)
+if card is None:
+    st.warning(f"No model card for **{name}** yet; cards exist for: {', '.join(cards.CARDS)}.", icon=":material/warning:")
+    st.stop()
+folder = genlib.CHECKPOINTS / name  # read at run time: tests point CHECKPOINTS elsewhere
+model, load_error = c.load_model(name)
+
+st.header(f"{name}: {card.title}")
+st.caption(card.paper)
+
+
+# ---------------------------------------------------------------- what it is
+st.subheader("What it is")
+st.markdown(card.what)
+for caption, tex in card.objective:
+    st.caption(caption)
+    st.latex(tex)
+for note in card.notes:
+    st.markdown(f"- {note}")
+
+if model is None:
+    st.warning(f"**{name}** has no usable checkpoint ({load_error}). Train it with "
+               f"`python train.py --model {name}`; below is the architecture of its default configuration.",
+               icon=":material/warning:")
+
+
+# ---------------------------------------------------------------- architecture
+st.subheader("Architecture")
+arch_model = model if model is not None else genlib.build(name)
+rows = cards.architecture(arch_model)
+parts = cards.params_by_role(rows)
+cols = st.columns(len(parts) + 1)
+cols[0].metric("Parameters", f"{arch_model.n_params():,}")
+for col, (role, n) in zip(cols[1:], parts.items()):
+    col.metric(role, f"{n:,}")
+st.dataframe([{"part": r["part"], "role": r["role"], "output / image": r["output"], "parameters": r["params"],
+               "layers": r["layers"]} for r in rows], hide_index=True, width="stretch",
+             column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+if "Q" in parts:
+    st.caption("Q shares D's body: its own parameters are only the head above.")
+if "inverter" in parts:
+    st.caption("The inverter is not part of the game: it is fitted after training so the app can encode images.")
+with st.expander("The full module (PyTorch's str)"):
+    st.code(str(arch_model), language=None)
+
+if model is None:
+    st.stop()
+
+
+# ---------------------------------------------------------------- training
+st.subheader("Training")
+try:
+    history = cards.read_history(folder)
+except checkpoint.CheckpointError as e:
+    st.warning(f"The training history cannot be read: {e}", icon=":material/warning:")
+    history = []
+summary = cards.training_summary(folder, history)
+if summary and summary["command"]:
+    minutes = f"{summary['seconds'] / 60:.1f} min" if summary["seconds"] else "time not recorded"
+    st.markdown(f"`{summary['command']}` — {summary['epochs']} epochs, {minutes} on {summary['threads']} CPU "
+                f"thread(s), batch {summary['batch_size']}, preset *{summary['preset']}*"
+                + (" (resumed: the command is the last run's; the time sums every run)" if summary["resumed"] else ""))
+    if hasattr(arch_model, "discriminate"):
+        st.caption(f"k = {summary['k']} discriminator step(s) per generator step; learning rates G {summary['lr']}, "
+                   f"D {summary['lr_d']}; generator loss: "
+                   + ("saturating log(1 − D(G(z)))" if summary["saturating"] else "non-saturating −log D(G(z))")
+                   + (f"; λ_cat = {summary['lambda_cat']}, λ_cont = {summary['lambda_cont']}" if "Q" in parts else ""))
+
+if not history:
+    st.info(f"No training history in `{folder / checkpoint.HISTORY}`, so no curves. A run of "
+            f"`python train.py --model {name}` writes one row per epoch.", icon=":material/info:")
+else:
+    panels = cards.curve_panels(history)
+    grid = st.columns(2)
+    for i, p in enumerate(panels):
+        fig = go.Figure()
+        for j, (label, values) in enumerate(p["series"].items()):
+            fig.add_trace(go.Scatter(x=p["epochs"], y=values, mode="lines+markers", name=label,
+                                     line=dict(color=COLOURS[j % len(COLOURS)])))
+        if p["reference"] is not None:
+            fig.add_hline(y=p["reference"], line_dash="dot", line_color="grey",
+                          annotation_text="equilibrium D = ½", annotation_position="bottom right")
+        for label, bar in p["bars"].items():
+            fig.add_hline(y=bar, line_dash="dash", line_width=1, annotation_text=f"bar: {label} {bar:g}")
+        fig.update_layout(title=p["title"], height=320, margin=dict(l=10, r=10, t=40, b=10),
+                          xaxis_title="epoch", legend=dict(orientation="h", y=-0.25))
+        grid[i % 2].plotly_chart(fig, width="stretch", key=f"models:curve:{i}")
+
+
+# ---------------------------------------------------------------- watch it learn
+st.subheader("Watch it learn")
+epochs = cards.sample_epochs(folder)
+st.session_state["models_sample"] = None
+if not epochs:
+    st.info(f"No per-epoch sample grids in `{folder / 'samples'}`.", icon=":material/info:")
+else:
+    numbers = [e for e, _ in epochs]
+    if len(numbers) > 1:
+        epoch = st.select_slider("Epoch", numbers, value=numbers[-1], key=f"models:{name}:epoch")
+    else:
+        epoch = numbers[0]
+    png = cards.upscaled_png(dict(epochs)[epoch], 2)
+    st.session_state["models_sample"] = {"model": name, "epoch": epoch, "png": png}
+    img_col, text_col = st.columns([3, 2])
+    img_col.image(png, caption=f"epoch {epoch} of {numbers[-1]}")
+    text_col.caption("The same fixed noise every epoch, so the grids are comparable"
+                     + ("; one row per label" if arch_model.latent.n_classes else "")
+                     + ("; one row per categorical code value" if arch_model.latent.categorical else "") + ".")
+
+
+# ---------------------------------------------------------------- metrics
+st.subheader("Quality")
+m = checkpoint.read_extra(folder, checkpoint.METRICS) or {}
+if not m:
+    st.info(f"No `{checkpoint.METRICS}` here: measure it with `python train.py --model {name} --evaluate-only`.",
+            icon=":material/info:")
+else:
+    table = cards.metric_rows(m, card.bars)
+    st.dataframe([{"metric": r["metric"], "value": r["value"], "bar": r["bar"], "": STATUS[r["status"]],
+                   "what it measures": r["meaning"]} for r in table], hide_index=True, width="stretch",
+                 column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+    if "fid" in m and "fid_floor_train_vs_test" in m:
+        st.caption(f"Fréchet distance has no bar: {m['fid']:g} against a floor of {m['fid_floor_train_vs_test']:g} "
+                   "(real training digits vs the test set) — lower is closer to MNIST.")
+clf = cards.classifier_summary(genlib.CHECKPOINTS / "classifier")
+if clf and clf["test_accuracy"] is not None:
+    st.caption(f"Measured with the project's own MNIST classifier (`checkpoints/classifier`): test accuracy "
+               f"{clf['test_accuracy']:.2%} ({clf['test_errors']} errors of 10,000), trained {clf['epochs']} epochs; "
+               f"{m.get('n_samples', 10000):,} samples per metric.")
+else:
+    st.caption("The metrics classifier (`checkpoints/classifier`) is missing: `python train.py --model classifier`.")
+
+
+# ---------------------------------------------------------------- GAN features for classification
+st.session_state["models_probe"] = None
+if hasattr(arch_model, "features"):
+    st.subheader("Discriminator features for classification")
+    st.caption("The lecture: \"GAN features can directly be used for classification\". A logistic regression "
+               "on D's body features, trained with a few labelled digits per class, against the same "
+               "regression on raw pixels; accuracy on the 10,000 test digits.")
+    probe = metrics.read_probe(m)
+    st.session_state["models_probe"] = probe
+    if probe is None:
+        old = m.get("probe_100_per_class_d_features")
+        st.info(f"The probe table is not measured yet: `python train.py --probe --model {name}` "
+                "(20–60 s on this CPU)." + (f" Recorded at ship time: D features, 100 labels per class: "
+                                            f"**{old:.2%}**." if old is not None else ""), icon=":material/info:")
+    else:
+        counts = list(probe)
+        t_col, p_col = st.columns([2, 3])
+        t_col.dataframe([{"labels per class": n, "D features": probe[n]["d_features"], "pixels": probe[n]["pixels"],
+                          "gain": probe[n]["d_features"] - probe[n]["pixels"]} for n in counts], hide_index=True,
+                        column_config={k: st.column_config.NumberColumn(format="percent")
+                                       for k in ("D features", "pixels", "gain")})
+        fig = go.Figure()
+        for j, (key, label) in enumerate((("d_features", "D features"), ("pixels", "raw pixels"))):
+            fig.add_trace(go.Scatter(x=counts, y=[probe[n][key] for n in counts], mode="lines+markers", name=label,
+                                     line=dict(color=COLOURS[j])))
+        fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_type="log",
+                          xaxis_title="labelled digits per class", yaxis_title="test accuracy", yaxis_tickformat=".0%")
+        p_col.plotly_chart(fig, width="stretch", key="models:probe")

@@ -1,0 +1,217 @@
+"""Lecture toys: three slides made live. Computation in genlib.toys; this file is layout only.
+
+session_state keys (tests read them):
+  "toys_ring"  : genlib.toys.RingSamples of tab (a), recomputed every run from its controls;
+  "toys_gan"   : genlib.toys.ToyGANResult of the last "Train" press in tab (b) (kept across reruns);
+  "toys_shift" : genlib.toys.ShiftComparison of tab (c) for the chosen model.
+"""
+import math
+
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+from plotly.subplots import make_subplots
+
+import components as c
+from genlib import toys
+from genlib.data import load_split
+
+st.title("Lecture toys")
+st.caption("Three slides of the lecture as small live experiments. The first two need no trained model; "
+           "the third uses the model chosen in the sidebar.")
+ring_tab, gan_tab, shift_tab = st.tabs(["Variable transformation", "An optimum exists (1-D GAN)",
+                                        "Shifted digit vs nearest neighbour"])
+
+
+# ---------------------------------------------------------------- (a)
+def ring_figure(ring: toys.RingSamples) -> go.Figure:
+    fig = make_subplots(1, 2, subplot_titles=("z ~ N(0, I)", "X = g(z) = z/10 + z/‖z‖"), horizontal_spacing=0.08)
+    # colour by the angle of z: g keeps directions, so the colours show which z went where
+    angle = torch.atan2(ring.z[:, 1], ring.z[:, 0]).tolist()
+    for col, pts in ((1, ring.z), (2, ring.x)):
+        fig.add_trace(go.Scattergl(x=pts[:, 0].tolist(), y=pts[:, 1].tolist(), mode="markers", showlegend=False,
+                                   marker=dict(size=4, color=angle, colorscale="Phase", cmin=-math.pi, cmax=math.pi),
+                                   hovertemplate="(%{x:.2f}, %{y:.2f})<extra></extra>"), 1, col)
+        fig.update_xaxes(range=[-4, 4], row=1, col=col)
+        fig.update_yaxes(range=[-4, 4], scaleanchor=f"x{col if col > 1 else ''}", scaleratio=1, row=1, col=col)
+    fig.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+with ring_tab:
+    st.markdown("A generative model maps a simple distribution through a function. Even a fixed, simple "
+                "g turns Gaussian samples into a ring: **any** distribution can be made this way by a "
+                "complicated enough g, which is what a decoder learns (Doersch's tutorial).")
+    n_col, seed_col = st.columns([3, 1])
+    n = n_col.slider("Number of samples", 50, 5000, 1000, step=50, key="toys:ring_n")
+    seed = seed_col.number_input("Seed", 0, 2**31 - 1, 0, key="toys:ring_seed")
+    ring = toys.ring_samples(int(n), int(seed))
+    st.session_state["toys_ring"] = ring
+    st.plotly_chart(ring_figure(ring), width="stretch", key="toys:ring_chart")
+    norms = ring.x.norm(dim=1)
+    st.caption(f"‖g(z)‖ = 1 + ‖z‖/10 exactly, so the images lie at radius {norms.min():.2f}–{norms.max():.2f} "
+               "(ring of radius 1, thickened by ‖z‖/10); colour = direction of z, which g keeps.")
+
+
+# ---------------------------------------------------------------- (b)
+def gan_config() -> toys.ToyGANConfig:
+    a, b, cc, d = st.columns(4)
+    modes = a.slider("Modes of p_data", 1, 4, 2, key="toys:modes")
+    std = b.slider("σ of each mode", 0.2, 1.0, 0.5, step=0.05, key="toys:std")
+    k = cc.slider("k (D steps per G step)", 1, 5, 1, key="toys:k")
+    steps = d.number_input("Training iterations", 10, 5000, 500, step=50, key="toys:steps")
+    a, b, cc = st.columns([1, 2, 1])
+    lr = a.select_slider("Learning rate", [5e-4, 1e-3, 2e-3, 5e-3, 1e-2], 2e-3, key="toys:lr")
+    loss = b.radio("Generator loss", toys.LOSSES, horizontal=True, key="toys:loss",
+                   help="non-saturating: minimise −log D(G(z)) (the paper's practical choice); "
+                        "minimax: minimise log(1 − D(G(z))), exactly the lecture's loop, whose gradient vanishes "
+                        "while D rejects the fakes confidently.")
+    seed = cc.number_input("Seed", 0, 2**31 - 1, 0, key="toys:gan_seed")
+    return toys.ToyGANConfig(data=toys.mixture(modes, std), steps=int(steps), k=k, lr=lr, loss=loss, seed=int(seed))
+
+
+def train(cfg: toys.ToyGANConfig) -> None:
+    bar = st.progress(0.0, text="Training…")
+    every = max(1, cfg.steps // 50)  # ~50 progress messages: each one is a round trip to the browser
+
+    def tick(step, total):
+        if step % every == 0 or step == total:
+            bar.progress(step / total, text=f"Training… iteration {step}/{total}")
+
+    try:
+        st.session_state["toys_gan"] = toys.train_toy_gan(cfg, callback=tick)
+    except (ValueError, FloatingPointError) as e:
+        st.error(f"Training stopped: {e}")
+    bar.empty()
+
+
+def density_figure(data: toys.Mixture, result: toys.ToyGANResult | None) -> go.Figure:
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    if result is None:
+        grid = torch.linspace(min(data.means) - 4 * max(data.stds), max(data.means) + 4 * max(data.stds), 400)
+        fig.add_trace(go.Scatter(x=grid.tolist(), y=data.pdf(grid).tolist(), name="p_data", line=dict(color="black")))
+    else:
+        x = result.grid.tolist()
+        fig.add_trace(go.Scatter(x=x, y=result.p_data.tolist(), name="p_data (true)", line=dict(color="black")))
+        fig.add_trace(go.Scatter(x=x, y=result.p_g.tolist(), name="p_g (KDE of G's samples)",
+                                 line=dict(color="#1f77b4")))
+        fig.add_trace(go.Scatter(x=x, y=result.d.tolist(), name="D(x), trained", line=dict(color="#d62728")),
+                      secondary_y=True)
+        fig.add_trace(go.Scatter(x=x, y=result.d_star.tolist(), name="D*(x) = p_data / (p_data + p_g)",
+                                 line=dict(color="#ff7f0e", dash="dash")), secondary_y=True)
+        fig.add_hline(y=0.5, line=dict(color="grey", dash="dot", width=1), secondary_y=True)
+    fig.update_yaxes(title_text="density", secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(title_text="D", range=[0, 1.02], tickmode="linear", tick0=0, dtick=0.25, secondary_y=True,
+                     showgrid=False)
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.12), xaxis_title="x")
+    return fig
+
+
+def curves_figure(history: dict) -> go.Figure:
+    fig = make_subplots(1, 2, subplot_titles=("losses", "mean D on a batch"))
+    steps = list(range(1, len(history["loss_d"]) + 1))
+    for key, name in (("loss_d", "D loss −[log D(x) + log(1 − D(G(z)))]"), ("loss_g", "G loss")):
+        fig.add_trace(go.Scatter(x=steps, y=history[key], name=name), 1, 1)
+    fig.add_hline(y=2 * math.log(2), line=dict(color="grey", dash="dot", width=1), row=1, col=1,
+                  annotation_text="log 4 (D loss at the optimum)")
+    for key, name in (("d_real", "D(x), real"), ("d_fake", "D(G(z)), fake")):
+        fig.add_trace(go.Scatter(x=steps, y=history[key], name=name), 1, 2)
+    fig.add_hline(y=0.5, line=dict(color="grey", dash="dot", width=1), row=1, col=2)
+    fig.update_xaxes(title_text="iteration")
+    fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+with gan_tab:
+    st.markdown("For a fixed generator the best discriminator is **D\\*(x) = p_data(x) / (p_data(x) + p_g(x))**; "
+                "at the global optimum p_g = p_data and D\\* = ½ everywhere. Train a tiny GAN "
+                "(two 1 → 16 → 16 → 1 MLPs, z ~ N(0, 1)) on a mixture of Gaussians and compare its D with D\\*.")
+    cfg = gan_config()
+    if st.button("Train", type="primary", icon=":material/play_arrow:", key="toys:train"):
+        train(cfg)
+    result = st.session_state.get("toys_gan")
+    if result is None:
+        st.info("Press **Train** (the defaults take a few seconds). Below: the data density alone.",
+                icon=":material/info:")
+    elif result.config != cfg:
+        st.info("The controls changed since this result was trained; press **Train** to train with them.",
+                icon=":material/info:")
+    st.plotly_chart(density_figure(result.config.data if result else cfg.data, result), width="stretch",
+                    key="toys:gan_chart")
+    if result is not None:
+        m = st.columns(4)
+        m[0].metric("JSD(p_data ‖ p_g)", f"{result.jsd:.3f} nats",
+                    help="0 at the optimum, at most log 2 ≈ 0.693. With D = D*, the GAN criterion is "
+                         "−log 4 + 2·JSD.")
+        m[1].metric("D(x) on real, last batch", f"{result.history['d_real'][-1]:.2f}")
+        m[2].metric("D(G(z)) on fake, last batch", f"{result.history['d_fake'][-1]:.2f}")
+        m[3].metric("Training time", f"{result.seconds:.1f} s")
+        st.plotly_chart(curves_figure(result.history), width="stretch", key="toys:gan_curves")
+        st.caption(f"p_g is a kernel density estimate of {len(result.samples):,} generator samples; D* is drawn "
+                   "where p_data + p_g is not negligible. The trained D only approaches D* where it has seen "
+                   "samples, and a tiny D cannot be exact. Try 3–4 modes, a larger k, "
+                   "or the minimax loss with a high learning rate to see the game fail (e.g. one mode dropped).")
+
+
+# ---------------------------------------------------------------- (c)
+@st.cache_data(max_entries=256, show_spinner="Searching the 60,000 training digits…")
+def neighbour_of(index: int) -> int:
+    """Index of the test digit's nearest training image (pixel L2); depends on the index only."""
+    return toys.nearest_other(c.test_split().float()[index], c.train_images())[0]
+
+
+@st.cache_data(show_spinner=False)
+def typical_pixel_distance() -> float:
+    return toys.typical_distance(c.test_split().float())
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def typical_latent_distance(name: str) -> float:
+    return toys.typical_distance(c.test_encodings(name).z)
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}×" if b > 0 else "–"
+
+
+with shift_tab:
+    st.markdown("The lecture's warning: with a Gaussian P(X|z) the model measures similarity by pixel "
+                "distance, so **the most obvious variation may not be the most likely**. Shifting a digit by "
+                "a pixel or two keeps it the same digit, yet moves it farther in pixel space than a "
+                "*different* training digit.")
+    name, model = c.require_model()  # stops only this tab's content: it is the last one drawn
+    test = c.test_split()
+    a, b, cc = st.columns(3)
+    index = int(a.number_input("Test digit (index)", 0, len(test) - 1, 0, key="toys:index"))
+    dx = b.slider("Shift right (pixels)", -3, 3, 2, key="toys:dx")
+    dy = cc.slider("Shift down (pixels)", -3, 3, 0, key="toys:dy")
+    train_split = load_split(True)  # in memory after c.train_images(); its labels condition label models
+    label = int(test.labels[index])
+    cmp = toys.compare_shift(model, test.float()[index], label, dx, dy, c.train_images(), train_split.labels,
+                             neighbour=neighbour_of(index))
+    st.session_state["toys_shift"] = cmp
+
+    cols = st.columns(3)
+    c.show_image(cmp.original, f"test #{index} (a {label})", scale=7, container=cols[0])
+    c.show_image(cmp.shifted, f"shifted by ({dx:+d}, {dy:+d}) px: pixel {cmp.pixel['shifted']:.2f}, "
+                 f"latent {cmp.latent['shifted']:.2f}", scale=7, container=cols[1])
+    c.show_image(cmp.neighbour, f"nearest training digit #{cmp.neighbour_index} (a {cmp.neighbour_label}): "
+                 f"pixel {cmp.pixel['neighbour']:.2f}, latent {cmp.latent['neighbour']:.2f}", scale=7,
+                 container=cols[2])
+
+    px_typ, z_typ = typical_pixel_distance(), typical_latent_distance(name)
+    st.table([{"distance to the test digit": what,
+               "pixel L2": f"{cmp.pixel[k]:.2f}", "÷ typical pixel distance": ratio(cmp.pixel[k], px_typ),
+               f"{name} latent L2": f"{cmp.latent[k]:.2f}", "÷ typical latent distance": ratio(cmp.latent[k], z_typ)}
+              for k, what in (("shifted", "shifted copy (same digit)"), ("neighbour", "nearest training digit"))])
+    st.caption(f"Typical distance = median over random pairs of test digits: pixel {px_typ:.2f}, "
+               f"{name} latent {z_typ:.2f}." +
+               (" This model is conditional: each image is encoded with its own true label."
+                if model.latent.n_classes is not None else ""))
+    if (dx, dy) == (0, 0):
+        st.info("Shift 0: the copy is the digit itself, at distance 0. Move a slider.", icon=":material/info:")
+    else:
+        st.markdown(f"In pixel space the shifted copy is **{ratio(cmp.pixel['shifted'], cmp.pixel['neighbour'])}** "
+                    f"as far as the nearest training digit; in **{name}**'s latent space "
+                    f"**{ratio(cmp.latent['shifted'], cmp.latent['neighbour'])}**.")

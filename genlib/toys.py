@@ -1,0 +1,298 @@
+"""Small live demonstrations of three lecture slides (the app's "Lecture toys" page):
+
+(a) a variable transformation X = g(z) = z/10 + z/‖z‖ that turns N(0, I) into a ring (Doersch's tutorial);
+(b) "an optimum exists": a 1-D GAN on a mixture of Gaussians, with the optimal discriminator
+    D*(x) = p_data(x) / (p_data(x) + p_g(x)) beside the trained D(x) (Goodfellow et al.);
+(c) "the most obvious variation may not be the most likely": a digit shifted by a few pixels is far from
+    it in pixel space, farther than a different training digit, although it is "the same" digit.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .encodings import nearest_image
+
+
+# ---------------------------------------------------------------- (a) variable transformation
+def ring_transform(z: torch.Tensor) -> torch.Tensor:
+    """g(z) = z/10 + z/‖z‖ row-wise, so ‖g(z)‖ = 1 + ‖z‖/10 and the direction of z is kept."""
+    norm = z.norm(dim=-1, keepdim=True).clamp_min(1e-12)  # ‖z‖ = 0 has probability zero; avoid 0/0
+    return z / 10 + z / norm
+
+
+@dataclass(frozen=True)
+class RingSamples:
+    z: torch.Tensor  # (n, 2) ~ N(0, I)
+    x: torch.Tensor  # (n, 2) = g(z)
+    seed: int
+
+
+def ring_samples(n: int, seed: int = 0, dim: int = 2) -> RingSamples:
+    if n < 1:
+        raise ValueError(f"need at least one sample; got n={n}")
+    z = torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
+    return RingSamples(z, ring_transform(z), seed)
+
+
+# ---------------------------------------------------------------- (b) a 1-D GAN
+@dataclass(frozen=True)
+class Mixture:
+    """A 1-D mixture of Gaussians: the data distribution p_data of the toy GAN."""
+
+    means: tuple[float, ...]
+    stds: tuple[float, ...]
+    weights: tuple[float, ...]
+
+    def __post_init__(self):
+        if not (len(self.means) == len(self.stds) == len(self.weights) >= 1):
+            raise ValueError("a mixture needs equally many means, stds and weights (at least one)")
+        if min(self.stds) <= 0 or min(self.weights) < 0 or sum(self.weights) <= 0:
+            raise ValueError("stds must be positive and weights non-negative with a positive sum")
+
+    def _w(self) -> torch.Tensor:
+        w = torch.tensor(self.weights, dtype=torch.float64)
+        return w / w.sum()
+
+    def pdf(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.as_tensor(x, dtype=torch.float64).reshape(-1, 1)
+        mu, sd = torch.tensor(self.means, dtype=torch.float64), torch.tensor(self.stds, dtype=torch.float64)
+        comp = torch.exp(-0.5 * ((x - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
+        return comp @ self._w()
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        k = torch.multinomial(self._w(), n, replacement=True, generator=generator)
+        mu, sd = torch.tensor(self.means)[k], torch.tensor(self.stds)[k]
+        return (mu + sd * torch.randn(n, generator=generator)).unsqueeze(1)
+
+    @property
+    def mean(self) -> float:
+        return float(self._w() @ torch.tensor(self.means, dtype=torch.float64))
+
+
+def mixture(n_modes: int, std: float = 0.5, low: float = -2.0, high: float = 2.0) -> Mixture:
+    """n equally weighted modes evenly spaced over [low, high] (one mode: at `high`, away from 0, where an
+    untrained generator puts its mass, so the generator has to move)."""
+    if n_modes < 1:
+        raise ValueError(f"need at least one mode; got {n_modes}")
+    means = (high,) if n_modes == 1 else tuple(low + (high - low) * i / (n_modes - 1) for i in range(n_modes))
+    return Mixture(means, (std,) * n_modes, (1.0,) * n_modes)
+
+
+LOSSES = ("non-saturating", "minimax")
+
+
+@dataclass(frozen=True)
+class ToyGANConfig:
+    data: Mixture = field(default_factory=lambda: mixture(2))
+    steps: int = 500  # generator steps (training iterations)
+    k: int = 1  # discriminator steps per generator step, as in the lecture's loop
+    lr: float = 2e-3
+    batch: int = 128
+    hidden: int = 16  # both MLPs are 1 -> hidden -> hidden -> 1
+    loss: str = "non-saturating"  # generator loss: −log D(G(z)), or the minimax log(1 − D(G(z)))
+    seed: int = 0
+
+    def check(self) -> None:
+        if self.steps < 1 or self.k < 1 or self.batch < 2 or self.hidden < 1:
+            raise ValueError("steps, k and hidden must be ≥ 1 and batch ≥ 2")
+        if not (0 < self.lr < 1):
+            raise ValueError(f"learning rate must be in (0, 1); got {self.lr}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}; got {self.loss!r}")
+
+
+def mlp(hidden: int) -> nn.Sequential:
+    """1 -> hidden -> hidden -> 1; LeakyReLU keeps a tiny net from dying. D returns logits."""
+    return nn.Sequential(nn.Linear(1, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+                         nn.Linear(hidden, 1))
+
+
+@dataclass
+class ToyGANResult:
+    config: ToyGANConfig
+    grid: torch.Tensor  # (m,) x values of the curves
+    p_data: torch.Tensor  # (m,) true density
+    p_g: torch.Tensor  # (m,) kernel density estimate of the generator's samples
+    d: torch.Tensor  # (m,) the trained D(x)
+    d_star: torch.Tensor  # (m,) p_data / (p_data + p_g); NaN where both densities are negligible
+    samples: torch.Tensor  # (n_eval,) generator samples after training
+    history: dict  # per generator step: loss_d (mean of its k D steps), loss_g, d_real, d_fake, g_mean
+    jsd: float  # Jensen–Shannon divergence between p_data and p_g on the grid (nats; 0 at the optimum)
+    seconds: float
+
+
+def optimal_discriminator(p_data: torch.Tensor, p_g: torch.Tensor, floor: float = 0.0) -> torch.Tensor:
+    """D*(x) = p_data / (p_data + p_g), the best D for a fixed G; NaN where p_data + p_g ≤ floor (undefined
+    at 0, and a ratio of two estimates of almost nothing just above it)."""
+    p_data, p_g = torch.as_tensor(p_data, dtype=torch.float64), torch.as_tensor(p_g, dtype=torch.float64)
+    total = p_data + p_g
+    return torch.where(total > floor, p_data / total.clamp_min(1e-300), torch.full_like(total, float("nan")))
+
+
+def kde(samples: torch.Tensor, grid: torch.Tensor, bandwidth: float | None = None) -> torch.Tensor:
+    """Gaussian kernel density estimate at `grid` (Scott's rule bandwidth by default)."""
+    s = torch.as_tensor(samples, dtype=torch.float64).reshape(-1)
+    g = torch.as_tensor(grid, dtype=torch.float64).reshape(-1, 1)
+    h = bandwidth or max(1.06 * float(s.std()) * len(s) ** -0.2, 1e-3)  # a collapsed G still gets a finite peak
+    return torch.exp(-0.5 * ((g - s) / h) ** 2).mean(1) / (h * math.sqrt(2 * math.pi))
+
+
+def js_divergence(p: torch.Tensor, q: torch.Tensor, grid: torch.Tensor) -> float:
+    """JSD(p ‖ q) by the trapezoid rule on `grid`; the GAN criterion at the optimal D is −log 4 + 2·JSD."""
+    p, q = torch.as_tensor(p, dtype=torch.float64), torch.as_tensor(q, dtype=torch.float64)
+    m = (p + q) / 2
+
+    def kl(a):  # 0 · log 0 = 0
+        return torch.where(a > 0, a * torch.log(a / m.clamp_min(1e-300)), torch.zeros_like(a))
+
+    return float(torch.trapezoid(0.5 * kl(p) + 0.5 * kl(q), torch.as_tensor(grid, dtype=torch.float64)))
+
+
+def _curve_grid(data: Mixture, samples: torch.Tensor, points: int) -> torch.Tensor:
+    """Covers the data (±4σ around each mode) and the bulk of the generator's samples."""
+    lo = min(m - 4 * s for m, s in zip(data.means, data.stds))
+    hi = max(m + 4 * s for m, s in zip(data.means, data.stds))
+    q = torch.quantile(samples.double(), torch.tensor([0.005, 0.995], dtype=torch.float64))
+    return torch.linspace(min(lo, float(q[0])), max(hi, float(q[1])), points, dtype=torch.float64)
+
+
+def train_toy_gan(cfg: ToyGANConfig = ToyGANConfig(), callback=None, n_eval: int = 20000,
+                  points: int = 400) -> ToyGANResult:
+    """Goodfellow et al.'s Algorithm 1 on a 1-D mixture: per iteration k discriminator steps ascending
+    log D(x) + log(1 − D(G(z))), then one generator step. z ~ N(0, 1). Deterministic for a seed (the global
+    RNG is left untouched). `callback(step, total)` is called after every generator step."""
+    cfg.check()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # batches of 128 scalars: extra threads only synchronise (10× slower on a busy CPU)
+    try:
+        return _train(cfg, callback, n_eval, points)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(cfg: ToyGANConfig, callback, n_eval: int, points: int) -> ToyGANResult:
+    gen = torch.Generator().manual_seed(cfg.seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        G, D = mlp(cfg.hidden), mlp(cfg.hidden)
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    ones, zeros = torch.ones(cfg.batch, 1), torch.zeros(cfg.batch, 1)
+    hist = {k: [] for k in ("loss_d", "loss_g", "d_real", "d_fake", "g_mean")}
+    t0 = time.perf_counter()
+    for step in range(cfg.steps):
+        loss_d_sum = d_real = d_fake = 0.0
+        for _ in range(cfg.k):
+            x = cfg.data.sample(cfg.batch, gen)
+            with torch.no_grad():
+                fake = G(torch.randn(cfg.batch, 1, generator=gen))
+            real_logits, fake_logits = D(x), D(fake)
+            loss_d = (F.binary_cross_entropy_with_logits(real_logits, ones)
+                      + F.binary_cross_entropy_with_logits(fake_logits, zeros))
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            loss_d_sum += loss_d.item()
+            d_real += torch.sigmoid(real_logits).mean().item()
+            d_fake += torch.sigmoid(fake_logits).mean().item()
+        fake = G(torch.randn(cfg.batch, 1, generator=gen))
+        logits = D(fake)
+        if cfg.loss == "minimax":
+            loss_g = -F.softplus(logits).mean()  # = E log(1 − D(G(z))), descended
+        else:
+            loss_g = F.binary_cross_entropy_with_logits(logits, ones)  # −E log D(G(z)): strong early gradients
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        for key, v in (("loss_d", loss_d_sum / cfg.k), ("loss_g", loss_g.item()), ("d_real", d_real / cfg.k),
+                       ("d_fake", d_fake / cfg.k), ("g_mean", fake.mean().item())):
+            hist[key].append(v)
+        if not math.isfinite(hist["loss_d"][-1]) or not math.isfinite(hist["loss_g"][-1]):
+            raise FloatingPointError(f"the loss became NaN/inf at step {step + 1}; lower the learning rate")
+        if callback is not None:
+            callback(step + 1, cfg.steps)
+    seconds = time.perf_counter() - t0
+    with torch.no_grad():
+        samples = G(torch.randn(n_eval, 1, generator=gen)).reshape(-1)
+        grid = _curve_grid(cfg.data, samples, points)
+        d = torch.sigmoid(D(grid.float().unsqueeze(1))).reshape(-1).double()
+    # Scott's rule smooths a multi-modal or collapsed G far too much; its detail matters at the data's scale
+    h = min(1.06 * float(samples.std()) * len(samples) ** -0.2, min(cfg.data.stds) / 4)
+    p_data, p_g = cfg.data.pdf(grid), kde(samples, grid, bandwidth=max(h, 1e-3))
+    d_star = optimal_discriminator(p_data, p_g, floor=1e-3 * float((p_data + p_g).max()))
+    return ToyGANResult(cfg, grid, p_data, p_g, d, d_star, samples, hist,
+                        js_divergence(p_data, p_g, grid), seconds)
+
+
+# ---------------------------------------------------------------- (c) shifted digit vs nearest neighbour
+def shift_image(image: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
+    """The image moved dx pixels right and dy pixels down; pixels moved in from outside are 0 (no wrap-around)."""
+    img = torch.as_tensor(image)
+    out = torch.zeros_like(img)
+    h, w = img.shape[-2:]
+    if abs(dx) >= w or abs(dy) >= h:
+        return out
+    src_y, dst_y = slice(max(-dy, 0), h - max(dy, 0)), slice(max(dy, 0), h - max(-dy, 0))
+    src_x, dst_x = slice(max(-dx, 0), w - max(dx, 0)), slice(max(dx, 0), w - max(-dx, 0))
+    out[..., dst_y, dst_x] = img[..., src_y, src_x]
+    return out
+
+
+def nearest_other(image: torch.Tensor, images_uint8: torch.Tensor, exclude: int | None = None) -> tuple[int, float]:
+    """encodings.nearest_image, but never the image at index `exclude` (the query itself, when it comes from
+    the same set)."""
+    idx, dist = nearest_image(image, images_uint8)
+    if exclude is None or idx != exclude:
+        return idx, dist
+    rest = torch.cat([images_uint8[:exclude], images_uint8[exclude + 1:]])  # rare: a copy only in this case
+    idx, dist = nearest_image(image, rest)
+    return idx + (idx >= exclude), dist
+
+
+@dataclass(frozen=True)
+class ShiftComparison:
+    original: torch.Tensor  # (1, 28, 28) in [0, 1]
+    shifted: torch.Tensor
+    neighbour: torch.Tensor
+    neighbour_index: int  # into the training set
+    neighbour_label: int
+    shift: tuple[int, int]  # (dx, dy)
+    pixel: dict  # "shifted" / "neighbour" -> L2 distance to the original in pixel space ([0, 1] units)
+    latent: dict  # same, between the model's encodings
+
+
+@torch.no_grad()
+def compare_shift(model, image: torch.Tensor, label: int, dx: int, dy: int, train_images: torch.Tensor,
+                  train_labels: torch.Tensor, exclude: int | None = None,
+                  neighbour: int | None = None) -> ShiftComparison:
+    """Pixel and latent distances from `image` to its shifted copy and to its nearest training image
+    (`neighbour`: its index when already known, the search takes a quarter of a second).
+    Each image is encoded with its own true label when the model is conditional."""
+    x = torch.as_tensor(image, dtype=torch.float32).reshape(1, 28, 28)
+    shifted = shift_image(x, dx, dy)
+    idx = neighbour if neighbour is not None else nearest_other(x, train_images, exclude)[0]
+    neighbour = train_images[idx].float().div(255.0).reshape(1, 28, 28)
+    nb_label = int(train_labels[idx])
+    batch = torch.stack([x, shifted, neighbour])
+    labels = torch.tensor([label, label, nb_label]) if model.latent.n_classes is not None else None
+    z = model.encode(batch, labels).float()
+    pixel = {k: float((batch[i] - x).norm()) for i, k in ((1, "shifted"), (2, "neighbour"))}
+    latent = {k: float((z[i] - z[0]).norm()) for i, k in ((1, "shifted"), (2, "neighbour"))}
+    return ShiftComparison(x, shifted, neighbour, idx, nb_label, (dx, dy), pixel, latent)
+
+
+def typical_distance(z: torch.Tensor, pairs: int = 2000, seed: int = 0) -> float:
+    """Median distance between random pairs of rows of z (n, d): a scale to read other distances against."""
+    z = torch.as_tensor(z, dtype=torch.float32).reshape(len(z), -1)
+    if len(z) < 2:
+        raise ValueError("need at least two points")
+    g = torch.Generator().manual_seed(seed)
+    a, b = torch.randint(0, len(z), (2, pairs), generator=g)
+    keep = a != b
+    return float((z[a[keep]] - z[b[keep]]).norm(dim=1).median())
