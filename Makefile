@@ -25,3 +25,10 @@ app: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# quick benchmarks (1-2 repeats, few models); full runs and results: bench/RESULTS.md
+.PHONY: bench
+bench: $(STAMP) chromium
+	$(PY) bench/throughput.py --quick
+	$(PY) bench/inference.py --quick
+	$(PY) bench/app_latency.py --quick

@@ -3,6 +3,8 @@
   python train.py --model vae                 # one model, the full preset, into checkpoints/vae
   python train.py --all --preset quick --out /tmp/quick
   python train.py --model dcgan --resume      # continue an interrupted run from its last epoch
+  python train.py --model dcgan --device cuda --amp bf16               # one GPU, mixed precision
+  torchrun --nproc_per_node 4 train.py --model dcgan --device cuda     # 4 GPUs (DDP); on CPU: Gloo
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from pathlib import Path
 import torch
 
 import genlib
-from genlib import checkpoint, data, metrics
+from genlib import checkpoint, data, distributed, metrics
 from genlib.models import ARCHITECTURES
 from genlib.presets import PRESETS, VARIANTS
 from genlib.training import TRAINERS, TrainConfig, TrainingDiverged, train_classifier
@@ -70,6 +72,8 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--amp", choices=["bf16", "fp16"],
+                   help="mixed precision on --device cuda (fp16 adds loss scaling); under torchrun too")
     p.add_argument("--out", type=Path, default=genlib.CHECKPOINTS, help="parent folder; each model goes to OUT/NAME")
     p.add_argument("--data-dir", type=Path, help="MNIST root (default: $GENLIB_DATA or ~/.cache/genlib)")
     p.add_argument("--resume", action="store_true", help="continue from STATE_DIR/NAME/training_state.pt")
@@ -82,18 +86,35 @@ def main(argv=None) -> int:
     p.add_argument("--probe", action="store_true",
                    help="linear probes on D features vs pixels (10/100/1000 labels per class) -> OUT/NAME/metrics.json")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     torch.set_num_threads(args.threads)
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: no CUDA device is available here")
+    if args.amp and args.device != "cuda":
+        p.error("--amp needs --device cuda (autocast on the CPU is slower here, not faster)")
+    # under torchrun (WORLD_SIZE > 1): join the process group; rank 0 alone logs, prints and writes
+    distributed.setup(args.device)
+    main_rank = distributed.is_main()
+    logging.basicConfig(level=logging.INFO if main_rank else logging.WARNING,
+                        format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    try:
+        return run(args, main_rank)
+    finally:
+        distributed.cleanup()
+
+
+def run(args, main_rank: bool) -> int:
+    say = print if main_rank else (lambda *a, **k: None)
 
     if args.report:
-        print(metrics.table(args.out))
+        say(metrics.table(args.out))
         return 0
     names = ORDER if args.all else [args.model]
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
-    data_hash = data.data_hash(args.data_dir)
+    with distributed.main_first():  # one rank fetches MNIST; the others then find it
+        data_hash = data.data_hash(args.data_dir)
     for name in names:
+        if (args.probe or args.evaluate_only or name == "classifier") and not main_rank:
+            continue  # single-process work: rank 0 does it, the others go on to the next model
         if args.probe:
             probe(name, args)
             continue
@@ -107,7 +128,7 @@ def main(argv=None) -> int:
             print(f"   {name}: {m}")
             continue
         model_over, train_over = PRESETS[args.preset][name]
-        cfg = TrainConfig(**{**train_over, "seed": args.seed, "device": args.device})
+        cfg = TrainConfig(**{**train_over, "seed": args.seed, "device": args.device, "amp": args.amp})
         if args.epochs:
             cfg.epochs = args.epochs
         if args.batch_size:
@@ -118,7 +139,7 @@ def main(argv=None) -> int:
         model = cls(cls.Config(**model_over))
         out = args.out / name
         t0 = time.time()
-        print(f"== {name}: {sum(p.numel() for p in model.parameters()):,} parameters -> {out}")
+        say(f"== {name}: {sum(p.numel() for p in model.parameters()):,} parameters -> {out}")
         train_info = {"command": command, "preset": args.preset, "seed": args.seed, "data_hash": data_hash,
                       "torch": torch.__version__, "threads": args.threads, "config": dataclasses.asdict(cfg)}
         try:
@@ -130,8 +151,13 @@ def main(argv=None) -> int:
                                                   state_dir=args.state_dir / name).fit(resume=args.resume))
                 history = checkpoint.read_extra(out, checkpoint.HISTORY, [])
         except TrainingDiverged as e:
-            print(f"!! {name}: {e}", file=sys.stderr)
+            say(f"!! {name}: {e}", file=sys.stderr)
             return 1
+        model.cpu()  # the metrics and the checkpoint work on the CPU
+        if not main_rank:
+            continue
+        if distributed.world() > 1:
+            train_info["world_size"] = distributed.world()  # ranks under torchrun (batch size is the global one)
         train_info["train_seconds"] = round(time.time() - t0, 1)
         print(f"   trained in {time.time() - t0:.0f} s; measuring quality ...")
         m = measure(name, model, args)

@@ -176,7 +176,7 @@ def _load_json(name, model):
         set_state(name, explore.parse_latent_json(upload.getvalue().decode("utf-8", "replace"), model.latent))
         st.session_state.pop("upload_error", None)
     except ValueError as e:
-        st.session_state["upload_error"] = f"{upload.name}: {e}"
+        st.session_state["upload_error"] = f"{explore.shown(upload.name)}: {e}"  # the name is the user's: escaped
 
 
 def latent_upload(name: str, model, container=st) -> None:

@@ -243,20 +243,26 @@ def main(argv=None) -> None:
     p.add_argument("--switch-rounds", type=int, default=2, help="rounds through all six models")
     p.add_argument("--map-opens", type=int, default=5)
     p.add_argument("--empty-cache", action="store_true", help="also time cold starts with no encodings cache")
+    p.add_argument("--env", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="extra environment of the servers, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false")
+    p.add_argument("--scale-points", type=int, nargs="*", default=None,
+                   help="map sizes of the standalone plotly test (default 10k 30k 60k 120k; quick: 10k 60k)")
     args = p.parse_args(argv)
     if args.quick:
         args.starts, args.presses, args.switch_rounds, args.map_opens = 1, 3, 1, 1
+    env = dict(kv.split("=", 1) for kv in args.env)
     if not os.path.exists(CHROMIUM):
         sys.exit(f"{CHROMIUM} is missing: apt-get install -y chromium (or `make chromium`)")
     from playwright.sync_api import sync_playwright
 
-    print(f"App latency in Chromium (headless, SwiftShader WebGL). {machine_note()}", flush=True)
+    print(f"App latency in Chromium (headless, SwiftShader WebGL){', server env ' + ' '.join(args.env) if args.env else ''}. "
+          f"{machine_note()}", flush=True)
     rows = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                      args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                                            "--no-first-run", "--enable-unsafe-swiftshader"])
-        starts = [cold_start(browser, None) for _ in range(args.starts)]
+        starts = [cold_start(browser, env) for _ in range(args.starts)]
         rows.append(["server start → healthy (s)", f"{statistics.median(s['health'] for s in starts):.2f}", "", "",
                      args.starts])
         cold = statistics.median(s["interactive"] for s in starts)
@@ -264,17 +270,19 @@ def main(argv=None) -> None:
                      args.starts])
         if args.empty_cache:
             with tempfile.TemporaryDirectory() as tmp:
-                empty = [cold_start(browser, {"GENLIB_CACHE": f"{tmp}/{i}"}) for i in range(args.starts)]
+                empty = [cold_start(browser, {**env, "GENLIB_CACHE": f"{tmp}/{i}"}) for i in range(args.starts)]
             v = statistics.median(s["interactive"] for s in empty)
             rows.append(["… with an empty encodings cache (first run ever) (s)", f"{v:.2f}", "≤ 10", verdict(v <= 10),
                          args.starts])
         print("  cold starts done", flush=True)
 
-        with server() as (url, proc, _):
+        with server(env) as (url, proc, _):
             pg = new_page(browser)
             pg.goto(f"{url}/?model=vae&seed=5")
             settle(pg, MAIN_IMAGE)
+            peaks = [["Explore open (all six models loaded)", *memory_mb(proc.pid)]]
             presses = key_presses(pg, args.presses)
+            peaks.append([f"{len(presses)} slider presses", *memory_mb(proc.pid)])
             med = statistics.median(presses)
             rows.append(["slider key press → new image (ms)", f"{med:.0f}", "≤ 150", verdict(med <= 150), len(presses)])
             rows.append(["… slowest press (ms)", f"{max(presses):.0f}", "", "", len(presses)])
@@ -290,12 +298,14 @@ def main(argv=None) -> None:
                     med = statistics.median(sw)
                     rows.append([label, f"{med:.0f}", "≤ 500", verdict(med <= 500), len(sw)])
             print(f"  switches: {[round(t) for t in first_sw + warm_sw]}", flush=True)
+            peaks.append([f"{len(first_sw + warm_sw)} model switches on Explore", *memory_mb(proc.pid)])
             # the latent map: the first open of a model projects its encodings; later opens are cached
             map_first = open_page(pg, "Latent map", plot=True)
             map_again = []
             for _ in range(args.map_opens - 1):
                 open_page(pg, "Explore", plot=False)
                 map_again.append(open_page(pg, "Latent map", plot=True))
+            peaks.append(["latent map open", *memory_mb(proc.pid)])
             rows.append(["latent map (10,000 points) interactive, first open (ms)", f"{map_first:.0f}", "≤ 2000",
                          verdict(map_first <= 2000), 1])
             if map_again:
@@ -308,13 +318,15 @@ def main(argv=None) -> None:
                 med = statistics.median(map_switch)
                 rows.append(["model switch on the latent map → map drawn (ms)", f"{med:.0f}", "≤ 2000",
                              verdict(med <= 2000), len(map_switch)])
-            rss, peak = memory_mb(proc.pid)
-            rows.append(["server RSS now, all models + their maps (MB)", f"{rss:.0f}", "", "", 1])
+                peaks.append(["latent map of every model", *memory_mb(proc.pid)])
+            peak = peaks[-1][2]
             rows.append(["server peak RSS, VmHWM (MB)", f"{peak:.0f}", "≤ 1536", verdict(peak <= 1536), 1])
             pg.context.close()
         print(table(["measurement", "median", "target", "met", "n"], rows, "The app in the browser"))
-        scale = scatter_scale(browser, [10000, 60000] if args.quick else [10000, 30000, 60000, 120000],
-                              1 if args.quick else 5)
+        print(table(["after", "server RSS MB", "peak RSS so far MB"], [[a, f"{b:.0f}", f"{c:.0f}"] for a, b, c in peaks],
+                    "Server memory along the way (/proc/PID/status VmRSS, VmHWM)"))
+        sizes = args.scale_points or ([10000, 60000] if args.quick else [10000, 30000, 60000, 120000])
+        scale = scatter_scale(browser, sizes, 1 if args.quick else 5)
         print(table(["points", "trace type", "plot ms", "zoom ms", "redraw ms", "figure JSON MB", "to_json ms"], scale,
                     "Scale: a 10-trace plotly map in a standalone page (median of runs; the app's map is scattergl)"))
         browser.close()

@@ -17,9 +17,9 @@ import time
 
 import common  # noqa: F401  (puts the repo root on sys.path)
 import torch
+from common import machine_note, median_time, table, verdict
 
 import genlib
-from common import machine_note, median_time, table, verdict
 from genlib import data, encodings
 
 TARGET_DECODE_MS, TARGET_ENCODE_S, TARGET_REFINE_S, TARGET_PCA_S = 5.0, 5.0, 30.0, 0.5
@@ -75,9 +75,9 @@ def scale_rows(name, model, test, args) -> tuple[list, list]:
     for b in args.batches:
         reps = max(3, min(args.reps_small, int(2000 / b)))  # many runs for tiny batches, ≥ 3 for big ones
         z = inputs(model, b)
-        dec.append(f"{median_time(lambda: model.decode(*z), reps, warm=1) * 1e3:.2f}")
+        dec.append(f"{median_time(lambda z=z: model.decode(*z), reps, warm=1) * 1e3:.2f}")
         x, y = x_all[:b], (y_all[:b] if cond else None)
-        enc.append(f"{median_time(lambda: model.encode(x, y), reps, warm=1) * 1e3:.2f}")
+        enc.append(f"{median_time(lambda x=x, y=y: model.encode(x, y), reps, warm=1) * 1e3:.2f}")
     big = args.batches[-1]
     dec.append(f"{float(dec[-1]) * 1e3 / big:.1f}")
     enc.append(f"{float(enc[-1]) * 1e3 / big:.1f}")

@@ -22,9 +22,9 @@ from pathlib import Path
 import common  # noqa: F401  (puts the repo root on sys.path)
 import torch
 import torch.nn.functional as F
+from common import machine_note, table, verdict
 
 import genlib
-from common import machine_note, table, verdict
 from genlib import data
 from genlib.presets import PRESETS
 from genlib.training import TRAINERS, TrainConfig

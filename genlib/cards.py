@@ -172,7 +172,7 @@ BARS: dict[str, Bar] = {
     "code_accuracy": Bar("Code accuracy", ">=", 0.95, "categorical code as a digit classifier, after matching"),
     "test_nll": Bar("Test NLL (nats)", "<=", 92.0, "importance-weighted, dynamically binarised test set"),
 }
-BAR_VALUES = {k: b.value for k, b in BARS.items()}  # the same numbers as tests/test_shipped.py's BARS
+BAR_VALUES = {k: b.value for k, b in BARS.items()}  # plain numbers (tests/test_shipped.py)
 
 # metrics shown without a bar (key -> label)
 INFO_METRICS = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -110,6 +111,15 @@ class QueryResult:
     notices: list[str]
 
 
+def shown(value, limit: int = 40) -> str:
+    """A user-supplied value (URL parameter, file name, file content) made safe to echo in a message
+    the app renders as Markdown: cut to `limit` characters, repr-quoted, and every Markdown / LaTeX
+    metacharacter backslash-escaped, so a shared link cannot put a link or an external image into
+    another student's page."""
+    text = repr(str(value)) if len(str(value)) <= limit else repr(str(value)[:limit]) + "…"
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$&:])", r"\\\1", text)
+
+
 def _first(v):
     return v[-1] if isinstance(v, (list, tuple)) else v
 
@@ -127,12 +137,12 @@ def parse_query(params, specs: dict[str, LatentSpec], default_model: str) -> Que
     """Read model, seed, label, latent (comma-separated z) and codes (category,c1,c2) from URL
     parameters. `specs` holds the models that can be loaded. Every bad or stale value is dropped
     with a notice saying what was wrong; nothing raises."""
-    p = {k: _first(v) for k, v in dict(params).items()}
+    p = {k: _first(v) for k, v in dict(params).items() if v != [] and v != ()}  # an empty list: absent
     notices: list[str] = []
     model = p.get("model", default_model)
     if model not in specs:
         why = "has no trained checkpoint here" if model in MODELS else "is not a model"
-        notices.append(f"URL model {model!r} {why}; showing {default_model!r} instead.")
+        notices.append(f"URL model {shown(model)} {why}; showing {default_model!r} instead.")
         model = default_model
     spec = specs[model]
     seed = None
@@ -142,7 +152,7 @@ def parse_query(params, specs: dict[str, LatentSpec], default_model: str) -> Que
             if not 0 <= seed < 2**63:
                 raise ValueError
         except ValueError:
-            notices.append(f"URL seed {p['seed']!r} is not a non-negative integer; ignored.")
+            notices.append(f"URL seed {shown(p['seed'])} is not a non-negative integer; ignored.")
             seed = None
     z = None
     if "latent" in p:
@@ -167,7 +177,7 @@ def parse_query(params, specs: dict[str, LatentSpec], default_model: str) -> Que
                 if not 0 <= label < spec.n_classes:
                     raise ValueError
             except ValueError:
-                notices.append(f"URL label {p['label']!r} is not a digit 0-{spec.n_classes - 1}; ignored.")
+                notices.append(f"URL label {shown(p['label'])} is not a digit 0-{spec.n_classes - 1}; ignored.")
                 label = None
     if "codes" in p:
         if not spec.has_codes:
@@ -181,7 +191,7 @@ def parse_query(params, specs: dict[str, LatentSpec], default_model: str) -> Que
                     raise ValueError("range")
                 category, continuous = int(vals[0]), vals[1:]
             except ValueError:
-                notices.append(f"URL codes {p['codes']!r} are not 'category,{','.join(c.name for c in spec.continuous)}' "
+                notices.append(f"URL codes {shown(p['codes'])} are not 'category,{','.join(c.name for c in spec.continuous)}' "
                                "within their ranges; ignored.")
     if label is not None or category is not None:
         base = state or random_state(spec, 0)
@@ -220,7 +230,7 @@ def parse_latent_json(text: str, spec: LatentSpec) -> LatentState:
         d = json.loads(text)
         z = tuple(float(v) for v in d["z"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
-        raise ValueError(f"not a latent JSON file ({e})") from e
+        raise ValueError(f"not a latent JSON file ({shown(e, 80)})") from e
     if len(z) != spec.z_dim or not all(math.isfinite(v) and abs(v) <= LATENT_MAX for v in z):
         raise ValueError(f"its z has {len(z)} values; this model needs {spec.z_dim} finite numbers within ±{LATENT_MAX:g}")
     label = _json_index(d.get("label"), spec.n_classes, "label")
@@ -229,7 +239,7 @@ def parse_latent_json(text: str, spec: LatentSpec) -> LatentState:
     try:
         continuous = tuple(float(v) for v in continuous)
     except (TypeError, ValueError) as e:
-        raise ValueError(f"its continuous codes are not numbers ({e})") from e
+        raise ValueError(f"its continuous codes are not numbers ({shown(e, 80)})") from e
     if len(continuous) == len(spec.continuous) and any(
             not c.low <= v <= c.high for c, v in zip(spec.continuous, continuous)):  # NaN fails this too
         raise ValueError("its continuous codes lie outside " + ", ".join(f"{c.name} {c.low:g}..{c.high:g}" for c in spec.continuous))
@@ -246,7 +256,7 @@ def _json_index(v, n: int | None, what: str) -> int | None:
     if v is None or n is None:
         return None
     if type(v) is not int or not 0 <= v < n:
-        raise ValueError(f"its {what} {v!r} is not a whole number 0-{n - 1}")
+        raise ValueError(f"its {what} {shown(v)} is not a whole number 0-{n - 1}")
     return v
 
 

@@ -156,8 +156,8 @@ def js_divergence(p: torch.Tensor, q: torch.Tensor, grid: torch.Tensor) -> float
 
 def _curve_grid(data: Mixture, samples: torch.Tensor, points: int) -> torch.Tensor:
     """Covers the data (±4σ around each mode) and the bulk of the generator's samples."""
-    lo = min(m - 4 * s for m, s in zip(data.means, data.stds))
-    hi = max(m + 4 * s for m, s in zip(data.means, data.stds))
+    lo = min(m - 4 * s for m, s in zip(data.means, data.stds, strict=True))
+    hi = max(m + 4 * s for m, s in zip(data.means, data.stds, strict=True))
     q = torch.quantile(samples.double(), torch.tensor([0.005, 0.995], dtype=torch.float64))
     return torch.linspace(min(lo, float(q[0])), max(hi, float(q[1])), points, dtype=torch.float64)
 

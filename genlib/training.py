@@ -3,6 +3,7 @@ trainer (k discriminator steps per generator step, optional saturating loss, Inf
 term), the GAN inversion encoder, and the metrics classifier. All resumable and seeded."""
 from __future__ import annotations
 
+import copy
 import io
 import json
 import logging
@@ -16,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import checkpoint, data
+from . import checkpoint, data, distributed
 from .fileio import atomic_write, json_bytes, write_json
 from .images import grid, png_bytes
 
@@ -43,6 +44,7 @@ class TrainConfig:
     lr_decay: bool = False  # cosine decay of the learning rates to 0 over the run
     inverter_steps: int = 1500  # GANs: steps training the inversion encoder after G
     device: str = "cpu"
+    amp: str | None = None  # "bf16" or "fp16": autocast the training steps (CUDA); fp16 adds a GradScaler
 
 
 def _finite(losses: dict) -> None:
@@ -52,10 +54,30 @@ def _finite(losses: dict) -> None:
                                "No checkpoint was written.")
 
 
+AMP = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def move(obj, device):
+    """A tensor, or a dict or tuple of them, or None, on `device`."""
+    if isinstance(obj, dict):
+        return {k: v.to(device) for k, v in obj.items()}
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(move(v, device) for v in obj)
+    return None if obj is None else obj.to(device)
+
+
 class Trainer(ABC):
-    """The epoch loop shared by both trainers: seeding, history, per-epoch sample grids, resumable state."""
+    """The epoch loop shared by both trainers: seeding, history, per-epoch sample grids, resumable state.
+    Under torchrun each rank trains on its slice of every global batch (see distributed.py); only
+    rank 0 writes files, logs and progress bars."""
 
     def __init__(self, model, cfg: TrainConfig, out: Path | str, data_dir=None, monitor=None, state_dir=None):
+        self.world = distributed.setup(cfg.device)
+        if cfg.batch_size % self.world:
+            raise ValueError(f"batch size {cfg.batch_size} must be a multiple of the {self.world} ranks")
+        if cfg.amp not in AMP:
+            raise ValueError(f"amp={cfg.amp!r}: use one of {[k for k in AMP if k]} or None")
+        self.main = distributed.is_main()
         self.model, self.cfg, self.out = model.to(cfg.device), cfg, Path(out)
         # the resume state stays apart from the checkpoint folder (it is large and never shipped)
         self.state_path = Path(state_dir or out) / STATE
@@ -64,6 +86,9 @@ class Trainer(ABC):
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.fixed = torch.Generator().manual_seed(1234)
         self.optimizers = self.make_optimizers()
+        self.net = distributed.wrap(self.model)  # net(fn, *args) = fn(model, *args), gradients synced
+        self.amp_dtype = AMP[cfg.amp]
+        self.scaler = torch.amp.GradScaler(torch.device(cfg.device).type, enabled=cfg.amp == "fp16")
         self.history: list[dict] = []
         self.epoch = 0
 
@@ -80,6 +105,22 @@ class Trainer(ABC):
         """After the last epoch (GANs: the inversion encoder). Returns extra training info."""
         return {}
 
+    # -- one step
+    def autocast(self):
+        return torch.autocast(torch.device(self.cfg.device).type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
+
+    def local(self, obj):
+        """This rank's slice of a global batch (or draw), on the training device."""
+        return move(distributed.shard(obj), self.cfg.device)
+
+    def step(self, name: str, loss: torch.Tensor) -> None:
+        """Backward (gradients averaged over ranks by DDP) and one step of optimizer `name`."""
+        opt = self.optimizers[name]
+        opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(opt)
+        self.scaler.update()
+
     # -- loop
     def fixed_grid(self) -> torch.Tensor:
         """A sample grid from fixed noise (comparable across epochs); conditional: one row per label."""
@@ -91,7 +132,8 @@ class Trainer(ABC):
         if codes is not None:
             codes["categorical"] = torch.arange(10).repeat_interleave(8)
         self.model.eval()
-        imgs = self.model.decode(z.to(self.cfg.device), labels, codes).cpu()
+        d = self.cfg.device
+        imgs = self.model.decode(z.to(d), move(labels, d), move(codes, d)).float().cpu()
         self.model.train()
         return grid(imgs, nrow=8)
 
@@ -99,12 +141,14 @@ class Trainer(ABC):
         return {"model": self.model.state_dict(), "epoch": self.epoch,
                 "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
                 "schedulers": {k: s.state_dict() for k, s in getattr(self, "schedulers", {}).items()},
-                "rng": torch.get_rng_state(), "data_rng": self.gen.get_state(),
+                "rng": torch.get_rng_state(), "data_rng": self.gen.get_state(), "scaler": self.scaler.state_dict(),
                 # the history travels in the state too (as plain JSON types, which weights_only loads):
                 # a kill between this file and history.json must not lose an epoch's row on resume
                 "history": json.loads(json_bytes(self.history))}
 
     def save_state(self) -> None:
+        if not self.main:  # every rank holds the same state; one writes it
+            return
         buf = io.BytesIO()
         torch.save(self.state(), buf)
         atomic_write(self.state_path, buf.getvalue())
@@ -128,9 +172,12 @@ class Trainer(ABC):
             sch.load_state_dict(s["schedulers"][k])
         torch.set_rng_state(s["rng"])
         self.gen.set_state(s["data_rng"])
+        if s.get("scaler"):
+            self.scaler.load_state_dict(s["scaler"])
         self.epoch = int(s["epoch"])
         self.history = s["history"] if "history" in s else checkpoint.read_extra(self.out, checkpoint.HISTORY, [])[: self.epoch]
-        log.info("resumed %s from epoch %d", self.model.name, self.epoch)
+        if self.main:
+            log.info("resumed %s from epoch %d", self.model.name, self.epoch)
         return True
 
     def fit(self, resume: bool = False) -> dict:
@@ -144,25 +191,29 @@ class Trainer(ABC):
         for epoch in range(self.epoch, self.cfg.epochs):
             t0 = time.time()
             steps = len(split) // self.cfg.batch_size
-            with tqdm(total=steps, desc=f"{self.model.name} {epoch + 1}/{self.cfg.epochs}", leave=False) as bar:
+            with tqdm(total=steps, desc=f"{self.model.name} {epoch + 1}/{self.cfg.epochs}", leave=False,
+                      disable=not self.main) as bar:
                 row = self.train_epoch(split, bar)
             for sch in getattr(self, "schedulers", {}).values():
                 sch.step()
             row = {"epoch": epoch + 1, **row, "seconds": round(time.time() - t0, 2),
                    "images_per_s": round(steps * self.cfg.batch_size / (time.time() - t0), 1)}
-            if self.monitor is not None:
-                self.model.eval()
-                row.update(self.monitor(self.model))
+            if self.monitor is not None and self.main:
+                self.model.eval()  # the metrics draw their inputs on the CPU: a CPU copy off the GPU
+                row.update(self.monitor(self.model if self.cfg.device == "cpu" else copy.deepcopy(self.model).cpu()))
                 self.model.train()
             self.history.append(row)
-            log.info("%s epoch %d: %s", self.model.name, epoch + 1,
-                     ", ".join(f"{k}={v:.4g}" for k, v in row.items() if isinstance(v, float)))
-            atomic_write(self.out / "samples" / f"epoch_{epoch + 1:03d}.png", png_bytes(self.fixed_grid()))
+            if self.main:
+                log.info("%s epoch %d: %s", self.model.name, epoch + 1,
+                         ", ".join(f"{k}={v:.4g}" for k, v in row.items() if isinstance(v, float)))
+                atomic_write(self.out / "samples" / f"epoch_{epoch + 1:03d}.png", png_bytes(self.fixed_grid()))
             self.epoch = epoch + 1
             self.save_state()
         info = self.finish()
         self.model.eval()
-        atomic_write(self.out / checkpoint.SAMPLES, png_bytes(self.fixed_grid()))
+        if self.main:
+            atomic_write(self.out / checkpoint.SAMPLES, png_bytes(self.fixed_grid()))
+        distributed.barrier()  # the state is on disk before any rank returns (and might resume from it)
         return {"train_seconds": round(time.time() - started, 1), **info}
 
 
@@ -177,15 +228,17 @@ class LikelihoodTrainer(Trainer):
         return {"model": opt}
 
     def train_epoch(self, split, bar):
-        opt, sums, n = self.optimizers["model"], {"loss": 0.0, "recon": 0.0, "kl": 0.0}, 0
+        sums, n = {"loss": 0.0, "recon": 0.0, "kl": 0.0}, 0
         cond = self.model.latent.n_classes is not None
         for x, y in data.batches(split, self.cfg.batch_size, binarize=True, generator=self.gen):
-            x, y = x.to(self.cfg.device), y.to(self.cfg.device)
-            terms = self.model.elbo_terms(x, y if cond else None)
-            opt.zero_grad(set_to_none=True)
-            terms["loss"].backward()
-            opt.step()
-            vals = {k: v.item() for k, v in terms.items()}
+            # several ranks: the global batch's reparameterisation noise, sliced like the batch (the same
+            # draws as randn_like in one process); one process: the model draws it, as it always did
+            eps = self.local(torch.randn(len(x), self.model.latent.z_dim)) if self.world > 1 else None
+            x, y = self.local(x), self.local(y)
+            with self.autocast():
+                terms = self.net(_elbo, x, y if cond else None, eps)
+            self.step("model", terms["loss"])
+            vals = distributed.mean(terms)
             _finite(vals)
             for k in sums:
                 sums[k] += vals[k]
@@ -201,12 +254,16 @@ class LikelihoodTrainer(Trainer):
         """Negative ELBO on a fixed binarisation of the first 2,000 test digits (a quick check)."""
         self.model.eval()
         test = data.load_split(False, self.data_dir)
-        x = torch.bernoulli(test.float()[:2000], generator=torch.Generator().manual_seed(0))
-        y = test.labels[:2000] if self.model.latent.n_classes is not None else None
+        x = torch.bernoulli(test.float()[:2000], generator=torch.Generator().manual_seed(0)).to(self.cfg.device)
+        y = move(test.labels[:2000], self.cfg.device) if self.model.latent.n_classes is not None else None
         torch.manual_seed(0)
         loss = self.model.elbo_terms(x, y)["loss"].item()
         self.model.train()
         return loss
+
+
+def _elbo(model, x, y, eps):
+    return model.elbo_terms(x, y) if eps is None else model.elbo_terms(x, y, eps=eps)
 
 
 # ---------------------------------------------------------------- GAN family
@@ -226,9 +283,10 @@ class AdversarialTrainer(Trainer):
         return opts
 
     def fake_inputs(self, n: int):
+        """Generator inputs for a global batch of n, on the CPU (every rank draws the same, keeps its slice)."""
         spec = self.model.latent
-        z = spec.sample_z(n).to(self.cfg.device)
-        labels = torch.randint(0, spec.n_classes, (n,)).to(self.cfg.device) if spec.n_classes else None
+        z = spec.sample_z(n)
+        labels = torch.randint(0, spec.n_classes, (n,)) if spec.n_classes else None
         codes = spec.sample_codes(n)
         return z, labels, codes
 
@@ -236,53 +294,59 @@ class AdversarialTrainer(Trainer):
         """−L_I up to the constant H(c): cross-entropy of the categorical code (on raw logits) plus the
         Gaussian negative log-likelihood of the continuous codes."""
         if codes is None:
-            return torch.zeros(())
+            return out["logits"].new_zeros(())
         cat = F.cross_entropy(out["cat_logits"], codes["categorical"])
         mu, logvar = out["cont_mu"], out["cont_logvar"]
         cont = (0.5 * (logvar + (codes["continuous"] - mu).pow(2) / logvar.exp())).sum(1).mean()
         return self.cfg.lambda_cat * cat + self.cfg.lambda_cont * cont
 
+    def d_objective(self, m, x, y, z, labels, codes) -> dict:
+        """Discriminator step: ascend log D(x) + log(1 − D(G(z))) (as a loss to minimise)."""
+        with torch.no_grad():
+            fake = m.generate(z, labels, codes)
+        real = m.discriminate(x, y if labels is not None else None)["logits"]
+        fake_out = m.discriminate(fake, labels)
+        loss_d = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+                  + F.binary_cross_entropy_with_logits(fake_out["logits"], torch.zeros_like(fake_out["logits"])))
+        info = self.info_loss(fake_out, codes)
+        return {"loss": loss_d + info, "loss_d": loss_d, "info": info,
+                "d_real": torch.sigmoid(real).mean(), "d_fake": torch.sigmoid(fake_out["logits"]).mean()}
+
+    def g_objective(self, m, z, labels, codes) -> dict:
+        logits = (out := m.discriminate(m.generate(z, labels, codes), labels))["logits"]
+        if self.cfg.saturating:
+            loss_g = -F.softplus(logits).mean()  # = E log(1 − D(G(z))), minimised
+        else:
+            loss_g = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))  # −E log D(G(z))
+        info = self.info_loss(out, codes)
+        return {"loss": loss_g + info, "loss_g": loss_g, "info": info}
+
     def train_epoch(self, split, bar):
         m, c = self.model, self.cfg
-        opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
         sums = {"loss_d": 0.0, "loss_g": 0.0, "d_real": 0.0, "d_fake": 0.0, "info": 0.0}
         nd = ng = 0
         for i, (x, y) in enumerate(data.batches(split, c.batch_size, generator=self.gen)):
-            x, y = x.to(c.device) * 2 - 1, y.to(c.device)
-            n = len(x)
-            # discriminator step: ascend log D(x) + log(1 − D(G(z)))
-            z, labels, codes = self.fake_inputs(n)
-            with torch.no_grad():
-                fake = m.generate(z, labels, codes)
-            real_out = m.discriminate(x, y if labels is not None else None)
-            fake_out = m.discriminate(fake, labels)
-            loss_d = (F.binary_cross_entropy_with_logits(real_out["logits"], torch.ones(n))
-                      + F.binary_cross_entropy_with_logits(fake_out["logits"], torch.zeros(n)))
-            info = self.info_loss(fake_out, codes)
-            opt_d.zero_grad(set_to_none=True)
-            (loss_d + info).backward()
-            opt_d.step()
-            sums["loss_d"] += loss_d.item()
-            sums["d_real"] += torch.sigmoid(real_out["logits"]).mean().item()
-            sums["d_fake"] += torch.sigmoid(fake_out["logits"]).mean().item()
+            n = len(x)  # the global batch; fake_inputs draws for all of it, local() keeps this rank's slice
+            x, y = self.local(x) * 2 - 1, self.local(y)
+            with self.autocast():
+                d = self.net(self.d_objective, x, y, *self.local(self.fake_inputs(n)))
+            self.step("d", d["loss"])
+            d = distributed.mean({k: d[k] for k in ("loss_d", "info", "d_real", "d_fake")})
+            _finite(d)
+            for k in ("loss_d", "d_real", "d_fake"):
+                sums[k] += d[k]
             nd += 1
             if (i + 1) % c.k == 0:  # generator step after every k discriminator steps
-                z, labels, codes = self.fake_inputs(n)
-                out = m.discriminate(m.generate(z, labels, codes), labels)
-                if c.saturating:
-                    loss_g = -F.softplus(out["logits"]).mean()  # = E log(1 − D(G(z))), minimised
-                else:
-                    loss_g = F.binary_cross_entropy_with_logits(out["logits"], torch.ones(n))  # −E log D(G(z))
-                info = self.info_loss(out, codes)
-                opt_g.zero_grad(set_to_none=True)
-                (loss_g + info).backward()
-                opt_g.step()
-                sums["loss_g"] += loss_g.item()
-                sums["info"] += info.item()
+                with self.autocast():
+                    g = self.net(self.g_objective, *self.local(self.fake_inputs(n)))
+                self.step("g", g["loss"])
+                g = distributed.mean({"loss_g": g["loss_g"], "info": g["info"]})
+                _finite(g)
+                sums["loss_g"] += g["loss_g"]
+                sums["info"] += g["info"]
                 ng += 1
-            _finite({"loss_d": loss_d.item(), "info": info.item()})
             bar.update(1)
-            bar.set_postfix(d=f"{loss_d.item():.3f}", dx=f"{sums['d_real'] / nd:.2f}", dgz=f"{sums['d_fake'] / nd:.2f}")
+            bar.set_postfix(d=f"{d['loss_d']:.3f}", dx=f"{sums['d_real'] / nd:.2f}", dgz=f"{sums['d_fake'] / nd:.2f}")
         row = {k: v / (nd if k in ("loss_d", "d_real", "d_fake") else max(ng, 1)) for k, v in sums.items()}
         _finite(row)
         if row["d_real"] > 0.99 and row["d_fake"] < 0.01:
@@ -295,11 +359,12 @@ class AdversarialTrainer(Trainer):
 
     def finish(self):
         t0 = time.time()
-        loss = fit_inverter(self.model, self.cfg, data.load_split(True, self.data_dir))
+        # every rank trains the same encoder on the same draws (outside DDP): cheaper than waiting for rank 0
+        loss = fit_inverter(self.model, self.cfg, data.load_split(True, self.data_dir), progress=self.main)
         return {"inverter_seconds": round(time.time() - t0, 1), "inverter_final_loss": round(loss, 4)}
 
 
-def fit_inverter(model, cfg: TrainConfig, split, batch_size: int = 128) -> float:
+def fit_inverter(model, cfg: TrainConfig, split, batch_size: int = 128, progress: bool = True) -> float:
     """Train the inversion encoder E with G frozen (eval mode): on fakes, ‖E(G(z)) − z‖² and
     ‖G(E(G(z))) − G(z)‖²; on real digits, ‖G(E(x)) − x‖² so it also inverts real images."""
     model.eval()
@@ -310,13 +375,13 @@ def fit_inverter(model, cfg: TrainConfig, split, batch_size: int = 128) -> float
     opt = torch.optim.Adam(enc.parameters(), lr=1e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(cfg.inverter_steps, 1))
     gen = torch.Generator().manual_seed(cfg.seed + 1)
-    spec = model.latent
+    spec, dev = model.latent, next(model.parameters()).device
     loss_val = float("nan")
     reals = iter(())
-    for step in tqdm(range(cfg.inverter_steps), desc=f"{model.name} inverter", leave=False):
-        z = spec.sample_z(batch_size, gen)
-        labels = torch.randint(0, spec.n_classes, (batch_size,), generator=gen) if spec.n_classes else None
-        codes = spec.sample_codes(batch_size, gen)
+    for step in tqdm(range(cfg.inverter_steps), desc=f"{model.name} inverter", leave=False, disable=not progress):
+        z = spec.sample_z(batch_size, gen).to(dev)
+        labels = move(torch.randint(0, spec.n_classes, (batch_size,), generator=gen) if spec.n_classes else None, dev)
+        codes = move(spec.sample_codes(batch_size, gen), dev)
         with torch.no_grad():
             fake = model.generate(z, labels, codes)
         zh = enc(fake)
@@ -326,7 +391,7 @@ def fit_inverter(model, cfg: TrainConfig, split, batch_size: int = 128) -> float
         except StopIteration:
             reals = data.batches(split, batch_size, generator=gen)
             x, y = next(reals)
-        x = x * 2 - 1
+        x, y = x.to(dev) * 2 - 1, y.to(dev)
         real_codes = model.codes_for((x + 1) / 2)
         zr = enc(x)
         loss = loss + F.mse_loss(model.generate(zr, y if spec.n_classes else None, real_codes), x)

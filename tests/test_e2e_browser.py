@@ -201,3 +201,35 @@ def test_every_page_and_a_latent_map_click(server, page):
     settle(page, MAIN_IMAGE)
     print("after open:", page.url)
     page.wait_for_function("() => location.search.includes('latent=')")  # the picked z, not a seed
+
+
+def test_teaching_pages(server, page):
+    name = DEMO
+    page.goto(f"{server}/?model={name}&seed=1")
+    settle(page, MAIN_IMAGE)
+    goto_page(page, "Conditional grids", MAIN_IMAGE)
+    screenshot(page, "grids")
+    goto_page(page, "Models", ".js-plotly-plot")
+    screenshot(page, "models")
+    goto_page(page, "Mode collapse", ".js-plotly-plot")
+    screenshot(page, "collapse")
+    goto_page(page, "Lecture toys", ".js-plotly-plot")
+    screenshot(page, "toys")
+
+    # Draw: a stroke on the canvas (an iframe component) is classified and reconstructed
+    goto_page(page, "Draw", "iframe")
+    frame = page.locator("[data-testid='stMain'] iframe").first
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.25
+    page.mouse.move(x0 - 30, y0)
+    page.mouse.down()
+    for i in range(1, 21):  # a "7": a bar, then a long diagonal down to the left
+        page.mouse.move(x0 - 30 + 3.5 * i, y0, steps=2)
+    for i in range(1, 31):
+        page.mouse.move(x0 + 40 - 2.5 * i, y0 + 5 * i, steps=2)
+    page.mouse.up()
+    page.wait_for_selector("text=The classifier says", timeout=30_000)
+    settle(page)
+    assert page.locator("[data-testid='stMain'] [data-testid='stImage'] img").count() >= 2
+    screenshot(page, "draw")

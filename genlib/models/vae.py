@@ -62,10 +62,12 @@ class VAE(GenerativeModel):
     def encode(self, x, labels=None) -> torch.Tensor:
         return self.posterior(check_images(x), labels)[0]
 
-    def elbo_terms(self, x, labels=None) -> dict[str, torch.Tensor]:
-        """Per-batch means of the reconstruction NLL and the closed-form KL, in nats per image."""
+    def elbo_terms(self, x, labels=None, eps=None) -> dict[str, torch.Tensor]:
+        """Per-batch means of the reconstruction NLL and the closed-form KL, in nats per image.
+        eps: the reparameterisation noise, when the caller draws it (data-parallel ranks take slices)."""
         mu, logvar = self.posterior(x, labels)
-        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()  # reparameterisation trick
+        eps = torch.randn_like(mu) if eps is None else eps
+        z = mu + eps * (0.5 * logvar).exp()  # reparameterisation trick
         logits = self.decode_logits(z, labels)
         recon = F.binary_cross_entropy_with_logits(logits, x.reshape(len(x), 784), reduction="sum") / len(x)
         kl = 0.5 * (logvar.exp() + mu.pow(2) - 1 - logvar).sum(1).mean()

@@ -1,0 +1,71 @@
+"""Smoke test of the benchmarks in bench/: each runs end to end in quick mode (tiny settings) and prints
+its table. The measurements themselves are not asserted here (a shared CI machine is too noisy);
+bench/RESULTS.md holds them. Full runs: `python bench/<script>.py`; quick ones: `make bench`."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import shipped
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(script: str, *args: str, timeout: int = 120) -> str:
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{script} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+def numbers(row_start: str, out: str) -> list[float]:
+    """The numeric cells of the first table row starting with `row_start`."""
+    line = next((ln for ln in out.splitlines() if ln.startswith(row_start)), None)
+    assert line is not None, f"no row {row_start!r} in:\n{out}"
+    return [float(c.strip().rstrip("×")) for c in line.strip("|").split("|")
+            if re.fullmatch(r"\s*[\d.]+×?\s*", c)]
+
+
+def test_throughput_quick():
+    out = run("throughput.py", "--models", "vae")
+    assert "| model | batch | shipped img/s | reference img/s | ratio |" in out
+    cells = numbers("| vae | 128 |", out)
+    assert all(v > 0 for v in cells[1:4]), cells  # shipped, reference images/s and their ratio
+    assert "| vae | Adam fused |" in out  # the speed-up table
+
+
+@pytest.mark.skipif(not shipped("vae"), reason="no shipped vae checkpoint (python train.py --model vae)")
+def test_inference_quick():
+    out = run("inference.py", "--models", "vae", "--tsne-models")
+    assert "| model | z_dim | decode 1 ms |" in out
+    assert numbers("| vae | 32 |", out)[1] > 0  # decode of one latent, ms
+    assert "| vae | decode |" in out and "| vae | encode |" in out  # the batch-size ladder
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="/usr/bin/chromium missing (make chromium)")
+@pytest.mark.skipif(not all(shipped(n) for n in ("vae", "cvae")), reason="needs the shipped vae and cvae")
+def test_app_latency_quick():
+    pytest.importorskip("playwright.sync_api", reason="pip install playwright (pinned in requirements.txt)")
+    out = run("app_latency.py", "--scale-points", "1000", timeout=240)
+    assert "| slider key press → new image (ms) |" in out
+    assert numbers("| server peak RSS, VmHWM (MB) |", out)[0] > 100
+    assert "| 1,000 | scattergl |" in out
+
+
+def test_slider_basis_thin_svd_is_the_full_basis():
+    """genlib.encodings.slider_basis uses the thin SVD when n ≥ d (bench found the full one built a
+    10,000×10,000 U per model: 800 MB and seconds); the basis must stay the full, ordered d×d one."""
+    import torch
+
+    from genlib.encodings import slider_basis
+
+    for n in (5, 300):  # fewer encodings than dimensions, and more
+        z = torch.randn(n, 16, generator=torch.Generator().manual_seed(n)) * torch.linspace(3, 0.1, 16)
+        b = slider_basis(z, shown=4)
+        assert b.vectors.shape == (16, 16)
+        assert torch.allclose(b.vectors @ b.vectors.T, torch.eye(16), atol=1e-5)
+        _, _, vt = torch.linalg.svd((z - z.mean(0)).double(), full_matrices=True)
+        k = min(n - 1, 16)  # directions with nonzero variance are unique up to sign
+        assert torch.allclose((b.vectors[:k].double() * vt[:k]).sum(1).abs(), torch.ones(k, dtype=torch.float64), atol=1e-4)
