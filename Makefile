@@ -32,3 +32,15 @@ bench: $(STAMP) chromium
 	$(PY) bench/throughput.py --quick
 	$(PY) bench/inference.py --quick
 	$(PY) bench/app_latency.py --quick
+
+# serve the app to a room: replicas behind nginx (deploy/README.md); e.g. REPLICAS=4 PORT=8080 make serve
+.PHONY: nginx serve serve-test
+nginx:
+	@test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx)
+
+serve: $(STAMP) nginx
+	PYTHON=$(PY) deploy/serve.sh
+
+# two replicas, real browsers, one replica killed mid-run (about 70 s, CPU-heavy)
+serve-test: $(STAMP) nginx chromium
+	$(PY) -m pytest -q -m serving tests/test_serving.py -s

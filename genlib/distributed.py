@@ -103,11 +103,11 @@ class Step(nn.Module):
         return fn(self.model, *args)
 
 
-def wrap(model: nn.Module) -> nn.Module:
+def wrap(model: nn.Module, partial: bool = False) -> nn.Module:
     """Step(model), inside DistributedDataParallel when there are several ranks (which also broadcasts
-    rank 0's initial weights to all)."""
+    rank 0's initial weights to all). partial: steps leave some parameters out of the graph (a GAN's
+    discriminator step: G and the inversion encoder), which DDP must then look for every step."""
     step = Step(model)
     if world() == 1:
         return step
-    # find_unused_parameters: a discriminator step leaves G and the inversion encoder out of the graph
-    return nn.parallel.DistributedDataParallel(step, find_unused_parameters=True)
+    return nn.parallel.DistributedDataParallel(step, find_unused_parameters=partial)

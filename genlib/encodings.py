@@ -152,8 +152,8 @@ def project_pca(enc: Encodings) -> Projection:
 
 
 def project_tsne(enc: Encodings, cache: Path | None = None, seed: int = 0) -> Projection:
-    """t-SNE of the encodings (scikit-learn, Barnes-Hut, PCA initialisation): about a minute for 10k
-    points on 2 cores, so the coordinates are cached on disk, keyed by the encodings themselves."""
+    """t-SNE of the encodings (openTSNE, PCA initialisation): under a minute for 10k points on this
+    2-core CPU, so the coordinates are cached on disk, keyed by the encodings themselves."""
     z = enc.z.float()
     key = hashlib.sha256(z.numpy().tobytes() + str(seed).encode()).hexdigest()[:20]
     path = (Path(cache) if cache else cache_dir()) / f"tsne-{key}-{len(z)}.npy"
@@ -164,13 +164,12 @@ def project_tsne(enc: Encodings, cache: Path | None = None, seed: int = 0) -> Pr
         except (OSError, ValueError):
             xy = None  # a corrupt cache file is recomputed
     if xy is None or xy.shape != (len(z), 2):
-        from sklearn.manifold import TSNE
-        from threadpoolctl import threadpool_limits
+        from openTSNE import TSNE
 
+        # openTSNE's FFT-accelerated gradients: ~3× faster than scikit-learn's Barnes-Hut here. One
+        # thread: with two, a busy CPU made a 1-second fit take a minute (spinning OpenMP threads).
         perplexity = min(30.0, max(1.0, (len(z) - 1) / 3))
-        # one OpenMP thread: with two, a busy CPU made a 1-second fit take a minute (spinning threads)
-        with threadpool_limits(1):
-            xy = TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(z.numpy().astype(np.float64))
+        xy = np.asarray(TSNE(perplexity=perplexity, n_jobs=1, random_state=seed).fit(z.numpy().astype(np.float64)))
         xy = torch.from_numpy(xy.astype(np.float32))
         buf = io.BytesIO()
         np.save(buf, xy.numpy())

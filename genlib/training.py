@@ -71,6 +71,8 @@ class Trainer(ABC):
     Under torchrun each rank trains on its slice of every global batch (see distributed.py); only
     rank 0 writes files, logs and progress bars."""
 
+    partial_steps = False  # True: a step trains only part of the model (the GAN players take turns)
+
     def __init__(self, model, cfg: TrainConfig, out: Path | str, data_dir=None, monitor=None, state_dir=None):
         self.world = distributed.setup(cfg.device)
         if cfg.batch_size % self.world:
@@ -86,7 +88,7 @@ class Trainer(ABC):
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.fixed = torch.Generator().manual_seed(1234)
         self.optimizers = self.make_optimizers()
-        self.net = distributed.wrap(self.model)  # net(fn, *args) = fn(model, *args), gradients synced
+        self.net = distributed.wrap(self.model, self.partial_steps)  # net(fn, *args) = fn(model, *args), synced
         self.amp_dtype = AMP[cfg.amp]
         self.scaler = torch.amp.GradScaler(torch.device(cfg.device).type, enabled=cfg.amp == "fp16")
         self.history: list[dict] = []
@@ -270,6 +272,8 @@ def _elbo(model, x, y, eps):
 class AdversarialTrainer(Trainer):
     """The lecture's loop: k discriminator steps (ascending log D(x) + log(1 − D(G(z)))), then one
     generator step; InfoGAN adds −λ·L_I to both players' objectives (Q is trained with D)."""
+
+    partial_steps = True
 
     def make_optimizers(self):
         m, c = self.model, self.cfg

@@ -53,19 +53,3 @@ def test_app_latency_quick():
     assert numbers("| server peak RSS, VmHWM (MB) |", out)[0] > 100
     assert "| 1,000 | scattergl |" in out
 
-
-def test_slider_basis_thin_svd_is_the_full_basis():
-    """genlib.encodings.slider_basis uses the thin SVD when n ≥ d (bench found the full one built a
-    10,000×10,000 U per model: 800 MB and seconds); the basis must stay the full, ordered d×d one."""
-    import torch
-
-    from genlib.encodings import slider_basis
-
-    for n in (5, 300):  # fewer encodings than dimensions, and more
-        z = torch.randn(n, 16, generator=torch.Generator().manual_seed(n)) * torch.linspace(3, 0.1, 16)
-        b = slider_basis(z, shown=4)
-        assert b.vectors.shape == (16, 16)
-        assert torch.allclose(b.vectors @ b.vectors.T, torch.eye(16), atol=1e-5)
-        _, _, vt = torch.linalg.svd((z - z.mean(0)).double(), full_matrices=True)
-        k = min(n - 1, 16)  # directions with nonzero variance are unique up to sign
-        assert torch.allclose((b.vectors[:k].double() * vt[:k]).sum(1).abs(), torch.ones(k, dtype=torch.float64), atol=1e-4)
