@@ -216,11 +216,12 @@ def test_teaching_pages(server, page):
     goto_page(page, "Lecture toys", ".js-plotly-plot")
     screenshot(page, "toys")
 
-    # Draw: a stroke on the canvas (an iframe component) is classified and reconstructed
-    goto_page(page, "Draw", "iframe")
-    frame = page.locator("[data-testid='stMain'] iframe").first
-    frame.scroll_into_view_if_needed()
-    box = frame.bounding_box()
+    # Draw: a stroke on the canvas is classified and reconstructed. The canvas component renders in a
+    # shadow root (no iframe); playwright's CSS selectors pierce open shadow roots.
+    goto_page(page, "Draw", "[data-testid='stMain'] canvas")
+    canvas = page.locator("[data-testid='stMain'] canvas").last  # fabric.js: the upper canvas takes input
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
     x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.25
     page.mouse.move(x0 - 30, y0)
     page.mouse.down()
@@ -229,7 +230,7 @@ def test_teaching_pages(server, page):
     for i in range(1, 31):
         page.mouse.move(x0 + 40 - 2.5 * i, y0 + 5 * i, steps=2)
     page.mouse.up()
-    page.wait_for_selector("text=The classifier says", timeout=30_000)
+    page.wait_for_selector("text=The classifier says 7", timeout=30_000)  # the stroke above is a 7
     settle(page)
     assert page.locator("[data-testid='stMain'] [data-testid='stImage'] img").count() >= 2
     screenshot(page, "draw")

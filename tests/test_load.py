@@ -3,7 +3,7 @@
 Each session is its own browser context (own cookies, own websocket, own Streamlit session) in one
 headless chromium. For a bounded time every session switches models and moves a latent slider, with a
 student's pauses between actions; then it proves its state is its own. Measured: p95 slider -> new
-image latency, the server's peak RSS. Not in the default run (CPU-heavy, about a minute):
+image latency, the server's peak RSS. Not in the default run (CPU-heavy: 2-3 minutes on 2 cores):
 
     python -m pytest -m load tests/test_load.py -s          # GENLIB_LOAD_SESSIONS=20 GENLIB_LOAD_SECONDS=30
 """
@@ -41,7 +41,7 @@ TRAINED = [n for n in ALL if shipped(n)]
 @pytest.fixture(autouse=True)
 def only_when_asked(request):
     if "load" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("load test: run it with -m load (CPU-heavy, about a minute)")
+        pytest.skip("load test: run it with -m load (CPU-heavy: 2-3 minutes with 20 sessions on 2 cores)")
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
     pytest.importorskip("playwright.async_api")
