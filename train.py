@@ -107,6 +107,7 @@ def run(args, main_rank: bool) -> int:
 
     if args.report:
         say(metrics.table(args.out))
+        say("\nLinear probe, test accuracy with N labels per class:\n" + metrics.probe_report(args.out))
         return 0
     names = ORDER if args.all else [args.model]
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)

@@ -252,3 +252,19 @@ def read_probe(metrics_json: dict | None) -> dict | None:
     if not isinstance(raw, dict):
         return None
     return {int(k): v for k, v in sorted(raw.items(), key=lambda kv: int(kv[0]))}
+
+
+def probe_report(root: Path | str) -> str:
+    """A markdown table of the cached probe tables (D features vs raw pixels) under root."""
+    from .models import MODELS
+    from .presets import VARIANTS
+
+    lines = ["| model | " + " | ".join(f"{n}/class: D features vs pixels" for n in PROBE_COUNTS) + " |",
+             "|---" * (len(PROBE_COUNTS) + 1) + "|"]
+    for name in [*MODELS, *VARIANTS]:
+        probe = read_probe(checkpoint.read_extra(Path(root) / name, checkpoint.METRICS))
+        if probe:
+            cells = [f"{probe[n]['d_features']:.3f} vs {probe[n]['pixels']:.3f}" if n in probe else "–" for n in PROBE_COUNTS]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
