@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -35,6 +36,28 @@ def inputs(model, n: int, seed: int = 0):
 
 def shipped(name: str) -> bool:
     return (genlib.CHECKPOINTS / name / "model.safetensors").is_file()
+
+
+def need(*names: str):
+    """The shipped model of names[0] (the others must be shipped too), or a skip that says why not."""
+    for n in names:
+        if not shipped(n):
+            pytest.skip(f"checkpoints/{n} is not trained yet (python train.py --model {n})")
+    try:
+        return genlib.load(names[0])
+    except genlib.CheckpointError as e:  # e.g. the architecture changed and the model awaits retraining
+        pytest.skip(f"checkpoints/{names[0]} does not load: {e}")
+
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+
+
+@pytest.fixture(autouse=True)
+def keep_torch_threads():
+    """The app sets torch to one thread and AppTest runs it in the test process: put back the suite's."""
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="session")

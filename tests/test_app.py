@@ -1,32 +1,20 @@
 """The Streamlit app under AppTest (no browser): every page for every shipped model, widgets change
 what the app stores, bad URLs fall back with a notice, a broken checkpoint leaves the rest working."""
-from pathlib import Path
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
 import genlib
-from conftest import ALL, shipped, tiny
+from conftest import ALL, APP, need, shipped, tiny
 from genlib import checkpoint
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 PAGES = ["views/explore.py", "views/latent_map.py", "views/arithmetic.py", "views/interpolate.py"]
 TIMEOUT = 90  # the first run of a model encodes the 10k test digits (then cached on disk)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def keep_torch_threads():
-    """The app sets torch to one thread (fast single-image decodes); AppTest runs it in this process,
-    so put back what the rest of the suite uses."""
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
-def need(name):
-    if not shipped(name):
-        pytest.skip(f"checkpoints/{name} is not trained yet (python train.py --model {name})")
 
 
 def open_app(page=None, **params) -> AppTest:

@@ -1,7 +1,6 @@
 """The Draw page under AppTest: it runs for every shipped model with a blank canvas, and an uploaded
 image (a real MNIST test digit, or a bad file) ends up in st.session_state["draw_result"]."""
 import io
-from pathlib import Path
 
 import pytest
 import torch
@@ -9,29 +8,14 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import genlib
-from conftest import ALL, shipped
+from conftest import ALL, APP, need
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 PAGE = "views/draw.py"
 TIMEOUT = 90  # a model's first run encodes the 10k test digits / estimates test NLLs (then cached on disk)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def keep_torch_threads():
-    """The app sets torch to one thread; AppTest runs it in this process, so put back the suite's."""
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
-def need(name):
-    for n in (name, "classifier"):
-        if not shipped(n):
-            pytest.skip(f"checkpoints/{n} is not trained yet (python train.py --model {n})")
-    try:
-        genlib.load(name)
-    except genlib.CheckpointError as e:  # e.g. the architecture changed and the model awaits retraining
-        pytest.skip(f"checkpoints/{name} does not load: {e}")
 
 
 def open_draw(name) -> AppTest:
@@ -60,7 +44,7 @@ def mnist_png(image_uint8) -> bytes:
 
 @pytest.mark.parametrize("name", ALL)
 def test_blank_canvas_invites_a_drawing(name):
-    need(name)
+    need(name, "classifier")
     at = open_draw(name)
     assert at.session_state["model"] == name
     assert not at.error, [e.value for e in at.error]
@@ -73,7 +57,7 @@ def test_blank_canvas_invites_a_drawing(name):
 
 @pytest.mark.parametrize("name", ALL)
 def test_uploaded_mnist_digit_is_classified_encoded_and_reconstructed(name, mnist_test):
-    need(name)
+    need(name, "classifier")
     at = upload(open_draw(name), "digit.png", mnist_png(mnist_test.images[0]))
     assert not at.error, [e.value for e in at.error]
     result = at.session_state["draw_result"]
@@ -97,7 +81,7 @@ def test_uploaded_mnist_digit_is_classified_encoded_and_reconstructed(name, mnis
 
 def test_a_non_image_and_a_square_get_messages(mnist_test):
     name = "vae"
-    need(name)
+    need(name, "classifier")
     at = upload(open_draw(name), "notes.png", b"definitely not a PNG")
     assert any("not an image" in e.value for e in at.error)
     assert at.session_state["draw_result"]["analysis"] is None

@@ -1,36 +1,20 @@
 """The "Conditional grids" and "Mode collapse" pages under AppTest, for every shipped model: they run
 without errors, their controls change what they store (st.session_state["grids"] = {kind: Grid},
 st.session_state["collapse"] = {checkpoint folder: Histogram}), and each unconditional GAN gets a chart."""
-from pathlib import Path
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
 import genlib
-from conftest import ALL, shipped
+from conftest import ALL, APP, need, shipped
 from genlib import collapse, grids
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 GRIDS, COLLAPSE = "views/grids.py", "views/collapse.py"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def keep_torch_threads():
-    """The app sets torch to one thread; AppTest runs it in this process, so put back the suite's."""
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
-def need(name):
-    """The shipped model, or a skip that says why it is not usable."""
-    if not shipped(name):
-        pytest.skip(f"checkpoints/{name} is not trained yet (python train.py --model {name})")
-    try:
-        return genlib.load(name)
-    except genlib.CheckpointError as e:
-        pytest.skip(f"checkpoints/{name} does not load with the current code: {e}")
 
 
 def open_page(page, name) -> AppTest:

@@ -1,30 +1,18 @@
 """The Models page under AppTest: it runs for every shipped model, the epoch slider changes the shown
 sample grid, and a checkpoint without history / samples / metrics shows notices, not exceptions."""
-from pathlib import Path
 
 import pytest
-import torch
-from conftest import ALL, shipped, tiny
+from conftest import ALL, APP, need, shipped, tiny
 from streamlit.testing.v1 import AppTest
 
 import genlib
 from genlib import cards, checkpoint
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 PAGE = "views/models.py"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def keep_torch_threads():
-    """The app sets torch to one thread; AppTest runs it in this process, so put back the suite's."""
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
-def need(name):
-    if not shipped(name):
-        pytest.skip(f"checkpoints/{name} is not trained yet (python train.py --model {name})")
 
 
 def open_page(**params) -> AppTest:

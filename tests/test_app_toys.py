@@ -1,32 +1,19 @@
 """The "Lecture toys" page under AppTest: runs for every shipped model, and each of its three
 demonstrations stores what it shows in st.session_state ("toys_ring", "toys_gan", "toys_shift")."""
-from pathlib import Path
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
 import genlib
-from conftest import ALL, shipped
+from conftest import ALL, APP, need, shipped
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 PAGE = "views/toys.py"
 TIMEOUT = 90  # the first run of a model encodes the 10k test digits (then cached on disk)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def keep_torch_threads():
-    """The app sets torch to one thread; AppTest runs it in this process, so put back the suite's."""
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
-def need(name):
-    if not shipped(name):
-        pytest.skip(f"checkpoints/{name} is not trained yet (python train.py --model {name})")
-    if not loads(name):  # e.g. mid-retraining in a shared tree; the app itself falls back to another model
-        pytest.skip(f"checkpoints/{name} exists but does not load")
 
 
 def loads(name) -> bool:

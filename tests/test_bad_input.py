@@ -20,12 +20,11 @@ import torch
 from PIL import Image
 
 import genlib
-from conftest import ALL, shipped, tiny
+from conftest import ALL, APP, shipped, tiny
 from genlib import checkpoint, data, drawing, encodings, explore, training
 from genlib.checkpoint import CheckpointError
 from genlib.latent import ContinuousCode, LatentSpec
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 
 
 class Payload:
@@ -380,11 +379,6 @@ def test_every_slider_at_its_ends_draws_a_finite_image(name):
 
 
 # ---------------------------------------------------------------- the same, through the app
-@pytest.fixture(autouse=True, scope="module")
-def keep_torch_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
 def app(**params):

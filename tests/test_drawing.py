@@ -10,7 +10,7 @@ import torch
 from PIL import Image, ImageDraw
 
 import genlib
-from conftest import ALL, shipped, tiny
+from conftest import ALL, need, tiny
 from genlib import drawing
 from genlib.models.classifier import Classifier
 
@@ -215,13 +215,6 @@ def test_percentile():
 
 
 # ---------------------------------------------------------------- the shipped models
-def need(name):
-    if not shipped(name):
-        pytest.skip(f"checkpoints/{name} is not trained yet (python train.py --model {name})")
-    try:
-        return genlib.load(name)
-    except genlib.CheckpointError as e:  # e.g. the architecture changed and the model awaits retraining
-        pytest.skip(f"checkpoints/{name} does not load: {e}")
 
 
 def redrawn(image_uint8: torch.Tensor, size=280) -> bytes:

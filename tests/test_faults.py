@@ -11,16 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 import torch
 
 import genlib
-from conftest import shipped, tiny
+from conftest import APP, shipped, tiny
 from genlib import checkpoint, fileio, training
-from genlib.checkpoint import CheckpointError
 from genlib.training import TRAINERS, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -385,15 +383,9 @@ def test_a_committed_save_in_a_read_only_folder_still_loads_the_new_model(tmp_pa
 
 
 # ---------------------------------------------------------------- the app with one checkpoint broken
-APP = str(ROOT / "app" / "streamlit_app.py")
 GOOD, VICTIM = "vae", "dcgan"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def keep_torch_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
 def _delete(f: Path):

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from appserver import rss_mb
 from conftest import shipped
 
 pytestmark = pytest.mark.serving
@@ -63,16 +64,6 @@ def free_ports(n: int) -> int:
             for s in socks:
                 s.close()
     raise RuntimeError("no free ports")
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:  # the killed replica
-        pass
-    return 0.0
 
 
 def tree_digest(folder: Path) -> str:
