@@ -9,7 +9,7 @@ import streamlit as st
 import torch
 
 import genlib
-from genlib import encodings, explore, images
+from genlib import encodings, explore, images, metrics
 from genlib.explore import LatentState
 
 IMAGE_SCALE = 12  # 28 px -> 336 px, nearest neighbour keeps pixels sharp
@@ -64,6 +64,15 @@ def _projection(name: str, stamp: tuple, method: str) -> encodings.Projection:
 
 def projection(name: str, method: str = "PCA") -> encodings.Projection:
     return _projection(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name), method)
+
+
+@st.cache_resource(show_spinner="Loading the project's classifier…")
+def classifier():
+    """(the metrics classifier, None), or (None, why it cannot be loaded)."""
+    try:
+        return metrics.load_classifier(), None
+    except genlib.CheckpointError as e:
+        return None, str(e)
 
 
 @st.cache_resource(show_spinner="Loading the MNIST training set…")

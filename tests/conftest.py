@@ -52,6 +52,12 @@ def need(*names: str):
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 
 
+def ok(at):
+    """An AppTest run raised nothing and showed no st.error."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
 @pytest.fixture(autouse=True)
 def keep_torch_threads():
     """The app sets torch to one thread and AppTest runs it in the test process: put back the suite's."""

@@ -7,7 +7,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import genlib
-from conftest import ALL, APP, need, shipped
+from conftest import ALL, APP, need, ok, shipped
 from genlib import collapse, grids
 
 GRIDS, COLLAPSE = "views/grids.py", "views/collapse.py"
@@ -25,11 +25,6 @@ def open_page(page, name) -> AppTest:
     at.run()
     ok(at)
     return at
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def stored(at, kind) -> grids.Grid:

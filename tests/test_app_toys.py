@@ -6,7 +6,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import genlib
-from conftest import ALL, APP, need, shipped
+from conftest import ALL, APP, need, ok, shipped
 
 PAGE = "views/toys.py"
 TIMEOUT = 90  # the first run of a model encodes the 10k test digits (then cached on disk)
@@ -38,11 +38,6 @@ def open_toys(name) -> AppTest:
     at.run()
     ok(at)
     return at
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 @pytest.mark.parametrize("name", ALL)

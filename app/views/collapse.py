@@ -11,18 +11,6 @@ from genlib import collapse, explore, images, metrics
 SAMPLE_COUNTS = [500, 1000, 2000, 5000, 10000]
 
 
-@st.cache_resource(show_spinner="Loading the project's classifier…")
-def _classifier():
-    try:
-        return metrics.load_classifier(), None
-    except genlib.CheckpointError as e:
-        return None, str(e)
-
-
-def classifier():
-    return _classifier()[0]
-
-
 @st.cache_resource(show_spinner="Loading the extra checkpoint…", max_entries=4)
 def _load_extra(folder: str, stamp: tuple):
     try:
@@ -38,7 +26,7 @@ def load_extra(folder: str):
 @st.cache_resource(show_spinner="Sampling and classifying…", max_entries=32)
 def _histogram(folder: str, stamp: tuple, n: int, seed: int) -> collapse.Histogram:
     model = c.load_model(folder)[0] if folder in genlib.MODELS else load_extra(folder)[0]
-    return collapse.class_histogram(model, classifier(), n=n, seed=seed)
+    return collapse.class_histogram(model, c.classifier()[0], n=n, seed=seed)
 
 
 def histogram(folder: str, n: int, seed: int) -> collapse.Histogram:
@@ -80,7 +68,7 @@ st.markdown("A GAN's generator is only rewarded for fooling the discriminator, n
             "the data: it can *collapse* onto the few digits it draws best. Here each unconditional GAN draws "
             "samples, the project's classifier names each digit, and the bars count them. A healthy model sits "
             "near the uniform 10% line; the project's bar is at least 6% for every digit.")
-if (why := _classifier()[1]) is not None:
+if (why := c.classifier()[1]) is not None:
     st.error(f"The project's classifier cannot be loaded: {why}\n\nTrain it with `python train.py --model classifier`.")
     st.stop()
 n_col, seed_col = st.columns(2)

@@ -10,7 +10,7 @@ import streamlit as st
 
 import components as c
 import genlib
-from genlib import drawing, explore, metrics
+from genlib import drawing, explore
 
 DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -18,14 +18,6 @@ CANVAS = 280  # px; 10× MNIST's field
 PEN = 22  # px; a digit drawn ~200 px tall shrinks 10× into the 20-px box: a 2-px stroke, as in MNIST
 SOURCES = ["Draw on the canvas", "Upload an image"]
 GUESS = "classifier's guess"
-
-
-@st.cache_resource(show_spinner="Loading the classifier…")
-def classifier():
-    try:
-        return metrics.load_classifier(), None
-    except genlib.CheckpointError as e:
-        return None, str(e)
 
 
 @st.cache_resource(show_spinner="Estimating the NLL of 1,000 test digits (once per model, then cached on disk)…",
@@ -108,7 +100,7 @@ name, model = c.require_model()
 st.title("Draw a digit")
 st.caption(f"**{name}**: your digit is made to look like MNIST (bounding box scaled to 20 × 20 px, centre of mass "
            "moved to the middle of 28 × 28), then encoded, reconstructed, classified and placed on the latent map.")
-clf, clf_error = classifier()
+clf, clf_error = c.classifier()
 if clf is None:
     st.error(f"The project classifier cannot be loaded: {clf_error}\n\nTrain it with "
              "`python train.py --model classifier` (or `--all`).", icon=":material/error:")
