@@ -20,7 +20,7 @@ import torch
 
 import genlib
 from genlib import checkpoint, data, distributed, metrics
-from genlib.models import ARCHITECTURES
+from genlib.models import ARCHITECTURES, MODELS
 from genlib.presets import PRESETS, VARIANTS
 from genlib.training import TRAINERS, TrainConfig, TrainingDiverged, train_classifier
 
@@ -41,8 +41,8 @@ def measure(name: str, model, args) -> dict:
         acc = float((model.predict(test.float()) == test.labels).float().mean())
         return {"test_accuracy": round(acc, 4), "test_errors": round((1 - acc) * len(test))}
     quick = args.preset == "quick"
-    return metrics.evaluate(model, n=args.metric_samples or (2000 if quick else 10000), classifier=classifier_for(args),
-                            data_dir=args.data_dir, nll_images=args.nll_images or (500 if quick else None))
+    return metrics.evaluate(model, n=args.metric_samples or (1000 if quick else 10000), classifier=classifier_for(args),
+                            data_dir=args.data_dir, nll_images=args.nll_images or (200 if quick else None), probe=not quick)
 
 
 def probe(name: str, args) -> None:
@@ -65,7 +65,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", choices=ORDER)
-    which.add_argument("--all", action="store_true", help="the classifier, then all six models")
+    which.add_argument("--all", action="store_true",
+                       help="the classifier, then all six models and the variants (--preset quick: the six models only, "
+                            "measured with the shipped classifier)")
     which.add_argument("--report", action="store_true", help="print the metrics table of the checkpoints in --out")
     p.add_argument("--preset", choices=sorted(PRESETS), default="full")
     p.add_argument("--epochs", type=int)
@@ -80,8 +82,8 @@ def main(argv=None) -> int:
     p.add_argument("--state-dir", type=Path, default=Path("runs"),
                    help="where the resume state of each model is kept (default: runs/, git-ignored)")
     p.add_argument("--evaluate-only", action="store_true", help="re-measure the metrics of the checkpoint in OUT/NAME")
-    p.add_argument("--metric-samples", type=int, help="samples per quality metric (full: 10000, quick: 2000)")
-    p.add_argument("--nll-images", type=int, help="test images in the NLL estimate (full: all 10000, quick: 500)")
+    p.add_argument("--metric-samples", type=int, help="samples per quality metric (full: 10000, quick: 1000)")
+    p.add_argument("--nll-images", type=int, help="test images in the NLL estimate (full: all 10000, quick: 200)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--probe", action="store_true",
                    help="linear probes on D features vs pixels (10/100/1000 labels per class) -> OUT/NAME/metrics.json")
@@ -109,7 +111,9 @@ def run(args, main_rank: bool) -> int:
         say(metrics.table(args.out))
         say("\nLinear probe, test accuracy with N labels per class:\n" + metrics.probe_report(args.out))
         return 0
-    names = ORDER if args.all else [args.model]
+    names = [args.model]
+    if args.all:  # quick: the six models only (their metrics use the shipped classifier)
+        names = ORDER if args.preset == "full" else [n for n in ORDER if n in MODELS]
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     with distributed.main_first():  # one rank fetches MNIST; the others then find it
         data_hash = data.data_hash(args.data_dir)

@@ -26,9 +26,12 @@ def to_pil(image: torch.Tensor, scale: int = 1) -> Image.Image:
     return img.resize((img.width * scale, img.height * scale), Image.NEAREST) if scale > 1 else img
 
 
-def png_bytes(image: torch.Tensor, scale: int = 1) -> bytes:
+def png_bytes(image: torch.Tensor, scale: int = 1, levels: int = 256) -> bytes:
+    """PNG of an image in [0, 1]; levels < 256 rounds to that many grey levels (16: half the bytes)."""
+    if levels < 256:
+        image = (image.clamp(0, 1) * (levels - 1)).round() / (levels - 1)
     buf = io.BytesIO()
-    to_pil(image, scale).save(buf, format="PNG")
+    to_pil(image, scale).save(buf, format="PNG", optimize=levels < 256)
     return buf.getvalue()
 
 

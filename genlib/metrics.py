@@ -122,8 +122,10 @@ def monitor(classifier, n: int = 1000):
 
 
 # ---------------------------------------------------------------- all metrics of a model
-def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int = 500, nll_images: int | None = None) -> dict:
-    """Every metric that applies to `model` (DESIGN.md), as a JSON-able dict."""
+def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int = 500, nll_images: int | None = None,
+             probe: bool = True) -> dict:
+    """Every metric that applies to `model` (DESIGN.md), as a JSON-able dict (probe=False skips the
+    linear probes of the GANs' discriminator features, the slowest part)."""
     classifier = classifier or load_classifier()
     model.eval()
     spec = model.latent
@@ -141,7 +143,7 @@ def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int =
         out.update(test_nll(model, k=nll_k, n=nll_images, data_dir=data_dir))
     if hasattr(model, "infer_codes"):
         out.update(infogan_code_accuracy(model, classifier, n))
-    if hasattr(model, "features"):  # the GANs' discriminator body
+    if probe and hasattr(model, "features"):  # the GANs' discriminator body
         t0 = time.time()
         probe = probe_table(model, data_dir=data_dir)
         out["probe"] = {str(k): v for k, v in probe.items()}

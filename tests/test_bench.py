@@ -33,7 +33,7 @@ def test_throughput_quick():
     assert "| model | batch | shipped img/s | reference img/s | ratio |" in out
     cells = numbers("| vae | 128 |", out)
     assert all(v > 0 for v in cells[1:4]), cells  # shipped, reference images/s and their ratio
-    assert "| vae | Adam fused |" in out  # the speed-up table
+    assert "| vae | Adam for-loop |" in out  # the speed-up table
 
 
 @pytest.mark.skipif(not shipped("vae"), reason="no shipped vae checkpoint (python train.py --model vae)")

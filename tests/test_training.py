@@ -3,16 +3,17 @@ import json
 
 import pytest
 import torch
+from conftest import ALL, tiny
+from PIL import Image
 
 from genlib import checkpoint, training
 from genlib.training import TRAINERS, TrainConfig, TrainingDiverged
-from conftest import ALL, tiny
 
 
-def run(name, out, data_dir, epochs=2, **kw):
+def run(name, out, data_dir, epochs=2, resume=False, **kw):
     m = tiny(name)
     cfg = TrainConfig(epochs=epochs, batch_size=32, inverter_steps=3, **kw)
-    info = TRAINERS[name](m, cfg, out, data_dir).fit(resume=kw.pop("resume", False))
+    info = TRAINERS[name](m, cfg, out, data_dir).fit(resume=resume)
     return m, info
 
 
@@ -24,6 +25,7 @@ def test_fit_writes_history_grids_and_state(name, tmp_path, tiny_mnist):
     key = "loss" if name in ("vae", "cvae") else "loss_d"
     assert all(torch.isfinite(torch.tensor(h[key])) for h in hist)
     assert (tmp_path / "samples" / "epoch_002.png").is_file() and (tmp_path / "samples.png").is_file()
+    assert len(Image.open(tmp_path / "samples" / "epoch_002.png").getcolors()) <= 16  # 16 grey levels: size budget
     assert (tmp_path / training.STATE).is_file() and info["train_seconds"] >= 0
 
 
@@ -78,3 +80,23 @@ def test_classifier_training_improves(tiny_mnist):
     hist, metrics = training.train_classifier(m, TrainConfig(epochs=2, batch_size=32, lr=1e-2), tiny_mnist)
     assert len(hist) == 2 and 0 <= metrics["test_accuracy"] <= 1
     assert hist[-1]["loss"] < hist[0]["loss"]
+
+
+def test_ema_ships_the_weight_average_with_fresh_batchnorm_stats(tmp_path, tiny_mnist):
+    m = tiny("dcgan")
+    trainer = TRAINERS["dcgan"](m, TrainConfig(epochs=2, batch_size=32, inverter_steps=3, ema=0.9), tmp_path, tiny_mnist)
+    trainer.fit()
+    live = torch.load(tmp_path / training.STATE, weights_only=True)["model"]  # the resume state keeps the live G
+    params = dict(m.generator.named_parameters())
+    assert all(torch.equal(p, e) for p, e in zip(params.values(), trainer.ema))
+    assert any(not torch.equal(p, live[f"generator.{k}"]) for k, p in params.items())
+    bn = next(x for x in m.generator.modules() if isinstance(x, torch.nn.BatchNorm1d))
+    assert int(bn.num_batches_tracked) == 100 and bn.momentum == 0.1  # re-estimated for the averaged weights
+
+
+def test_ema_resumes_exactly(tmp_path, tiny_mnist):
+    a, _ = run("gan", tmp_path / "a", tiny_mnist, epochs=2, ema=0.9)
+    run("gan", tmp_path / "b", tiny_mnist, epochs=1, ema=0.9)
+    b, _ = run("gan", tmp_path / "b", tiny_mnist, epochs=2, ema=0.9, resume=True)
+    for (k, v), w in zip(a.generator.state_dict().items(), b.generator.state_dict().values()):
+        assert torch.allclose(v.float(), w.float(), atol=1e-5), k
