@@ -314,7 +314,8 @@ class AdversarialTrainer(Trainer):
     @torch.no_grad()
     def update_ema(self) -> None:
         if self.ema:
-            torch._foreach_lerp_(self.ema, [p.detach() for p in self.model.generator.parameters()], 1 - self.cfg.ema)
+            for e, p in zip(self.ema, self.model.generator.parameters()):
+                e.lerp_(p, 1 - self.cfg.ema)
 
     @torch.no_grad()
     def use_ema(self, batches: int = 100, batch_size: int = 256) -> None:
@@ -329,7 +330,7 @@ class AdversarialTrainer(Trainer):
             m.reset_running_stats()
             m.momentum = None
         g.train()
-        gen = torch.Generator().manual_seed(self.cfg.seed + 2)
+        gen = torch.Generator().manual_seed(self.cfg.seed + 2)  # its own draws: the global RNG stays as training left it
         spec = self.model.latent
         for _ in range(batches if norms else 0):
             z = spec.sample_z(batch_size, gen)
