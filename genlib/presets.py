@@ -13,7 +13,7 @@ PRESETS = {
         # a slower discriminator (lr_d 1e-4, was 2e-4) and the weight average of G (ema) even out the digit
         # classes: the smallest class share went 4.4% -> 6.2% (fours), the Fréchet distance 6.7 -> 5.6
         "dcgan": (dict(width=32), dict(epochs=26, batch_size=128, lr=1e-3, lr_d=1e-4, ema=0.999, inverter_steps=800)),
-        "cgan": ({}, dict(epochs=9, batch_size=128, lr=2e-4, lr_d=2e-4, inverter_steps=800)),
+        "cgan": (dict(width=32), dict(epochs=12, batch_size=128, lr=2e-4, lr_d=2e-4, inverter_steps=800)),
         "infogan": (dict(width=32, z_dim=32, fc=256), dict(epochs=60, batch_size=128, lr=1e-3, lr_d=2e-4, inverter_steps=800)),
         # deliberately bad, a mode-collapse demo: the generator's learning rate is 200× the discriminator's
         # (1e-2 vs 5e-5), so G outruns D and maps every z to the one image D currently likes best
