@@ -145,10 +145,10 @@ def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int =
         out.update(infogan_code_accuracy(model, classifier, n))
     if probe and hasattr(model, "features"):  # the GANs' discriminator body
         t0 = time.time()
-        probe = probe_table(model, data_dir=data_dir)
-        out["probe"] = {str(k): v for k, v in probe.items()}
+        probes = probe_table(model, data_dir=data_dir)
+        out["probe"] = {str(k): v for k, v in probes.items()}
         out["probe_seconds"] = round(time.time() - t0, 1)
-        out["probe_100_per_class_d_features"] = probe[100]["d_features"]
+        out["probe_100_per_class_d_features"] = probes[100]["d_features"]
     return out
 
 

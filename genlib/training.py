@@ -64,6 +64,13 @@ def adam(params, **kw) -> torch.optim.Adam:
     return torch.optim.Adam(params, fused=True, **kw)
 
 
+def draw_inputs(spec, n: int, generator: torch.Generator | None = None):
+    """Generator inputs (z, labels or None, codes or None) for n samples of a model with LatentSpec `spec`."""
+    z = spec.sample_z(n, generator)
+    labels = torch.randint(0, spec.n_classes, (n,), generator=generator) if spec.n_classes else None
+    return z, labels, spec.sample_codes(n, generator)
+
+
 def move(obj, device):
     """A tensor, or a dict or tuple of them, or None, on `device`."""
     if isinstance(obj, dict):
@@ -331,22 +338,15 @@ class AdversarialTrainer(Trainer):
             m.momentum = None
         g.train()
         gen = torch.Generator().manual_seed(self.cfg.seed + 2)  # its own draws: the global RNG stays as training left it
-        spec = self.model.latent
         for _ in range(batches if norms else 0):
-            z = spec.sample_z(batch_size, gen)
-            labels = torch.randint(0, spec.n_classes, (batch_size,), generator=gen) if spec.n_classes else None
-            self.model.generate(*move((z, labels, spec.sample_codes(batch_size, gen)), self.cfg.device))
+            self.model.generate(*move(draw_inputs(self.model.latent, batch_size, gen), self.cfg.device))
         for m, momentum in zip(norms, momenta):
             m.momentum = momentum
         self.model.eval()
 
     def fake_inputs(self, n: int):
         """Generator inputs for a global batch of n, on the CPU (every rank draws the same, keeps its slice)."""
-        spec = self.model.latent
-        z = spec.sample_z(n)
-        labels = torch.randint(0, spec.n_classes, (n,)) if spec.n_classes else None
-        codes = spec.sample_codes(n)
-        return z, labels, codes
+        return draw_inputs(self.model.latent, n)
 
     def info_loss(self, out: dict, codes) -> torch.Tensor:
         """−L_I up to the constant H(c): cross-entropy of the categorical code (on raw logits) plus the
@@ -440,9 +440,7 @@ def fit_inverter(model, cfg: TrainConfig, split, batch_size: int = 128, progress
     loss_val = float("nan")
     reals = iter(())
     for step in tqdm(range(cfg.inverter_steps), desc=f"{model.name} inverter", leave=False, disable=not progress):
-        z = spec.sample_z(batch_size, gen).to(dev)
-        labels = move(torch.randint(0, spec.n_classes, (batch_size,), generator=gen) if spec.n_classes else None, dev)
-        codes = move(spec.sample_codes(batch_size, gen), dev)
+        z, labels, codes = move(draw_inputs(spec, batch_size, gen), dev)
         with torch.no_grad():
             fake = model.generate(z, labels, codes)
         zh = enc(fake)
