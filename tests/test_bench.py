@@ -54,7 +54,6 @@ def test_app_latency_quick():
     assert "| 1,000 | scattergl |" in out
 
 
-
 def test_recipe_sweep_quick(tmp_path):
     out = run("recipe_sweep.py", "--only", "vae_b256_e30", "--out", str(tmp_path))
     row = next(ln for ln in out.splitlines() if ln.startswith("| vae_b256_e30 | vae |"))
