@@ -27,6 +27,9 @@ def publish_decoder(model, name: str, static_dir: Path | str, cache: Path | None
     target = Path(static_dir) / rel
     if not (target.is_file() and target.stat().st_size == src.stat().st_size):
         atomic_write(target, src.read_bytes())
+        for old in target.parent.glob(f"{name}-*.onnx"):  # earlier weights' decoders
+            if old != target:
+                old.unlink(missing_ok=True)
     return rel
 
 
@@ -44,7 +47,7 @@ def _controls(spec) -> dict:
         out["labels"] = spec.n_classes
     if spec.categorical:
         out["categories"] = spec.categorical[0]
-    out["continuous"] = [{"name": c.name, "low": c.low, "high": c.high} for c in spec.continuous]
+    out["codes"] = [{"name": c.name, "low": c.low, "high": c.high} for c in spec.continuous]
     return out
 
 

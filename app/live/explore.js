@@ -198,12 +198,12 @@ class Live {
     }
     this.codeSliders = [];
     const codes = el("div", { class: "sliders" });
-    data.continuous.forEach((c, j) => {
+    data.codes.forEach((c, j) => {
       codes.append(this.slider(`${this.model}-cont${j}`, `Continuous code ${c.name}`, c.name, c.low, c.high,
         data.step, (v) => { this.cond.continuous[j] = v; }));
       this.codeSliders.push(this.sliders.pop()); // kept apart from the basis sliders
     });
-    if (data.continuous.length) box.append(codes);
+    if (data.codes.length) box.append(codes);
   }
 
   buildStrip(data) {

@@ -199,3 +199,28 @@ def test_decode_server_flag_forces_server_decoding(server, page):
     assert page.locator(".live").count() == 0
     assert page.locator("[data-testid='stMain'] [data-testid='stSlider']").count() >= 2
     assert "decode=server" in page.url  # kept, so a reload stays on the server path
+
+
+@pytest.mark.parametrize("name", [n for n in ("vae", "cvae", "gan", "dcgan", "cgan", "infogan") if shipped(n)])
+def test_every_model_decodes_in_the_browser_as_the_server_does(server, page, name):
+    open_live(page, server, f"model={name}&seed=11")
+    diff = np.abs(canvas_pixels(page) - download_png(page)).max()
+    assert diff <= 2, f"{name}: the browser's digit differs from the server's by {diff}/255"
+    strip = page.locator(".strip canvas")
+    for i in range(strip.count()):  # the same z through the other models of this z size, decoded here too
+        cell = strip.nth(i)
+        page.wait_for_function("c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some("
+                               "(v, k) => k % 4 === 0 && v > 128)", arg=cell.element_handle())
+
+
+@pytest.mark.skipif(not shipped("infogan"), reason="infogan is not trained yet")
+def test_infogan_codes_move_the_digit(server, page):
+    open_live(page, server, "model=infogan&seed=2&codes=4,0,0")
+    assert page.locator("#infogan-category-4").is_checked()
+    code = page.locator("#infogan-cont0")
+    before = drawn(page)[-1]["hash"]
+    code.focus()
+    page.keyboard.press("End")
+    assert float(code.get_attribute("aria-valuenow")) == 1.0
+    page.wait_for_function("h => window.__latentLab.drawn.at(-1).hash !== h", arg=before)
+    page.wait_for_function("() => (new URLSearchParams(location.search).get('codes') || '').startsWith('4,1.000')")
