@@ -1,5 +1,5 @@
 """The app as a user feels it, in the real browser (playwright driving Debian's /usr/bin/chromium,
-the pattern of tests/test_e2e_browser.py): server start → Explore interactive, slider key press →
+the pattern of tests/system/test_e2e_browser.py): server start → Explore interactive, slider key press →
 new image, model switch → new image, latent map (10,000 points) interactive, the server's peak
 memory; then how a plotly scattergl map behaves at 60,000 points (a standalone page: the app has no
 training-set map).

@@ -20,7 +20,8 @@ import torch
 from common import machine_note, median_time, table, verdict
 
 import genlib
-from genlib import data, encodings
+from genlib import data
+from genlib.explorer import encodings
 
 TARGET_DECODE_MS, TARGET_ENCODE_S, TARGET_REFINE_S, TARGET_PCA_S = 5.0, 5.0, 30.0, 0.5
 
@@ -131,7 +132,7 @@ def main(argv=None) -> None:
             encodings.project_tsne(enc, cache=tmp)
             tsne.append([name, f"{len(enc.z):,}", f"{time.perf_counter() - t0:.1f}"])
     if tsne:
-        print(table(["model", "points", "t-SNE s (1 run, informative)"], tsne, "t-SNE (genlib.encodings.project_tsne)"))
+        print(table(["model", "points", "t-SNE s (1 run, informative)"], tsne, "t-SNE (genlib.explorer.encodings.project_tsne)"))
 
 
 if __name__ == "__main__":

@@ -156,7 +156,7 @@ def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int =
 def table(root: Path | str) -> str:
     """A markdown table of the metrics.json and training times of every checkpoint under root."""
     from .models import MODELS
-    from .presets import VARIANTS
+    from .training.presets import VARIANTS
 
     cols = [("conditional_accuracy", "cond. acc. (bar ≥ 0.97)"), ("min_class_share", "min class share (≥ 0.06)"),
             ("code_accuracy", "InfoGAN code acc. (≥ 0.95)"), ("test_nll", "test NLL nats (≤ 92)"),
@@ -259,7 +259,7 @@ def read_probe(metrics_json: dict | None) -> dict | None:
 def probe_report(root: Path | str) -> str:
     """A markdown table of the cached probe tables (D features vs raw pixels) under root."""
     from .models import MODELS
-    from .presets import VARIANTS
+    from .training.presets import VARIANTS
 
     lines = ["| model | " + " | ".join(f"{n}/class: D features vs pixels" for n in PROBE_COUNTS) + " |",
              "|---" * (len(PROBE_COUNTS) + 1) + "|"]

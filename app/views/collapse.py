@@ -6,7 +6,8 @@ import streamlit as st
 
 import components as c
 import genlib
-from genlib import collapse, explore, images, metrics
+from genlib import images, metrics
+from genlib.explorer import collapse, session
 
 SAMPLE_COUNTS = [500, 1000, 2000, 5000, 10000]
 
@@ -20,7 +21,7 @@ def _load_extra(folder: str, stamp: tuple):
 
 
 def load_extra(folder: str):
-    return _load_extra(folder, explore.checkpoint_stamp(genlib.CHECKPOINTS / folder))
+    return _load_extra(folder, session.checkpoint_stamp(genlib.CHECKPOINTS / folder))
 
 
 @st.cache_resource(show_spinner="Sampling and classifying…", max_entries=32)
@@ -30,7 +31,7 @@ def _histogram(folder: str, stamp: tuple, n: int, seed: int) -> collapse.Histogr
 
 
 def histogram(folder: str, n: int, seed: int) -> collapse.Histogram:
-    return _histogram(folder, explore.checkpoint_stamp(genlib.CHECKPOINTS / folder), n, seed)
+    return _histogram(folder, session.checkpoint_stamp(genlib.CHECKPOINTS / folder), n, seed)
 
 
 def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:

@@ -1,11 +1,11 @@
 """Conditional grids: label rows with shared noise (CGAN, CVAE), InfoGAN code traversals and
-per-dimension traversals ordered by KL (VAE family). Which grids appear is decided by genlib.grids.kinds
+per-dimension traversals ordered by KL (VAE family). Which grids appear is decided by genlib.explorer.grids.kinds
 from the model's latent spec. The grids shown are stored in st.session_state["grids"] ({kind: Grid})."""
 import streamlit as st
 
 import components as c
 import genlib
-from genlib import explore, grids
+from genlib.explorer import grids, session
 
 KL_IMAGES = 2000  # test digits the per-dimension KL is averaged over
 SWEEP_RANGES = {"−1 … 1 (the prior's range)": (-1.0, 1.0), "−2 … 2 (beyond the prior, as the InfoGAN paper)": (-2.0, 2.0)}
@@ -19,7 +19,7 @@ def _kl(name: str, stamp: tuple):
 
 
 def dimension_kl(name: str):
-    return _kl(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _kl(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
 
 
 def show(grid: grids.Grid, kind: str, name: str, caption: str) -> None:

@@ -1,6 +1,6 @@
 """Models: one card for the model chosen in the sidebar — what it is (lecture text and objective),
 architecture, training curves, quality bars, per-epoch samples ("watch it learn") and, for models
-with a discriminator, its features as a classifier. Layout only: the content comes from genlib.cards.
+with a discriminator, its features as a classifier. Layout only: the content comes from genlib.explorer.cards.
 
 session_state written here (read by tests): "models_sample" = {"model", "epoch", "png"} of the shown
 sample grid; "models_probe" = the probe table shown (or None)."""
@@ -9,7 +9,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import genlib
-from genlib import cards, checkpoint, metrics
+from genlib import checkpoint, metrics
+from genlib.explorer import cards
 
 STATUS = {"met": "met", "missed": "MISSED", "not measured": "not measured", "—": ""}
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"]  # distinct per series (the theme's blues blur together)

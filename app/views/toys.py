@@ -1,9 +1,9 @@
 """Lecture toys: three slides made live. Computation in genlib.toys; this file is layout only.
 
 session_state keys (tests read them):
-  "toys_ring"  : genlib.toys.RingSamples of tab (a), recomputed every run from its controls;
-  "toys_gan"   : genlib.toys.ToyGANResult of the last "Train" press in tab (b) (kept across reruns);
-  "toys_shift" : genlib.toys.ShiftComparison of tab (c) for the chosen model.
+  "toys_ring"  : genlib.explorer.toys.RingSamples of tab (a), recomputed every run from its controls;
+  "toys_gan"   : genlib.explorer.toys.ToyGANResult of the last "Train" press in tab (b) (kept across reruns);
+  "toys_shift" : genlib.explorer.toys.ShiftComparison of tab (c) for the chosen model.
 """
 import math
 
@@ -13,7 +13,7 @@ import torch
 from plotly.subplots import make_subplots
 
 import components as c
-from genlib import toys
+from genlib.explorer import toys
 from genlib.data import load_split
 
 st.title("Lecture toys")
