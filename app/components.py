@@ -124,7 +124,7 @@ def require_model():
 
 # ---------------------------------------------------------------- widgets
 def model_picker(container) -> None:
-    """Sidebar selectbox over all six models; ones without a checkpoint are marked."""
+    """Sidebar selectbox over every registered model; ones without a checkpoint are marked."""
     missing = {n for n in genlib.MODELS if load_model(n)[0] is None}
     # the choice lives in "model"; the widget only mirrors it, because Streamlit can reset a widget's
     # value on st.switch_page (seen: Latent map -> "Open in Explore" fell back to the first model)

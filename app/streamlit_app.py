@@ -52,7 +52,7 @@ pages = [
 page = st.navigation(pages)
 st.sidebar.title("latent-lab")
 c.model_picker(st.sidebar)
-st.sidebar.caption("Six generative models of MNIST digits. The chosen model and latent carry across pages; "
+st.sidebar.caption(f"{len(genlib.MODELS)} generative models of MNIST digits. The chosen model and latent carry across pages; "
                    "the URL holds them, so a link reopens this view.")
 c.show_notices()
 page.run()

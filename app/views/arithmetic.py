@@ -40,7 +40,7 @@ for i, (col, sign) in enumerate(zip(row[0::2], ["−", "+", "="])):
     row[2 * i + 1].markdown(f"<div style='font-size:2.2rem;text-align:center'>{sign}</div>", unsafe_allow_html=True)
 c.show_image(decoded[3], caption=captions[3], scale=8, container=row[6])
 
-test_images = [c.test_split().float()[op.value] for op in ops if op.kind == "test digit"]
+test_images = [c.test_split().unit_images(op.value) for op in ops if op.kind == "test digit"]
 if test_images:
     st.caption("The test digits used, as drawn:")
     st.image([images.png_bytes(t, 4) for t in test_images], width=112)

@@ -15,7 +15,7 @@ SWEEP_RANGES = {"−1 … 1 (the prior's range)": (-1.0, 1.0), "−2 … 2 (beyo
 def _kl(name: str, stamp: tuple):
     model, test = c.load_model(name)[0], c.test_split()
     labels = test.labels[:KL_IMAGES] if model.latent.n_classes is not None else None
-    return grids.dimension_kl(model, test.float()[:KL_IMAGES], labels)
+    return grids.dimension_kl(model, test.unit_images(slice(KL_IMAGES)), labels)
 
 
 def dimension_kl(name: str):

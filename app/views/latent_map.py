@@ -61,7 +61,7 @@ with side:
         point = session.with_z(session.adapt(state, model.latent), enc.z[picked])
         if model.latent.n_classes is not None:
             point = session.LatentState(point.z, label, point.category, point.continuous)
-        original = c.test_split().float()[picked]
+        original = c.test_split().unit_images(picked)
         decoded = session.decode_states(model, [point])[0]
         st.session_state["map_decoded"] = (picked, decoded)
         a, b = st.columns(2)

@@ -17,15 +17,13 @@ COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"]  # distinct per series (t
 
 name = c.current_model_name()
 st.title("Models")
-card = cards.CARDS.get(name)
-if card is None:
-    st.warning(f"No model card for **{name}** yet; cards exist for: {', '.join(cards.CARDS)}.", icon=":material/warning:")
-    st.stop()
+card = cards.card_for(name)
 folder = genlib.CHECKPOINTS / name  # read at run time: tests point CHECKPOINTS elsewhere
 model, load_error = c.load_model(name)
 
 st.header(f"{name}: {card.title}")
-st.caption(card.paper)
+if card.paper:
+    st.caption(card.paper)
 
 
 # ---------------------------------------------------------------- what it is
@@ -79,7 +77,7 @@ if summary and summary["command"]:
     st.markdown(f"`{summary['command']}` — {summary['epochs']} epochs, {minutes} on {summary['threads']} CPU "
                 f"thread(s), batch {summary['batch_size']}, preset *{summary['preset']}*"
                 + (" (resumed: the command is the last run's; the time sums every run)" if summary["resumed"] else ""))
-    if hasattr(arch_model, "discriminate"):
+    if arch_model.has_discriminator:
         st.caption(f"k = {summary['k']} discriminator step(s) per generator step; learning rates G {summary['lr']}, "
                    f"D {summary['lr_d']}; generator loss: "
                    + ("saturating log(1 − D(G(z)))" if summary["saturating"] else "non-saturating −log D(G(z))")
@@ -152,7 +150,7 @@ else:
 
 # ---------------------------------------------------------------- GAN features for classification
 st.session_state["models_probe"] = None
-if hasattr(arch_model, "features"):
+if arch_model.has_discriminator:
     st.subheader("Discriminator features for classification")
     st.caption("The lecture: \"GAN features can directly be used for classification\". A logistic regression "
                "on D's body features, trained with a few labelled digits per class, against the same "

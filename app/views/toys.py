@@ -158,7 +158,7 @@ with gan_tab:
 @st.cache_data(max_entries=256, show_spinner="Searching the 60,000 training digits…")
 def neighbour_of(index: int) -> int:
     """Index of the test digit's nearest training image (pixel L2); depends on the index only."""
-    return toys.nearest_other(c.test_split().float()[index], c.train_images())[0]
+    return toys.nearest_other(c.test_split().unit_images(index), c.train_images())[0]
 
 
 @st.cache_data(show_spinner=False)
@@ -188,7 +188,7 @@ with shift_tab:
     dy = cc.slider("Shift down (pixels)", -3, 3, 0, key="toys:dy")
     train_split = load_split(True)  # in memory after c.train_images(); its labels condition label models
     label = int(test.labels[index])
-    cmp = toys.compare_shift(model, test.float()[index], label, dx, dy, c.train_images(), train_split.labels,
+    cmp = toys.compare_shift(model, test.unit_images(index), label, dx, dy, c.train_images(), train_split.labels,
                              neighbour=neighbour_of(index))
     st.session_state["toys_shift"] = cmp
 

@@ -1,10 +1,11 @@
 """Model cards for the Models page: what each model is (text and objective from the lecture), the
-quality bars it is held to (issue 3), and readers that turn a checkpoint folder into what the page
+quality bars it is held to, and readers that turn a checkpoint folder into what the page
 shows: architecture and parameter counts, training curves, per-epoch sample grids, training time.
 Data and plain functions only (no Streamlit): the page lays them out."""
 from __future__ import annotations
 
 import copy
+import inspect
 import io
 import re
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from pathlib import Path
 import torch
 
 from .. import checkpoint
+from ..metrics import BAR_VALUES, BARS  # noqa: F401  (re-exported: the pages read bars with the cards)
 
 
 # ---------------------------------------------------------------- what each model is
@@ -160,25 +162,18 @@ CARDS: dict[str, Card] = {
 }
 
 
-# ---------------------------------------------------------------- quality bars (issue 3)
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    op: str  # ">=" or "<="
-    value: float
-    meaning: str
-
-    def met(self, x: float) -> bool:
-        return x >= self.value if self.op == ">=" else x <= self.value
 
 
-BARS: dict[str, Bar] = {
-    "conditional_accuracy": Bar("Conditional accuracy", ">=", 0.97, "the classifier agrees with the asked label"),
-    "min_class_share": Bar("Min class share", ">=", 0.06, "the rarest digit's share of unconditional samples"),
-    "code_accuracy": Bar("Code accuracy", ">=", 0.95, "categorical code as a digit classifier, after matching"),
-    "test_nll": Bar("Test NLL (nats)", "<=", 92.0, "importance-weighted, dynamically binarised test set"),
-}
-BAR_VALUES = {k: b.value for k, b in BARS.items()}  # plain numbers (tests/genlib/test_shipped.py)
+def card_for(name: str) -> Card:
+    """The model's card; a registered model without one gets a card made from its class docstring."""
+    if name in CARDS:
+        return CARDS[name]
+    from ..models import ARCHITECTURES
+    from ..training.presets import VARIANTS
+
+    cls = ARCHITECTURES[VARIANTS.get(name, name)]
+    first, _, rest = (inspect.getdoc(cls) or cls.__name__).partition("\n")
+    return Card(title=first.strip(), paper="", what=rest.strip() or first.strip(), objective=())
 
 # metrics shown without a bar (key -> label)
 INFO_METRICS = {
@@ -258,7 +253,7 @@ def architecture(model) -> list[dict]:
     labels = torch.arange(2) % spec.n_classes if spec.n_classes else None
     x = m.decode(spec.sample_z(2, g), labels, spec.sample_codes(2, g))
     m.encode(x, labels)
-    if hasattr(m, "discriminate"):
+    if m.has_discriminator:
         m.discriminate(x * 2 - 1, labels)
     return [{"part": name, "role": ROLES.get(name, name), "type": type(child).__name__, "output": shapes.get(name, "–"),
              "layers": layers(child), "params": sum(p.numel() for p in child.parameters())} for name, child in m.named_children()]

@@ -9,9 +9,7 @@ import torch
 
 from .. import checkpoint, metrics
 from ..models.adversarial import GANBase
-from ..training.presets import VARIANTS
 
-EXTRA = VARIANTS  # extra checkpoint folders shown beside the shipped models (dcgan-collapsed) -> their architecture
 
 
 def train_hint(folder: str) -> str:

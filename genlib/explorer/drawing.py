@@ -239,7 +239,7 @@ def analyse(model, classifier, image: torch.Tensor, label: int | None = None, k:
         q = model.infer_codes(x)
         codes = {"categorical": q["categorical"].argmax(1), "continuous": q["continuous"]}
     recon = model.decode(z, labels, codes)[0]
-    value = float(nll(model, x, labels, k)[0]) if hasattr(model, "log_likelihood") else None
+    value = float(nll(model, x, labels, k)[0]) if model.has_likelihood else None
     p, d = probs.topk(3)
     return Analysis(probs, label, z, codes, recon, value, [(int(i), float(v)) for v, i in zip(p, d)])
 
@@ -261,7 +261,7 @@ def test_nll_distribution(model, name: str, split=None, n: int = 1000, k: int = 
             pass  # a corrupt cache file is recomputed and overwritten
     labels = split.labels[:n] if model.latent.n_classes is not None else None
     with torch.no_grad():
-        values = nll(model, split.float()[:n], labels, k).numpy()
+        values = nll(model, split.unit_images(slice(n)), labels, k).numpy()
     buf = io.BytesIO()
     np.save(buf, values)
     try:

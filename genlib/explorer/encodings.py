@@ -65,7 +65,7 @@ def encode_test_set(model, name: str, split=None, cache: Path | None = None) -> 
                 return Encodings(torch.from_numpy(f["z"]), torch.from_numpy(f["labels"]))
         except (OSError, ValueError, KeyError):
             pass  # a corrupt cache file is recomputed and overwritten
-    z = encode_images(model, split.float(), split.labels)
+    z = encode_images(model, split.unit_images(), split.labels)
     buf = io.BytesIO()
     np.savez(buf, z=z.numpy(), labels=split.labels.numpy())
     try:

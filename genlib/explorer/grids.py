@@ -42,7 +42,7 @@ def kinds(model) -> list[str]:
         out.append(LABELS)
     if spec.categorical and spec.continuous:
         out.append(CODES)
-    if hasattr(model, "kl_per_dim"):  # an encoder posterior to measure each dimension's use by
+    if model.has_posterior:  # an encoder posterior to measure each dimension's use by
         out.append(TRAVERSAL)
     return out
 

@@ -120,7 +120,7 @@ def shown(value, limit: int = 40) -> str:
     return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$&:])", r"\\\1", text)
 
 
-def _first(v):
+def _last(v):
     return v[-1] if isinstance(v, (list, tuple)) else v
 
 
@@ -137,7 +137,7 @@ def parse_query(params, specs: dict[str, LatentSpec], default_model: str) -> Que
     """Read model, seed, label, latent (comma-separated z) and codes (category,c1,c2) from URL
     parameters. `specs` holds the models that can be loaded. Every bad or stale value is dropped
     with a notice saying what was wrong; nothing raises."""
-    p = {k: _first(v) for k, v in dict(params).items() if v != [] and v != ()}  # an empty list: absent
+    p = {k: _last(v) for k, v in dict(params).items() if v != [] and v != ()}  # an empty list: absent
     notices: list[str] = []
     model = p.get("model", default_model)
     if model not in specs:

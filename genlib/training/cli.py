@@ -22,10 +22,15 @@ import genlib
 from genlib import checkpoint, data, metrics
 from genlib.training import distributed
 from genlib.models import ARCHITECTURES, MODELS
-from genlib.training.presets import PRESETS, VARIANTS
+from genlib.training.presets import PRESETS, VARIANTS, recipe
 from genlib.training import TRAINERS, TrainConfig, TrainingDiverged, train_classifier
 
-ORDER = ["classifier", "vae", "cvae", "gan", "dcgan", "cgan", "infogan", *VARIANTS]
+
+
+def order() -> list[str]:
+    """Every trainable folder: the metrics classifier first (the others are measured with it), the registry's
+    models, then the teaching variants."""
+    return ["classifier", *MODELS, *VARIANTS]
 
 
 def classifier_for(args):
@@ -39,7 +44,7 @@ def measure(name: str, model, args) -> dict:
     model.eval()
     if name == "classifier":
         test = data.load_split(False, args.data_dir)
-        acc = float((model.predict(test.float()) == test.labels).float().mean())
+        acc = float((model.predict(test.unit_images()) == test.labels).float().mean())
         return {"test_accuracy": round(acc, 4), "test_errors": round((1 - acc) * len(test))}
     quick = args.preset == "quick"
     return metrics.evaluate(model, n=args.metric_samples or (1000 if quick else 10000), classifier=classifier_for(args),
@@ -53,7 +58,7 @@ def probe(name: str, args) -> None:
     except checkpoint.CheckpointError as e:
         print(f"   {name}: {e}")
         return
-    if not hasattr(model, "features"):
+    if not getattr(model, "has_discriminator", False):  # the classifier is no GenerativeModel
         print(f"   {name}: no discriminator, no probe")
         return
     t0 = time.time()
@@ -65,10 +70,10 @@ def probe(name: str, args) -> None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--model", choices=ORDER)
+    which.add_argument("--model", choices=order())
     which.add_argument("--all", action="store_true",
-                       help="the classifier, then all six models and the variants (--preset quick: the six models only, "
-                            "measured with the shipped classifier)")
+                       help="the classifier, then every registered model and the variants (--preset quick: the models "
+                            "only, measured with the shipped classifier)")
     which.add_argument("--report", action="store_true", help="print the metrics table of the checkpoints in --out")
     p.add_argument("--preset", choices=sorted(PRESETS), default="full")
     p.add_argument("--epochs", type=int)
@@ -113,8 +118,8 @@ def run(args, main_rank: bool) -> int:
         say("\nLinear probe, test accuracy with N labels per class:\n" + metrics.probe_report(args.out))
         return 0
     names = [args.model]
-    if args.all:  # quick: the six models only (their metrics use the shipped classifier)
-        names = ORDER if args.preset == "full" else [n for n in ORDER if n in MODELS]
+    if args.all:  # quick: the generative models only (their metrics use the shipped classifier)
+        names = order() if args.preset == "full" else list(MODELS)
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     with distributed.main_first():  # one rank fetches MNIST; the others then find it
         data_hash = data.data_hash(args.data_dir)
@@ -133,7 +138,7 @@ def run(args, main_rank: bool) -> int:
             checkpoint.save(model, folder, metrics=m, history=history, train=cfg.get("train"), half=True)
             print(f"   {name}: {m}")
             continue
-        model_over, train_over = PRESETS[args.preset][name]
+        model_over, train_over = recipe(args.preset, name)
         cfg = TrainConfig(**{**train_over, "seed": args.seed, "device": args.device, "amp": args.amp})
         if args.epochs:
             cfg.epochs = args.epochs

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 import genlib
 from helpers import ALL, APP, need, ok, shipped
+from genlib.training.presets import VARIANTS
 from genlib.explorer import collapse, grids
 
 GRIDS, COLLAPSE = "views/grids.py", "views/collapse.py"
@@ -116,7 +117,7 @@ def test_collapse_page_charts_every_unconditional_gan(name):
         pytest.skip("checkpoints/classifier is not trained yet")
     at = open_page(COLLAPSE, name)
     expected = unconditional_gans()
-    extra = [f for f in collapse.EXTRA if (genlib.CHECKPOINTS / f).is_dir()]
+    extra = [f for f in VARIANTS if (genlib.CHECKPOINTS / f).is_dir()]
     assert sorted(at.session_state["collapse"]) == sorted(expected + extra)
     assert len(at.get("plotly_chart")) == len(expected) + len(extra)
     for h in at.session_state["collapse"].values():

@@ -31,7 +31,7 @@ def test_pickle_converts_losslessly_and_loads_through_torchvision(tmp_path):
     expect = (np.concatenate([sets[0][0], sets[1][0]]) * 256).astype(np.uint8).reshape(-1, 28, 28)
     assert np.array_equal(train.images.numpy(), expect)
     assert train.labels.tolist() == np.concatenate([sets[0][1], sets[1][1]]).tolist()
-    assert test.float().shape == (10, 1, 28, 28) and float(test.float().max()) <= 1
+    assert test.unit_images().shape == (10, 1, 28, 28) and float(test.unit_images().max()) <= 1
 
 
 def test_idx_roundtrip_and_truncation(tmp_path):

@@ -8,8 +8,8 @@ from genlib.training import TRAINERS, TrainConfig
 from helpers import ALL, inputs, tiny
 
 
-def test_registry_has_the_six():
-    assert sorted(genlib.MODELS) == ["cgan", "cvae", "dcgan", "gan", "infogan", "vae"]
+def test_registry_holds_the_shipped_models():
+    assert {"vae", "cvae", "gan", "dcgan", "cgan", "infogan"} <= set(genlib.MODELS)
     with pytest.raises(KeyError, match="choose one of"):
         genlib.build("wgan")
 

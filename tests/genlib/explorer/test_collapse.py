@@ -7,6 +7,7 @@ import torch
 import genlib
 from helpers import ALL, shipped, tiny
 from genlib import metrics
+from genlib.training.presets import VARIANTS
 from genlib.explorer import collapse
 
 
@@ -51,8 +52,8 @@ def test_shipped_shares_reads_metrics(tmp_path):
 
 
 def test_extra_checkpoints_name_a_known_architecture():
-    assert set(collapse.EXTRA.values()) <= set(genlib.MODELS)
-    assert "dcgan-collapsed" in collapse.EXTRA
+    assert set(VARIANTS.values()) <= set(genlib.MODELS)
+    assert "dcgan-collapsed" in VARIANTS
     assert collapse.train_hint("dcgan-collapsed") == "python train.py --model dcgan-collapsed"
 
 

@@ -240,7 +240,7 @@ def test_redrawn_test_digits_are_classified_correctly(classifier, mnist_test):
     correct = (classifier.predict(x) == mnist_test.labels[list(idx)]).float().mean()
     assert correct >= 0.95
     # the recipe reproduces MNIST's own preprocessing closely
-    assert float((x - mnist_test.float()[list(idx)]).abs().mean()) < 0.05
+    assert float((x - mnist_test.unit_images(list(idx))).abs().mean()) < 0.05
 
 
 def test_vae_nll_separates_digits_from_non_digits(classifier, mnist_test, tmp_path):

@@ -137,7 +137,7 @@ def test_traversal_around_a_base_and_with_a_label():
 
 def test_dimension_kl_matches_the_models_own_in_batches(mnist_test):
     m = tiny("cvae")
-    x, y = mnist_test.float()[:250], mnist_test.labels[:250]
+    x, y = mnist_test.unit_images(slice(250)), mnist_test.labels[:250]
     kl = grids.dimension_kl(m, x, y, batch=100)
     assert kl.shape == (3,) and (kl >= 0).all()
     assert torch.allclose(kl, m.kl_per_dim(x, y), atol=1e-5)
@@ -201,7 +201,7 @@ def test_shipped_infogan_rows_are_their_matched_digits(classifier):
 
 def test_shipped_vae_traversal_shows_inactive_dims(mnist_test):
     m = load_or_skip("vae")
-    kl = grids.dimension_kl(m, mnist_test.float()[:2000])
+    kl = grids.dimension_kl(m, mnist_test.unit_images(slice(2000)))
     order = grids.kl_order(kl)
     assert kl[order[0]] > 0.5  # the model uses some dimensions
     g = grids.traversal_grid(m, kl, n_rows=None)

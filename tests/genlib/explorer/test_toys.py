@@ -142,7 +142,7 @@ def test_typical_distance():
 def test_compare_shift_zero_shift_is_distance_zero(name, mnist_test):
     model = tiny(name).eval()
     train = mnist_test  # any set works as the search set here; the test split is already in memory
-    cmp = toys.compare_shift(model, mnist_test.float()[0], int(mnist_test.labels[0]), 0, 0,
+    cmp = toys.compare_shift(model, mnist_test.unit_images(0), int(mnist_test.labels[0]), 0, 0,
                              train.images, train.labels, exclude=0)
     assert cmp.pixel["shifted"] == 0 and cmp.latent["shifted"] == pytest.approx(0, abs=1e-5)
     assert cmp.neighbour_index != 0 and cmp.pixel["neighbour"] > 0
@@ -153,7 +153,7 @@ def test_shifted_digit_is_farther_than_nearest_training_digit(mnist_test):
 
     train = load_split(True)
     for i in range(5):  # typical test digits
-        x = mnist_test.float()[i]
+        x = mnist_test.unit_images(i)
         idx, d_nn = toys.nearest_other(x, train.images)
         d_shift = float((toys.shift_image(x, 2, 0) - x).norm())
         assert d_shift > d_nn, (i, d_shift, d_nn)
@@ -166,7 +166,7 @@ def test_compare_shift_on_a_shipped_model(mnist_test):
     from genlib.data import load_split
 
     train, model = load_split(True), genlib.load("vae")
-    x, label = mnist_test.float()[0], int(mnist_test.labels[0])
+    x, label = mnist_test.unit_images(0), int(mnist_test.labels[0])
     a = toys.compare_shift(model, x, label, 2, 0, train.images, train.labels)
     b = toys.compare_shift(model, x, label, 3, 0, train.images, train.labels, neighbour=a.neighbour_index)
     assert a.pixel["shifted"] > a.pixel["neighbour"]
