@@ -1,5 +1,5 @@
 """In-browser decoding on the Explore page: which sessions get it, and the live component (its HTML, CSS and
-JS are app/live/explore.*; what it is given and what it sends back is genlib.live)."""
+JS are app/live/explore.*; what it is given and what it sends back is genlib.explorer.live)."""
 from __future__ import annotations
 
 from functools import partial
@@ -9,7 +9,8 @@ import streamlit as st
 
 import components as c
 import genlib
-from genlib import explore, export, live
+from genlib import export
+from genlib.explorer import live, session
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"  # served under /app/static/ (server.enableStaticServing)
@@ -48,7 +49,7 @@ def _decoder(name: str, stamp: tuple) -> tuple[str | None, str | None]:
 
 
 def decoder_url(name: str) -> tuple[str | None, str | None]:
-    return _decoder(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _decoder(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
 
 
 def server_reason(name: str) -> str | None:
@@ -85,7 +86,7 @@ def _synced(name: str, model) -> None:
 
 def _runtime_failed(name: str) -> None:
     report = (st.session_state.get(f"live:{name}") or {}).get("runtime") or {}
-    why = explore.shown(report.get("why", "no reason given"), 160) if isinstance(report, dict) else "no reason given"
+    why = session.shown(report.get("why", "no reason given"), 160) if isinstance(report, dict) else "no reason given"
     st.session_state[SERVER] = f"this browser could not start it ({why})"
     st.session_state["decode_notice"] = st.session_state[SERVER]
 

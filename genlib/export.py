@@ -16,8 +16,9 @@ import torch
 from torch import nn
 
 from . import __version__
-from .encodings import cache_dir, weights_digest
+from .checkpoint import weights_digest
 from .fileio import atomic_write
+from .paths import cache_root
 
 OPSET = 18
 OUTPUT = "image"  # (n, 1, 28, 28) float32 in [0, 1]
@@ -50,7 +51,7 @@ class DecodePath(nn.Module):
         self.names = input_names(model.latent)
 
     def forward(self, *args):
-        given = dict(zip(self.names, args))
+        given = dict(zip(self.names, args, strict=True))
         codes = None
         if "category" in given or "continuous" in given:
             codes = {"categorical": given.get("category"), "continuous": given.get("continuous")}
@@ -106,7 +107,7 @@ def cache_path(model, name: str, cache: Path | None = None) -> Path:
     """Where the ONNX file of this model's current weights lives (the name changes with the weights,
     the exporter settings, genlib's and torch's versions)."""
     key = hashlib.sha256(f"{weights_digest(model)}|{OPSET}|{__version__}|{torch.__version__}".encode()).hexdigest()
-    return (Path(cache) if cache else cache_dir().parent / "onnx") / f"{name}-{key[:20]}.onnx"
+    return (Path(cache) if cache else cache_root() / "onnx") / f"{name}-{key[:20]}.onnx"
 
 
 def decoder_onnx(model, name: str, cache: Path | None = None) -> Path:

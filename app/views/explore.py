@@ -1,10 +1,10 @@
 """Explore: move through one model's latent space with sliders built from its LatentSpec. The sliders decode
 in the browser while they move (livedecode); where that cannot run, or with ?decode=server, on the server."""
+import livedecode
 import streamlit as st
 
 import components as c
-import livedecode
-from genlib import explore, live
+from genlib.explorer import live, session
 
 name, model = c.require_model()
 st.title("Explore")
@@ -15,7 +15,7 @@ livedecode.fallback_notice()
 
 def details(image, state) -> None:
     """The typical-set check, downloads and the latent upload for the shown image."""
-    check = explore.typical_set(state.z_tensor().unsqueeze(0))
+    check = session.typical_set(state.z_tensor().unsqueeze(0))
     norm = check.norms[0]
     if check.outside:
         st.warning(f"‖z‖ = {norm:.1f}, far from √d ≈ {check.expected:.1f}: this point is outside the prior's "
@@ -32,7 +32,7 @@ def details(image, state) -> None:
 others = c.available_models()
 if server is None:
     state = c.get_state(name, model)
-    image = explore.decode_states(model, [state])[0]  # the synced latent: downloads and other pages use it
+    image = session.decode_states(model, [state])[0]  # the synced latent: downloads and other pages use it
     st.session_state["explore_image"] = image
     controls, view = st.columns([3, 2], gap="large")
     with controls:
@@ -47,7 +47,7 @@ else:
     with controls:
         c.latent_controls(name, model)
     state = c.get_state(name, model)
-    image = explore.decode_states(model, [state])[0]
+    image = session.decode_states(model, [state])[0]
     st.session_state["explore_image"] = image  # what the page shows (tests read it)
     with view:
         c.show_image(image)
@@ -56,11 +56,11 @@ else:
     st.subheader("The same z through every model")
     shown, skipped = [], []
     for other, m in others.items():
-        adapted = explore.adapt(state, m.latent)
+        adapted = session.adapt(state, m.latent)
         (shown if adapted is not None else skipped).append((other, m, adapted))
     cols = st.columns(max(len(shown), 1))
     for col, (other, m, adapted) in zip(cols, shown):
-        c.show_image(explore.decode_states(m, [adapted])[0], caption=other + (" ← this one" if other == name else ""),
+        c.show_image(session.decode_states(m, [adapted])[0], caption=other + (" ← this one" if other == name else ""),
                      scale=5, container=col)
     skipped = [(o, m) for o, m, _ in skipped]
 if skipped:

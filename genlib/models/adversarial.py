@@ -11,6 +11,8 @@ from .base import GenerativeModel, check_images
 
 class GANBase(GenerativeModel):
     output = "tanh"
+    trainer = "adversarial"
+    has_discriminator = True
     # subclasses build: self.generator, self.body + self.head (the discriminator), self.inverter
 
     @property

@@ -3,10 +3,11 @@ cache, and the check that the graph takes every input the model's LatentSpec dec
 import numpy as np
 import pytest
 import torch
-from conftest import ALL, need, tiny
 
-from genlib import encodings, export
+from genlib import export
+from genlib.explorer import encodings
 from genlib.models.vae import VAE
+from helpers import ALL, need, tiny
 
 ort = pytest.importorskip("onnxruntime", reason="pip install -r requirements.txt (onnxruntime is a test dependency)")
 

@@ -12,8 +12,9 @@ import torch
 from PIL import Image
 
 from appserver import ROOT, streamlit_server
-from conftest import shipped
-from genlib import live, metrics
+from genlib import metrics
+from genlib.explorer import live
+from helpers import shipped
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts" / "live"
@@ -186,8 +187,9 @@ def test_runtime_that_cannot_load_falls_back_to_server_decoding_once(server, pag
     before = image.get_attribute("src")
     page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first.focus()
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("old => { const i = document.querySelector(\"[data-testid='stMain'] [data-testid='stImage'] img\");"
-                           " return i && !i.src.endsWith(old); }", arg=before.rsplit("/", 1)[-1])
+    page.wait_for_function("old => { const i = document.querySelector("
+                           "\"[data-testid='stMain'] [data-testid='stImage'] img\"); return i && !i.src.endsWith(old); }",
+                           arg=before.rsplit("/", 1)[-1])
     settle(page)
     assert page.locator("[data-testid='stAlert']:has-text('In-browser decoding is unavailable')").count() == 0
 
