@@ -11,8 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
-from appserver import ROOT, streamlit_server
 import genlib
+from appserver import ROOT, streamlit_server
 from genlib import metrics
 from genlib.explorer import encodings, live
 from helpers import shipped
@@ -188,8 +188,8 @@ def test_runtime_that_cannot_load_falls_back_to_server_decoding_once(server, pag
     before = image.get_attribute("src")
     page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first.focus()
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("old => { const i = document.querySelector("
-                           "\"[data-testid='stMain'] [data-testid='stImage'] img\"); return i && !i.src.endsWith(old); }",
+    page.wait_for_function("old => { const i = document.querySelector(\"[data-testid='stMain'] "
+                           "[data-testid='stImage'] img\"); return i && !i.src.endsWith(old); }",
                            arg=before.rsplit("/", 1)[-1])
     settle(page)
     assert page.locator("[data-testid='stAlert']:has-text('In-browser decoding is unavailable')").count() == 0
@@ -239,8 +239,9 @@ def test_latent_map_hover_decodes_the_point_and_rings_it(server, runs, page):
     open_live(page, server, f"model={NAME}&seed=1")
     goto_page(page, "Latent map")
     page.wait_for_selector(".hover[data-state='ready']")
-    page.wait_for_function("() => { const g = document.querySelector(\"[data-testid='stPlotlyChart'] .js-plotly-plot\");"
-                           " return g && g._fullLayout && g._fullLayout.xaxis && g.data && g.data.length >= 10; }")
+    page.wait_for_function("() => { const g = document.querySelector(\"[data-testid='stPlotlyChart'] "
+                           ".js-plotly-plot\"); return g && g._fullLayout && g._fullLayout.xaxis && g.data "
+                           "&& g.data.length >= 10; }")
     page.wait_for_timeout(500)  # let WebGL draw before hovering
     x, y, index = page.evaluate("""() => {
         const g = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
