@@ -218,7 +218,7 @@ class Live {
       if (inputAt !== null) log(G.latency, now - inputAt);
       if (!this.firstDraw) {
         this.firstDraw = now;
-        log(G.ready, { model: this.model, ms: now - this.mountedAt });
+        log(G.ready, { model: this.model, ms: now - this.mountedAt, at: now });
         this.box.dataset.state = "ready";
         this.status("");
       }
