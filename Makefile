@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test app install clean chromium lint format
+.PHONY: test app install clean chromium runtime lint format
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,28 @@ install: $(STAMP)
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-test: $(STAMP) chromium
+# onnxruntime-web (version and integrity pinned in app/live/package-lock.json), WebAssembly build only, for the
+# Explore page's in-browser decoding; without it the app decodes on the server (and says so)
+ORT       := app/static/ort
+ORT_DIST  := app/live/node_modules/onnxruntime-web/dist
+ORT_FILES := ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm
+
+runtime: $(ORT)/.installed
+
+$(ORT)/.installed: app/live/package-lock.json app/live/ONNXRUNTIME-LICENSE
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	  else echo "make runtime: npm is missing and installing it needs root (apt-get install nodejs npm);" \
+	            "the app will decode on the server until then"; exit 0; fi; fi; \
+	cd app/live && npm ci --ignore-scripts --no-audit --no-fund --omit=dev --loglevel=error && cd ../.. && \
+	rm -rf $(ORT).tmp && mkdir -p $(ORT).tmp && \
+	cp $(addprefix $(ORT_DIST)/,$(ORT_FILES)) $(ORT).tmp/ && cp app/live/ONNXRUNTIME-LICENSE $(ORT).tmp/LICENSE && \
+	rm -rf $(ORT) && mv $(ORT).tmp $(ORT) && touch $@
+
+test: $(STAMP) chromium runtime
 	$(PY) -m pytest -q
 
-app: $(STAMP)
+app: $(STAMP) runtime
 	$(PY) -m streamlit run app/streamlit_app.py
 
 # ruff, configured in pyproject.toml; CI runs it before the tests

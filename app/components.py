@@ -214,11 +214,9 @@ def condition_controls(name: str, model, container=st) -> None:
                          key=f"{name}:cont{j}", on_change=_set_continuous, args=(name, model, j))
 
 
-def latent_controls(name: str, model) -> None:
-    """Seed, randomise, reset, the condition, and one slider per basis direction (the first
-    SHOWN_DIRECTIONS visible, the rest in an expander)."""
-    spec, s = model.latent, get_state(name, model)
-    basis = slider_basis(name)
+def seed_controls(name: str, model) -> None:
+    """Seed, randomise, reset."""
+    s = get_state(name, model)
     seed_col, rand_col, reset_col = st.columns([2, 1, 1], vertical_alignment="bottom")
     st.session_state.setdefault(f"{name}:seed", s.seed if s.seed is not None else 0)
     seed_col.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=f"{name}:seed",
@@ -226,6 +224,14 @@ def latent_controls(name: str, model) -> None:
     rand_col.button("Randomise", on_click=_randomise, args=(name, model), width="stretch")
     reset_col.button("Prior mean", on_click=_reset, args=(name, model), width="stretch",
                      help="z = 0, continuous codes centred; label and category kept")
+
+
+def latent_controls(name: str, model) -> None:
+    """Seed, randomise, reset, the condition, and one slider per basis direction (the first
+    SHOWN_DIRECTIONS visible, the rest in an expander)."""
+    spec, s = model.latent, get_state(name, model)
+    basis = slider_basis(name)
+    seed_controls(name, model)
     condition_controls(name, model)
     values = encodings.slider_values(basis.coords(s.z_tensor()), session.SLIDER_LIMIT)
     shown = min(spec.z_dim, encodings.SHOWN_DIRECTIONS)

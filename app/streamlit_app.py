@@ -1,6 +1,8 @@
 """latent-lab explorer: `streamlit run app/streamlit_app.py` (or `make app`).
 This file sets up the pages, the sidebar model picker and the URL <-> state sync."""
+import os
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -21,6 +23,10 @@ torch.set_num_threads(1)
 
 st.set_page_config(page_title="latent-lab", page_icon=":material/blur_on:", layout="wide")
 
+if run_log := os.environ.get("LATENT_LAB_RUN_LOG"):  # tests and benchmarks count script runs here
+    with open(run_log, "a") as f:
+        f.write(f"{time.time():.3f}\n")
+
 models = c.available_models()
 if not models:
     st.error("No trained model found in `checkpoints/`. Train one with `python train.py --model vae` "
@@ -34,6 +40,11 @@ if "booted" not in st.session_state:  # first run of this browser session: read 
     st.session_state["notices"] = q.notices
     if q.state is not None:
         st.session_state["latents"] = {q.model: q.state}
+    decode = st.query_params.get("decode")
+    if decode == "server":
+        st.session_state["decode_forced"] = True
+    elif decode not in (None, "browser"):
+        st.session_state["notices"].append(f"URL decode {session.shown(decode)} is not 'server' or 'browser'; ignored.")
     st.session_state["booted"] = True
 
 # The page files live in views/, not pages/: Streamlit's AppTest also registers a pages/ folder as
@@ -61,5 +72,7 @@ page.run()
 name = st.session_state["model"]
 if name in models:
     wanted = session.to_query(name, c.get_state(name, models[name]))
+    if st.session_state.get("decode_forced"):
+        wanted["decode"] = "server"  # a reload keeps the forced mode
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)

@@ -28,6 +28,15 @@ class CheckpointError(RuntimeError):
     """A checkpoint folder is missing, corrupt, or does not match its architecture."""
 
 
+def weights_digest(model: torch.nn.Module) -> str:
+    """sha256 over the model's parameters and buffers, in state-dict order (what derived caches are keyed by)."""
+    h = hashlib.sha256()
+    for k, v in model.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
 def half_state(model: torch.nn.Module) -> dict:
     """The state dict with floating tensors rounded to float16: how weights are shipped (half the
     size; the metrics are measured after this rounding, so they describe what is shipped)."""

@@ -24,3 +24,8 @@ def app_script() -> Path:
         if (folder / "streamlit_app.py").is_file():
             return folder / "streamlit_app.py"
     raise FileNotFoundError("the app is not installed: reinstall with `pip install 'latent-lab[app]'`")
+
+
+def cache_root() -> Path:
+    """$GENLIB_CACHE, else ~/.cache/genlib: derived files keyed by the weights they come from (encodings, decoders)."""
+    return Path(os.environ.get("GENLIB_CACHE") or Path.home() / ".cache" / "genlib")

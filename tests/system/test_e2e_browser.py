@@ -91,7 +91,7 @@ def pick_model(pg, name: str):
 
 def test_slider_key_changes_image(server, page):
     name = DEMO
-    page.goto(f"{server}/?model={name}&seed=5")  # seed 5: a clean 7 from the shipped VAE
+    page.goto(f"{server}/?model={name}&seed=5&decode=server")  # seed 5: a clean 7 from the shipped VAE
     settle(page, MAIN_IMAGE)
     screenshot(page, "explore")
     slider = page.locator(f"[data-testid='stMain'] .st-key-{name}-coord0 input[type='range'], "
@@ -111,7 +111,7 @@ def test_slider_key_changes_image(server, page):
 
 
 def test_switch_model_and_pick_label(server, page):
-    page.goto(f"{server}/?model={DEMO}")
+    page.goto(f"{server}/?model={DEMO}&decode=server")
     settle(page, MAIN_IMAGE)
     other = next(n for n in ALL if n != DEMO)
     pick_model(page, other)
@@ -134,7 +134,7 @@ def test_switch_model_and_pick_label(server, page):
 
 def test_every_page_and_a_latent_map_click(server, page):
     name = DEMO
-    page.goto(f"{server}/?model={name}&seed=1")
+    page.goto(f"{server}/?model={name}&seed=1&decode=server")
     settle(page, MAIN_IMAGE)
     goto_page(page, "Arithmetic", MAIN_IMAGE)
     screenshot(page, "arithmetic")
@@ -169,7 +169,7 @@ def test_every_page_and_a_latent_map_click(server, page):
 
 def test_teaching_pages(server, page):
     name = DEMO
-    page.goto(f"{server}/?model={name}&seed=1")
+    page.goto(f"{server}/?model={name}&seed=1&decode=server")
     settle(page, MAIN_IMAGE)
     goto_page(page, "Conditional grids", MAIN_IMAGE)
     screenshot(page, "grids")

@@ -94,7 +94,7 @@ async def session(browser, url: str, i: int, start: asyncio.Barrier, latencies: 
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        await page.goto(f"{url}/?model=vae&seed={seed}")
+        await page.goto(f"{url}/?model=vae&seed={seed}&decode=server")
         await settle(page)
         first = await main_src(page)
         opened = time.time()
@@ -154,7 +154,7 @@ async def run_load(url: str, pid: int) -> dict:
         ctx = await browser.new_context()
         page = await ctx.new_page()
         page.set_default_timeout(180_000)
-        await page.goto(f"{url}/?model=vae")
+        await page.goto(f"{url}/?model=vae&decode=server")
         await settle(page)
         await ctx.close()
         rss_one = rss_mb(pid)

@@ -135,7 +135,7 @@ class Session:
         self.page.set_default_timeout(60_000)
         self.page.on("response", lambda r: self.replicas.append(r.headers.get("x-replica")))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        await self.page.goto(f"{url}/?model=vae&seed={seed}")
+        await self.page.goto(f"{url}/?model=vae&seed={seed}&decode=server")
         await settle(self.page)
         return self
 

@@ -1,0 +1,108 @@
+"""In-browser decoding on the Explore page: which sessions get it, and the live component (its HTML, CSS and
+JS are app/live/explore.*; what it is given and what it sends back is genlib.explorer.live)."""
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import streamlit as st
+
+import components as c
+import genlib
+from genlib import export
+from genlib.explorer import live, session
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"  # served under /app/static/ (server.enableStaticServing)
+RUNTIME = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+SERVER = "decode_server"  # session key: why this session decodes on the server (absent: in the browser)
+
+_component = st.components.v2.component(
+    "latent_lab_live_explore",
+    html=(HERE / "live" / "explore.html").read_text(),
+    css=(HERE / "live" / "explore.css").read_text(),
+    js=(HERE / "live" / "explore.js").read_text(),
+)
+
+
+def static_url() -> str:
+    base = st.get_option("server.baseUrlPath").strip("/")
+    return f"/{base}/app/static/" if base else "/app/static/"
+
+
+def runtime_missing() -> str | None:
+    missing = [f for f in RUNTIME if not (STATIC / "ort" / f).is_file()]
+    if missing:
+        return "the in-browser runtime is not installed here (run `make runtime`)"
+    if not st.get_option("server.enableStaticServing"):
+        return "static file serving is off (server.enableStaticServing in .streamlit/config.toml)"
+    return None
+
+
+@st.cache_resource(show_spinner="Exporting the decoder for in-browser decoding (once per model)…", max_entries=24)
+def _decoder(name: str, stamp: tuple) -> tuple[str | None, str | None]:
+    """(URL path of the model's published ONNX decoder, None) or (None, why it cannot be)."""
+    try:
+        return static_url() + live.publish_decoder(c.load_model(name)[0], name, STATIC), None
+    except (export.ExportError, OSError) as e:
+        return None, str(e)
+
+
+def decoder_url(name: str) -> tuple[str | None, str | None]:
+    return _decoder(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
+
+
+def server_reason(name: str) -> str | None:
+    """Why this page decodes on the server for this session and model; None: in the browser."""
+    if st.session_state.get("decode_forced"):
+        return "the URL asks for it (decode=server)"
+    if why := st.session_state.get(SERVER):
+        return why
+    if why := runtime_missing():
+        return why
+    return decoder_url(name)[1]
+
+
+def fallback_notice() -> None:
+    """Say once per session that the browser could not decode (a forced ?decode=server says nothing)."""
+    if why := st.session_state.pop("decode_notice", None):
+        st.info(f"In-browser decoding is unavailable: {why}. This page decodes on the server instead "
+                "(the image updates when a slider is released).", icon=":material/info:")
+
+
+def _synced(name: str, model) -> None:
+    payload = (st.session_state.get(f"live:{name}") or {}).get("latent")
+    try:
+        state = live.synced_state(payload, model.latent, c.get_state(name, model))
+    except ValueError as e:
+        st.session_state["live_error"] = str(e)
+        return
+    st.session_state["latents"][name] = state
+    # the server-side widgets (used after a fallback) redraw from the synced latent
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{name}:")
+                and k.split(":", 1)[1].startswith(("coord", "label", "category", "cont"))]:
+        del st.session_state[key]
+
+
+def _runtime_failed(name: str) -> None:
+    report = (st.session_state.get(f"live:{name}") or {}).get("runtime") or {}
+    why = session.shown(report.get("why", "no reason given"), 160) if isinstance(report, dict) else "no reason given"
+    st.session_state[SERVER] = f"this browser could not start it ({why})"
+    st.session_state["decode_notice"] = st.session_state[SERVER]
+
+
+def explore_component(name: str, model, state, alt: str | None) -> None:
+    """The live sliders, condition controls, canvas and same-z strip for `model` at `state`."""
+    url, _ = decoder_url(name)
+    strip = []
+    for other, m in c.available_models().items():
+        if m.latent.z_dim == model.latent.z_dim:
+            other_url = url if other == name else decoder_url(other)[0]
+            if other_url:
+                strip.append((other, m, other_url))
+    data = live.component_data(name, model, state, c.slider_basis(name), url, alt, strip)
+    data["static"] = static_url()
+    _component(key=f"live:{name}", data=data, on_latent_change=partial(_synced, name, model),
+               on_runtime_change=partial(_runtime_failed, name))
+    if err := st.session_state.pop("live_error", None):
+        st.error(f"The latent from the browser was refused: {err}")
