@@ -53,7 +53,7 @@ format: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-# quick benchmarks (1-2 repeats, few models); full runs and results: bench/RESULTS.md
+# quick benchmarks (1-2 repeats, few models); full runs and results: docs/results.md
 .PHONY: bench
 bench: $(STAMP) chromium
 	$(PY) bench/throughput.py --quick

@@ -99,7 +99,7 @@ def slider_basis(z: torch.Tensor, shown: int = SHOWN_DIRECTIONS) -> Basis:
         return Basis(torch.eye(d), z.std(0).float(), tuple(f"z{i + 1}" for i in range(d)))
     centred = z - z.mean(0)
     # the thin SVD gives all d directions when n ≥ d; the full one also built an n×n U (10k test digits:
-    # 800 MB and seconds of CPU per model, the app's slowest step, bench/RESULTS.md)
+    # 800 MB and seconds of CPU per model, the app's slowest step, docs/results.md)
     _, s, vt = torch.linalg.svd(centred, full_matrices=len(z) < d)
     # a deterministic sign: the largest component of each direction is positive
     flip = torch.sign(vt.gather(1, vt.abs().argmax(1, keepdim=True)))

@@ -53,7 +53,7 @@ class GANBase(GenerativeModel):
             for _ in range(refine_steps):
                 err = F.mse_loss(self.to_unit(self.generate(z, labels, codes)), x, reduction="sum")
                 # the gradient for z only (weak prior keeps z typical): G's weights need none, and
-                # backward() also left .grad on them (bench/RESULTS.md)
+                # backward() also left .grad on them (docs/results.md)
                 (z.grad,) = torch.autograd.grad(err + 0.5 * z.pow(2).sum() * 1e-2, [z])
                 opt.step()
         return z.detach()

@@ -62,7 +62,7 @@ AMP = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def adam(params, **kw) -> torch.optim.Adam:
-    # fused: one kernel per step for all parameters, 10-27% more images/s on this CPU (bench/RESULTS.md)
+    # fused: one kernel per step for all parameters, 10-27% more images/s on this CPU (docs/results.md)
     return torch.optim.Adam(params, fused=True, **kw)
 
 

@@ -1,6 +1,6 @@
 """Smoke test of the benchmarks in bench/: each runs end to end in quick mode (tiny settings) and prints
 its table. The measurements themselves are not asserted here (a shared CI machine is too noisy);
-bench/RESULTS.md holds them. Full runs: `python bench/<script>.py`; quick ones: `make bench`."""
+docs/results.md holds them. Full runs: `python bench/<script>.py`; quick ones: `make bench`."""
 import os
 import re
 import subprocess

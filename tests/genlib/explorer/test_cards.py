@@ -48,7 +48,7 @@ def test_architecture_counts_sum_to_the_models_parameters(name):
     assert all(r["output"] != "–" for r in rows), "every submodule runs on some public path"
     assert all(r["layers"] for r in rows)
     roles = set(cards.params_by_role(rows))
-    assert roles == ({"encoder", "decoder"} if hasattr(m, "posterior") else {"G", "D", "inverter"} | ({"Q"} if m.latent.has_codes else set()))
+    assert roles == ({"encoder", "decoder"} if m.has_posterior else {"G", "D", "inverter"} | ({"Q"} if m.latent.has_codes else set()))
 
 
 def test_architecture_reports_output_shapes_and_leaves_the_model_untouched():

@@ -1,4 +1,4 @@
-"""Regression tests of the speed fixes the benchmarks led to (bench/RESULTS.md, "Fixes")."""
+"""Regression tests of the speed fixes the benchmarks led to (docs/results.md, "Fixes")."""
 import torch
 from helpers import tiny
 
