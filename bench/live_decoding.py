@@ -185,62 +185,6 @@ def hovers(pg, settle, n: int = 20) -> list[float]:
     return times
 
 
-def classroom(browser, server, env: dict, sessions: int, seconds: float, live: bool, new_page, settle) -> dict:
-    """`sessions` browser contexts exploring Explore at once for `seconds`: in the browser, a continuous drag
-    released every ~2 s; on the server, an arrow-key step on a slider as soon as the previous image arrived
-    (the most feedback that path gives). Server CPU seconds, peak RSS, images seen, errors."""
-    with server(env) as (url, proc, _):
-        pages, errors = [], []
-        for i in range(sessions):
-            pg = new_page(browser)
-            pg.on("pageerror", lambda e: errors.append(str(e)))
-            pg.goto(f"{url}/?model=vae&seed={100 + i}" + ("" if live else "&decode=server"))
-            pg.wait_for_selector(READY if live else MAIN_IMAGE)
-            settle(pg)
-            pages.append({"pg": pg, "down": False, "moves": 0, "src": None, "images": 0, "x": None})
-        base = [p["pg"].evaluate("() => window.__latentLab?.drawn.length ?? 0") for p in pages]
-        cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
-        slider = "#vae-coord0" if live else "[data-testid='stMain'] [data-testid='stSlider'] input[type='range']"
-        while time.perf_counter() - t0 < seconds:
-            for p in pages:
-                pg = p["pg"]
-                if live:
-                    if not p["down"]:
-                        p["x"], p["y"], p["box"] = thumb(pg, slider)
-                        pg.mouse.move(p["x"], p["y"])
-                        pg.mouse.down()
-                        p["down"], p["moves"] = True, 0
-                    p["moves"] += 1
-                    b = p["box"]
-                    pg.mouse.move(b["x"] + 8 + (b["width"] - 16) * (0.2 + 0.6 * abs(math.sin(p["moves"] / 10))), p["y"])
-                    if p["moves"] >= 40:
-                        pg.mouse.up()
-                        p["down"] = False
-                else:
-                    src = pg.locator(MAIN_IMAGE).first.get_attribute("src")
-                    if src != p["src"]:
-                        p["images"] += p["src"] is not None
-                        p["src"] = src
-                        pg.locator(slider).first.focus()
-                        pg.keyboard.press("ArrowRight" if (p["images"] // 10) % 2 == 0 else "ArrowLeft")
-        elapsed = time.perf_counter() - t0
-        for p in pages:
-            if p["down"]:
-                p["pg"].mouse.up()
-        cpu = cpu_seconds(proc.pid) - cpu0
-        if live:
-            images = [p["pg"].evaluate("n => window.__latentLab.drawn.length - n", n)
-                      for p, n in zip(pages, base, strict=True)]
-        else:
-            images = [p["images"] for p in pages]
-        exceptions = sum(p["pg"].locator("[data-testid='stException']").count() for p in pages)
-        rss = peak_rss_mb(proc.pid)
-        for p in pages:
-            p["pg"].context.close()
-    return {"cpu": cpu, "seconds": elapsed, "rss": rss, "images": statistics.median(images) / elapsed,
-            "errors": len(errors) + exceptions}
-
-
 def main(args, server, new_page, settle) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -312,17 +256,23 @@ def main(args, server, new_page, settle) -> None:
                 print(table(["measurement", "median", "p95", "target", "met", "n"],
                             [["Latent map hover → preview drawn (ms)", f"{statistics.median(hv):.0f}", f"{p95(hv):.0f}",
                               "≤ 50", verdict(statistics.median(hv) <= 50), len(hv)]], "Latent map (vae)"), flush=True)
-        if args.class_sessions > 0:
-            crow = []
-            for live in (True, False):
-                r = classroom(browser, server, env, args.class_sessions, args.class_seconds, live, new_page, settle)
-                per_student = r["cpu"] / r["seconds"] / args.class_sessions
-                crow.append(["in the browser" if live else "on the server", args.class_sessions,
-                             f"{r['seconds']:.0f}", f"{r['cpu']:.1f}", f"{r['cpu'] / r['seconds']:.2f}",
-                             f"{r['images']:.1f}", f"{r['rss']:.0f}", r["errors"],
-                             f"{2 / per_student:.0f}" if per_student > 0 else "∞"])
-                print(f"  class ({'live' if live else 'server'}): {r}", flush=True)
-            print(table(["decoding", "sessions", "s", "server CPU s", "server cores busy", "digits/s per session",
-                         "peak RSS MB", "errors", "sessions 2 cores hold at this pace"], crow,
-                        "A class exploring Explore at once (one Chromium, one context per session)"), flush=True)
         browser.close()
+    if args.class_sessions > 0:  # after the sync browser: the class runs on playwright's async API
+        import live_class
+
+        crow = []
+        for live in (True, False):
+            with server(env) as (url, proc, _):
+                r = live_class.run(url, proc.pid, args.class_sessions, args.class_seconds, live)
+            per_student = r["cpu"] / r["seconds"] / args.class_sessions
+            own = f"{sum(r['own'])}/{len(r['own'])}" if r["own"] else "n/a"
+            crow.append(["in the browser" if live else "on the server", args.class_sessions, f"{r['seconds']:.0f}",
+                         f"{r['cpu']:.1f}", f"{r['cpu'] / r['seconds']:.2f}", f"{r['per_session']:.1f}",
+                         f"{r['cpu'] / max(r['updates'], 1) * 1e3:.1f}", f"{r['rss']:.0f}", r["errors"], own,
+                         f"{1.6 / per_student:.0f}" if per_student > 0 else "∞"])
+            print(f"  class ({'live' if live else 'server'}): {r}", flush=True)
+        print(table(["decoding", "sessions", "s", "server CPU s", "server cores busy", "digits/s per student",
+                     "server CPU ms per digit seen", "peak RSS MB", "errors", "URL holds its own latent",
+                     "students 2 cores hold at this pace (80 % busy)"], crow,
+                    "A class exploring Explore at once (one Chromium, one context per student, async driver)"),
+              flush=True)
