@@ -209,7 +209,8 @@ def main(args, server, new_page, settle) -> None:
             warmup.context.close()
             rows = []
             reps = 1 if args.quick else 3
-            for m in models:
+            parts = set(args.live_parts.split(","))
+            for m in models if "drag" in parts else []:
                 pg = new_page(browser)
                 pg.goto(f"{url}/?model={m}&seed=5")
                 pg.wait_for_selector(READY)
@@ -230,34 +231,39 @@ def main(args, server, new_page, settle) -> None:
                              verdict(max(med["fps"], med["fast_fps"]) >= 30 and max(med["p95"], med["fast_p95"]) <= 33
                                      and med["cpu_drag_ms"] <= 50), reps])
                 print(f"  {m}: {runs}", flush=True)
-            print(table(["model", "digits drawn/s", "distinct", "pointer moves/s", "input→drawn p50 ms", "p95 ms",
-                         "in-page input every frame: drawn/s / inputs/s", "… input→drawn p95 ms",
-                         "server CPU in 2-s drag ms", "… idle 2 s ms", "server CPU of the release ms",
-                         "reruns during drags",
-                         "targets met", "n"], rows,
-                        "Explore, a 2-second mouse drag on the first latent slider (median of n drags)"), flush=True)
+            if rows:
+                print(table(["model", "digits drawn/s", "distinct", "pointer moves/s", "input→drawn p50 ms", "p95 ms",
+                             "in-page input every frame: drawn/s / inputs/s", "… input→drawn p95 ms",
+                             "server CPU in 2-s drag ms", "… idle 2 s ms", "server CPU of the release ms",
+                             "reruns during drags", "targets met", "n"], rows,
+                            "Explore, a 2-second mouse drag on the first latent slider (median of n drags)"),
+                      flush=True)
             ready_rows = []
-            for m in models:
+            for m in models if "ready" in parts else []:
                 runs = [ready(browser, url, m, new_page, settle) for _ in range(reps)]
                 for phase, limit in (("cold", 2000), ("warm", 300)):
                     med = {k: statistics.median(r[phase][k] for r in runs) for k in runs[0][phase]}
                     ready_rows.append([m, phase, f"{med['mount']:.0f}", f"{med['navigation']:.0f}", f"{med['mb']:.1f}",
                                        f"{med['static_mb']:.1f}", verdict(med["mount"] <= limit), reps])
-            print(table(["model", "browser cache", "component mounted → digit ms", "page opened → digit ms",
-                         "MB downloaded", "of it runtime + decoder MB", "≤ 2000 / 300 ms", "n"], ready_rows,
-                        "Runtime and decoder ready (a new browser context, then a reload)"), flush=True)
-            pg = new_page(browser)
-            pg.goto(f"{url}/?model=vae&seed=5")
-            pg.wait_for_selector(READY)
-            settle(pg)
-            hv = hovers(pg, settle, 10 if args.quick else 20)
-            pg.context.close()
-            if hv:
-                print(table(["measurement", "median", "p95", "target", "met", "n"],
-                            [["Latent map hover → preview drawn (ms)", f"{statistics.median(hv):.0f}", f"{p95(hv):.0f}",
-                              "≤ 50", verdict(statistics.median(hv) <= 50), len(hv)]], "Latent map (vae)"), flush=True)
+            if ready_rows:
+                print(table(["model", "browser cache", "component mounted → digit ms", "page opened → digit ms",
+                             "MB downloaded", "of it runtime + decoder MB", "≤ 2000 / 300 ms", "n"], ready_rows,
+                            "Runtime and decoder ready (a new browser context, then a reload)"), flush=True)
+            if "hover" in parts:
+                pg = new_page(browser)
+                pg.goto(f"{url}/?model=vae&seed=5")
+                pg.wait_for_selector(READY)
+                settle(pg)
+                hv = hovers(pg, settle, 10 if args.quick else 20)
+                pg.context.close()
+                if hv:
+                    print(table(["measurement", "median", "p95", "target", "met", "n"],
+                                [["Latent map hover → preview drawn (ms)", f"{statistics.median(hv):.0f}",
+                                  f"{p95(hv):.0f}", "≤ 50", verdict(statistics.median(hv) <= 50), len(hv)]],
+                                "Latent map (vae)"), flush=True)
         browser.close()
-    if args.class_sessions > 0:  # after the sync browser: the class runs on playwright's async API
+    # after the sync browser is closed: the class runs on playwright's async API
+    if args.class_sessions > 0 and "class" in args.live_parts.split(","):
         import live_class
 
         crow = []
