@@ -163,7 +163,7 @@ def neighbour_of(index: int) -> int:
 
 @st.cache_data(show_spinner=False)
 def typical_pixel_distance() -> float:
-    return toys.typical_distance(c.test_split().float())
+    return toys.typical_distance(c.test_split().unit_images())
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
