@@ -2,6 +2,7 @@
 JS are app/live/explore.*; what it is given and what it sends back is genlib.explorer.live)."""
 from __future__ import annotations
 
+import re
 from functools import partial
 from pathlib import Path
 
@@ -17,12 +18,22 @@ STATIC = HERE / "static"  # served under /app/static/ (server.enableStaticServin
 RUNTIME = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 SERVER = "decode_server"  # session key: why this session decodes on the server (absent: in the browser)
 
-_component = st.components.v2.component(
-    "latent_lab_live_explore",
-    html=(HERE / "live" / "explore.html").read_text(),
-    css=(HERE / "live" / "explore.css").read_text(),
-    js=(HERE / "live" / "explore.js").read_text(),
-)
+LIVE = HERE / "live"
+
+
+def _register(name: str, html: str | None = None):
+    """A components-v2 component from app/live/NAME.{js,css} (and .html); its module starts with runtime.js."""
+    return st.components.v2.component(
+        f"latent_lab_live_{name}",
+        html=(LIVE / f"{name}.html").read_text() if html is None else html,
+        css=(LIVE / f"{name}.css").read_text(),
+        js=(LIVE / "runtime.js").read_text() + "\n" + (LIVE / f"{name}.js").read_text(),
+    )
+
+
+_component = _register("explore")
+_scrub = _register("scrub", html="")
+_hover = _register("hover", html="")
 
 
 def static_url() -> str:
@@ -86,7 +97,8 @@ def _synced(name: str, model) -> None:
 
 def _runtime_failed(name: str) -> None:
     report = (st.session_state.get(f"live:{name}") or {}).get("runtime") or {}
-    why = session.shown(report.get("why", "no reason given"), 160) if isinstance(report, dict) else "no reason given"
+    why = str(report.get("why", "no reason given")) if isinstance(report, dict) else "no reason given"
+    why = session.shown(re.sub(r"https?://\S+", "a static file", why), 160)  # the browser's words, escaped
     st.session_state[SERVER] = f"this browser could not start it ({why})"
     st.session_state["decode_notice"] = st.session_state[SERVER]
 
@@ -106,3 +118,37 @@ def explore_component(name: str, model, state, alt: str | None) -> None:
                on_runtime_change=partial(_runtime_failed, name))
     if err := st.session_state.pop("live_error", None):
         st.error(f"The latent from the browser was refused: {err}")
+
+
+@st.cache_resource(max_entries=12)
+def _encodings_url(name: str, stamp: tuple) -> str | None:
+    try:
+        return static_url() + live.publish_encodings(c.test_encodings(name), name, STATIC)
+    except OSError:
+        return None
+
+
+def map_hover(name: str, model, state) -> bool:
+    """The latent map's hover preview (False where this session decodes on the server)."""
+    url, _ = decoder_url(name)
+    enc_url = _encodings_url(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    if server_reason(name) is not None or url is None or enc_url is None:
+        return False
+    enc = c.test_encodings(name)
+    adapted = session.adapt(state, model.latent)
+    _hover(key=f"hover:{name}", data={
+        "static": static_url(), "decoder": url, "encodings": enc_url, "n": len(enc.z), "d": model.latent.z_dim,
+        "conditional": model.latent.n_classes is not None, "category": adapted.category,
+        "continuous": list(adapted.continuous)})
+    return True
+
+
+def interpolate_scrub(name: str, ends, method: str) -> bool:
+    """A slider along the path from ends[0] to ends[1] that decodes in the browser (False: server decoding)."""
+    url, _ = decoder_url(name)
+    if server_reason(name) is not None or url is None:
+        return False
+    a, b = ({"z": list(e.z), "label": e.label, "category": e.category, "continuous": list(e.continuous)} for e in ends)
+    _scrub(key=f"scrub:{name}", data={"static": static_url(), "decoder": url, "model": name, "a": a, "b": b,
+                                      "method": method})
+    return True

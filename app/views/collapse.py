@@ -37,7 +37,8 @@ def histogram(folder: str, n: int, seed: int) -> collapse.Histogram:
 
 def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:
     digits = [str(d) for d in range(10)]
-    fig = go.Figure(go.Bar(x=digits, y=h.class_shares, name=f"these {h.n:,} samples", marker_color="#4c78a8"))
+    name = f"{h.n:,} samples at ship time" if h.samples is None else f"these {h.n:,} samples"
+    fig = go.Figure(go.Bar(x=digits, y=h.class_shares, name=name, marker_color="#4c78a8"))
     if shipped is not None:
         fig.add_bar(x=digits, y=shipped, name="10,000 samples at ship time", marker_color="#bbbbbb")
     # line labels sit in the right margin so no bar hides them
@@ -62,7 +63,10 @@ def section(folder: str, h: collapse.Histogram, shipped: list[float] | None) -> 
         right.warning(f"Under-produced (below {metrics.COVERAGE_BAR:.0%}): " + ", ".join(map(str, h.below_bar)), icon=":material/warning:")
     else:
         right.success(f"Every digit is produced at least {metrics.COVERAGE_BAR:.0%} of the time.", icon=":material/check:")
-    right.image(images.png_bytes(images.grid(h.samples, nrow=8), 3), caption="the first 16 samples")
+    if h.samples is not None:
+        right.image(images.png_bytes(images.grid(h.samples, nrow=8), 3), caption="the first 16 samples")
+    elif (png := genlib.CHECKPOINTS / folder / "samples.png").is_file():
+        right.image(str(png), caption="samples at ship time")
 
 
 st.title("Mode collapse")
@@ -73,9 +77,14 @@ st.markdown(f"A GAN's generator is only rewarded for fooling the discriminator, 
 if (why := c.classifier()[1]) is not None:
     st.error(f"The project's classifier cannot be loaded: {why}\n\nTrain it with `python train.py --model classifier`.")
     st.stop()
-n_col, seed_col = st.columns(2)
-n = n_col.select_slider("Samples per model", SAMPLE_COUNTS, value=2000, key="collapse:n")
-seed = int(seed_col.number_input("Seed", 0, 2**31 - 1, 0, key="collapse:seed"))
+# the histograms measured at ship time show at once; sampling new ones (seconds per model) is on request
+sampling = st.toggle("Sample and classify new digits now (a few seconds per model)", key="collapse:sample")
+if sampling:
+    n_col, seed_col = st.columns(2)
+    n = n_col.select_slider("Samples per model", SAMPLE_COUNTS, value=2000, key="collapse:n")
+    seed = int(seed_col.number_input("Seed", 0, 2**31 - 1, 0, key="collapse:seed"))
+else:
+    st.caption("Showing the histograms measured when each model was shipped (10,000 samples).")
 
 shown = st.session_state["collapse"] = {}
 candidates = [(nm, m) for nm, m in c.available_models().items() if collapse.is_unconditional_gan(m)]
@@ -91,13 +100,17 @@ if not candidates:
 
 for folder, model in candidates:
     st.subheader(folder)
-    try:
-        h = histogram(folder, n, seed)
-    except (ValueError, RuntimeError) as e:
-        st.error(f"Could not sample and classify {folder}: {e}")
-        continue
+    at_ship = collapse.shipped_histogram(genlib.CHECKPOINTS / folder)
+    if sampling or at_ship is None:  # a checkpoint that recorded no histogram is sampled here
+        try:
+            h = histogram(folder, n if sampling else 2000, seed if sampling else 0)
+        except (ValueError, RuntimeError) as e:
+            st.error(f"Could not sample and classify {folder}: {e}")
+            continue
+    else:
+        h = at_ship
     shown[folder] = h
-    section(folder, h, collapse.shipped_shares(genlib.CHECKPOINTS / folder))
+    section(folder, h, None if h is at_ship or at_ship is None else at_ship.class_shares)
 
 for folder, arch in VARIANTS.items():
     if not (genlib.CHECKPOINTS / folder).is_dir():

@@ -1,9 +1,9 @@
 """Explore: move through one model's latent space with sliders built from its LatentSpec. The sliders decode
 in the browser while they move (livedecode); where that cannot run, or with ?decode=server, on the server."""
-import livedecode
 import streamlit as st
 
 import components as c
+import livedecode
 from genlib.explorer import live, session
 
 name, model = c.require_model()
@@ -59,7 +59,7 @@ else:
         adapted = session.adapt(state, m.latent)
         (shown if adapted is not None else skipped).append((other, m, adapted))
     cols = st.columns(max(len(shown), 1))
-    for col, (other, m, adapted) in zip(cols, shown):
+    for col, (other, m, adapted) in zip(cols, shown, strict=False):
         c.show_image(session.decode_states(m, [adapted])[0], caption=other + (" ← this one" if other == name else ""),
                      scale=5, container=col)
     skipped = [(o, m) for o, m, _ in skipped]

@@ -2,6 +2,7 @@
 import streamlit as st
 
 import components as c
+import livedecode
 from genlib import images
 from genlib.explorer import session
 
@@ -38,6 +39,7 @@ frames = session.decode_states(model, path)
 st.session_state["interp_frames"] = frames
 strip = images.grid(frames, nrow=steps)
 st.image(images.png_bytes(strip, 4 if steps <= 12 else 2 if steps <= 24 else 1), width="stretch")
+livedecode.interpolate_scrub(name, ends, method)
 
 check = session.typical_set(frames.new_tensor([s.z for s in path]))
 if check.outside:

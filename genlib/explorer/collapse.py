@@ -2,6 +2,7 @@
 classifier sees them (a collapsed generator piles its samples onto a few digits)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ class Histogram:
     class_entropy: float  # nats; log 10 ≈ 2.303 when every digit is equally frequent
     class_entropy_max: float
     n: int
-    samples: torch.Tensor  # the first few samples (k, 1, 28, 28), to look at
+    samples: torch.Tensor | None  # the first few samples (k, 1, 28, 28), to look at; None: measured at ship time
 
     @property
     def least_frequent(self) -> int:
@@ -61,3 +62,19 @@ def shipped_shares(folder: Path | str) -> list[float] | None:
     except checkpoint.CheckpointError:  # a corrupt metrics.json only loses the comparison
         return None
     return shares if isinstance(shares, list) and len(shares) == 10 else None
+
+
+def shipped_histogram(folder: Path | str) -> Histogram | None:
+    """The histogram measured at ship time (metrics.json: class_shares of n_samples samples), so a page can
+    show it without sampling; None when the checkpoint recorded none."""
+    shares = shipped_shares(folder)
+    if shares is None:
+        return None
+    try:
+        n = int((checkpoint.read_extra(folder, checkpoint.METRICS, {}) or {}).get("n_samples", 10000))
+    except (checkpoint.CheckpointError, TypeError, ValueError):
+        n = 10000
+    shares = [float(s) for s in shares]
+    entropy = -sum(s * math.log(s) for s in shares if s > 0)
+    return Histogram(counts=[round(s * n) for s in shares], class_shares=shares, min_class_share=min(shares),
+                     class_entropy=entropy, class_entropy_max=math.log(10), n=n, samples=None)

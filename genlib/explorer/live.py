@@ -4,6 +4,7 @@ sliders are), the classifier's reading for the canvas's text alternative, and th
 release, checked before it becomes the app's state. No Streamlit here."""
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,8 @@ from ..fileio import atomic_write
 from .encodings import SHOWN_DIRECTIONS, Basis
 from .session import LATENT_MAX, SLIDER_LIMIT, LatentState, adapt
 
-DECODERS = "decoders"  # subfolder of the app's static folder holding the published ONNX files
+DECODERS = "decoders"  # subfolders of the app's static folder holding the published ONNX files and encodings
+ENCODINGS = "encodings"
 SLIDER_STEP = 0.05
 
 
@@ -31,6 +33,25 @@ def publish_decoder(model, name: str, static_dir: Path | str, cache: Path | None
             if old != target:
                 old.unlink(missing_ok=True)
     return rel
+
+
+def _publish(data: bytes, folder: Path, stem: str, suffix: str) -> Path:
+    """data written once as folder/stem-<sha256 prefix>.suffix (a name that changes with the content, so a browser
+    may cache it); older files of the same stem are removed."""
+    target = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
+    if not (target.is_file() and target.stat().st_size == len(data)):
+        atomic_write(target, data)
+        for old in folder.glob(f"{stem}-*{suffix}"):
+            if old != target:
+                old.unlink(missing_ok=True)
+    return target
+
+
+def publish_encodings(enc, name: str, static_dir: Path | str) -> str:
+    """The test encodings for the map's hover preview, as one binary file the browser fetches once: float32 z
+    (n × d, row-major, little-endian) then one uint8 label per digit. Returns its path relative to static_dir."""
+    data = enc.z.float().contiguous().numpy().astype("<f4").tobytes() + enc.labels.to(torch.uint8).numpy().tobytes()
+    return f"{ENCODINGS}/{_publish(data, Path(static_dir) / ENCODINGS, name, '.bin').name}"
 
 
 def reading(classifier, image: torch.Tensor) -> str:

@@ -11,9 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
+import genlib
 from appserver import ROOT, streamlit_server
 from genlib import metrics
-from genlib.explorer import live
+from genlib.explorer import encodings, live
 from helpers import shipped
 
 CHROMIUM = "/usr/bin/chromium"
@@ -61,7 +62,7 @@ def browser():
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
     pg = ctx.new_page()
-    pg.set_default_timeout(90_000)  # a model's first visit encodes the test set and exports its decoder
+    pg.set_default_timeout(180_000)  # a first visit encodes test sets and exports decoders (slow on a busy CPU)
     errors = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     yield pg
@@ -187,8 +188,8 @@ def test_runtime_that_cannot_load_falls_back_to_server_decoding_once(server, pag
     before = image.get_attribute("src")
     page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first.focus()
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("old => { const i = document.querySelector("
-                           "\"[data-testid='stMain'] [data-testid='stImage'] img\"); return i && !i.src.endsWith(old); }",
+    page.wait_for_function("old => { const i = document.querySelector(\"[data-testid='stMain'] "
+                           "[data-testid='stImage'] img\"); return i && !i.src.endsWith(old); }",
                            arg=before.rsplit("/", 1)[-1])
     settle(page)
     assert page.locator("[data-testid='stAlert']:has-text('In-browser decoding is unavailable')").count() == 0
@@ -226,3 +227,79 @@ def test_infogan_codes_move_the_digit(server, page):
     assert float(code.get_attribute("aria-valuenow")) == 1.0
     page.wait_for_function("h => window.__latentLab.drawn.at(-1).hash !== h", arg=before)
     page.wait_for_function("() => (new URLSearchParams(location.search).get('codes') || '').startsWith('4,1.000')")
+
+
+def goto_page(pg, title: str):
+    pg.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    pg.wait_for_selector(f"h1:has-text('{title.split()[0]}')")
+    settle(pg)
+
+
+def test_latent_map_hover_decodes_the_point_and_rings_it(server, runs, page):
+    open_live(page, server, f"model={NAME}&seed=1")
+    goto_page(page, "Latent map")
+    page.wait_for_selector(".hover[data-state='ready']")
+    page.wait_for_function("() => { const g = document.querySelector(\"[data-testid='stPlotlyChart'] "
+                           ".js-plotly-plot\"); return g && g._fullLayout && g._fullLayout.xaxis && g.data "
+                           "&& g.data.length >= 10; }")
+    page.wait_for_timeout(500)  # let WebGL draw before hovering
+    x, y, index = page.evaluate("""() => {
+        const g = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
+        const r = g.getBoundingClientRect(), L = g._fullLayout, t = g._fullData[7];  // digit 7's trace
+        return [r.left + L.xaxis._offset + L.xaxis.l2p(t.x[0]), r.top + L.yaxis._offset + L.yaxis.l2p(t.y[0]),
+                Number(t.customdata[0])];
+    }""")
+    before = reruns(runs)
+    page.mouse.move(x - 4, y - 4)
+    page.mouse.move(x, y)
+    page.wait_for_function("() => window.__latentLab.hover.length > 0")
+    hovered = page.evaluate("() => window.__latentLab.hover.at(-1).index")
+    assert reruns(runs) == before  # hovering asks nothing of the server
+    assert page.locator(".latent-lab-ring").evaluate("e => e.style.display") == "block"
+    caption = page.locator(".hover .caption").inner_text()
+    assert caption.startswith(f"test #{hovered} (label ")
+    # the preview is the model's decoding of that test digit's encoding (under the cursor: the point or a neighbour)
+    model = genlib.load(NAME)
+    enc = encodings.encode_test_set(model, NAME)
+    expected = (model.decode(enc.z[hovered : hovered + 1]).reshape(28, 28) * 255).round().numpy()
+    flat = page.locator("canvas.hover-digit").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
+    shown = np.array(flat, dtype=np.int16).reshape(168, 168, 4)[3::6, 3::6, 0]
+    assert np.abs(shown - expected).max() <= 2
+    assert int(enc.labels[hovered]) == int(caption.split("label ")[1].split(")")[0])
+    print(f"\nhovered test #{hovered} (aimed at #{index})")
+
+
+def test_interpolate_scrub_decodes_along_the_path(server, runs, page):
+    open_live(page, server, f"model={NAME}&seed=1")
+    goto_page(page, "Interpolate")
+    scrub = page.locator("#scrub-t")
+    page.wait_for_function("() => window.__latentLab.drawn.some(d => d.model.endsWith(':scrub'))")
+    before_runs, t0 = reruns(runs), page.evaluate("() => performance.now()")
+    box = scrub.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 8, y)
+    page.mouse.down()
+    for i in range(1, 31):
+        page.mouse.move(box["x"] + 8 + (box["width"] - 16) * i / 30, y)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    hashes = page.evaluate("t => window.__latentLab.drawn.filter(d => d.t > t && d.model.endsWith(':scrub'))"
+                           ".map(d => d.hash)", t0)
+    assert len(set(hashes)) >= 10 and reruns(runs) == before_runs
+    scrub.focus()
+    page.keyboard.press("End")
+    assert scrub.get_attribute("aria-valuetext") == "100% of the way from A to B"
+    page.wait_for_timeout(300)
+    # the end of the path is B: the last frame of the server's strip
+    with page.expect_download() as info:
+        page.locator("[data-testid='stDownloadButton'] button", has_text="PNG strip").first.click()
+    strip = np.array(Image.open(io.BytesIO(Path(info.value.path()).read_bytes())).convert("L"), dtype=np.int16)
+    steps = 10  # the page's default
+    left = 2 + (steps - 1) * 30  # images.grid: 2-pixel padding around 28-pixel frames, here at 4×
+    last = strip[2 * 4 + 2 :: 4, left * 4 + 2 :: 4][:28, :28]
+    flat = page.locator("canvas.scrub-digit").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
+    shown = np.array(flat, dtype=np.int16).reshape(224, 224, 4)[4::8, 4::8, 0]
+    assert np.abs(shown - last).max() <= 2

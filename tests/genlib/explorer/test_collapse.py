@@ -1,5 +1,6 @@
 """genlib.collapse: which models can collapse, the class histogram of their samples, shipped shares."""
 import json
+import math
 
 import pytest
 import torch
@@ -65,3 +66,13 @@ def test_shipped_healthy_gans_cover_every_digit(name):
     h = collapse.class_histogram(genlib.load(name), metrics.load_classifier(), n=2000)
     assert h.min_class_share > 0.05, h.class_shares
     assert h.class_entropy > 0.97 * h.class_entropy_max
+
+
+def test_shipped_histogram_is_the_ship_time_measurement(tmp_path):
+    assert collapse.shipped_histogram(tmp_path) is None  # nothing recorded: the page samples instead
+    shares = [0.2, 0.05] + [0.0938] * 8
+    (tmp_path / "metrics.json").write_text(json.dumps({"class_shares": shares, "n_samples": 5000}))
+    h = collapse.shipped_histogram(tmp_path)
+    assert h.n == 5000 and h.class_shares == shares and h.samples is None
+    assert h.counts[:2] == [1000, 250] and h.least_frequent == 1 and h.min_class_share == 0.05
+    assert 0 < h.class_entropy < math.log(10) and h.below_bar == [1]
