@@ -126,8 +126,7 @@ def test_nll(model, k: int = 500, n: int | None = None, seed: int = 0, data_dir=
     g = torch.Generator().manual_seed(seed)
     x = torch.bernoulli(test.unit_images(slice(n)), generator=g)
     labels = test.labels[: len(x)] if model.latent.n_classes is not None else None
-    torch.manual_seed(seed)
-    ll = model.log_likelihood(x, labels, k=k)
+    ll = model.log_likelihood(x, labels, k=k, generator=g)  # a private generator: the global one is left alone
     return {"test_nll": round(float(-ll.mean()), 3), "test_nll_k": k, "test_nll_images": len(x)}
 
 
@@ -225,8 +224,9 @@ def fit_probe(ftr: torch.Tensor, ytr: torch.Tensor, fte: torch.Tensor, yte: torc
     """Test accuracy of a logistic regression fitted on standardised features ."""
     mu, sd = ftr.mean(0), ftr.std(0) + 1e-6
     ftr, fte = (ftr - mu) / sd, (fte - mu) / sd
-    torch.manual_seed(seed)
-    lin = torch.nn.Linear(ftr.shape[1], 10)
+    with torch.random.fork_rng(devices=[]):  # a seeded init that leaves the caller's global RNG as it was
+        torch.manual_seed(seed)
+        lin = torch.nn.Linear(ftr.shape[1], 10)
     opt = torch.optim.Adam(lin.parameters(), lr=1e-2, weight_decay=1e-3)
     for _ in range(epochs):
         opt.zero_grad()

@@ -35,8 +35,8 @@ class CondMLP(nn.Module):
         return h
 
 
-def one_hot(labels: torch.Tensor, n: int = 10) -> torch.Tensor:
-    return F.one_hot(labels, n).float()
+def one_hot(labels: torch.Tensor, n: int = 10, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return F.one_hot(labels, n).to(dtype)
 
 
 class DCGenerator(nn.Module):

@@ -280,10 +280,11 @@ class LikelihoodTrainer(Trainer):
         """Negative ELBO on a fixed binarisation of the first 2,000 test digits (a quick check)."""
         self.model.eval()
         test = data.load_split(False, self.data_dir)
-        x = torch.bernoulli(test.unit_images(slice(2000)), generator=torch.Generator().manual_seed(0)).to(self.cfg.device)
+        g = torch.Generator().manual_seed(0)  # its own draws: the training noise stream is left as it was
+        x = torch.bernoulli(test.unit_images(slice(2000)), generator=g).to(self.cfg.device)
         y = move(test.labels[:2000], self.cfg.device) if self.model.latent.n_classes is not None else None
-        torch.manual_seed(0)
-        loss = self.model.elbo_terms(x, y)["loss"].item()
+        eps = torch.randn(len(x), self.model.latent.z_dim, generator=g).to(self.cfg.device)
+        loss = self.model.elbo_terms(x, y, eps=eps)["loss"].item()
         self.model.train()
         return loss
 
