@@ -47,7 +47,7 @@ def test_evaluations_leave_the_global_generator_alone_and_repeat(tmp_path, tiny_
     first = trainer.test_elbo()
     nll = metrics.test_nll(m, k=4, n=16, data_dir=tiny_mnist)
     split = data.load_split(True, tiny_mnist)
-    f, y = split.float()[:100].flatten(1), split.labels[:100]
+    f, y = split.unit_images(slice(100)).flatten(1), split.labels[:100]
     acc = metrics.fit_probe(f, y, f, y, epochs=3)
     assert torch.equal(torch.get_rng_state(), before)
     torch.manual_seed(999)  # another global state: the same numbers
