@@ -59,6 +59,10 @@ pages = [
     st.Page("views/models.py", title="Models", icon=":material/model_training:"),
     st.Page("views/collapse.py", title="Mode collapse", icon=":material/bar_chart:"),
     st.Page("views/toys.py", title="Lecture toys", icon=":material/school:"),
+    st.Page("views/likelihood.py", title="ELBO and likelihood", icon=":material/functions:"),
+    st.Page("views/reparam.py", title="Reparameterisation", icon=":material/shuffle:"),
+    st.Page("views/information.py", title="InfoGAN information", icon=":material/info:"),
+    st.Page("views/codes.py", title="Codes measured", icon=":material/straighten:"),
 ]
 page = st.navigation(pages)
 st.sidebar.title("latent-lab")

@@ -85,7 +85,7 @@ def lerp(a: torch.Tensor, b: torch.Tensor, steps: int) -> torch.Tensor:
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, steps: int) -> torch.Tensor:
-    """Spherical interpolation (keeps norms typical of a Gaussian prior); falls back to lerp for
+    """Spherical interpolation (between two ends of equal norm every point keeps that norm); falls back to lerp for
     (anti)parallel endpoints where the great circle is undefined."""
     a, b = a.reshape(-1).double(), b.reshape(-1).double()
     cos = torch.dot(a, b) / (a.norm() * b.norm()).clamp_min(1e-12)

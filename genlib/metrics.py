@@ -1,6 +1,7 @@
 """Quality metrics, all measured with the project's own classifier (docs/design.md, "Quality")."""
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
@@ -103,9 +104,10 @@ def conditional_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> fl
     return float((classifier.predict(x) == labels).float().mean())
 
 
-def infogan_code_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> dict:
-    """Generate n/10 samples per categorical value, classify them, match values to digits one-to-one
-    (Hungarian algorithm on the confusion matrix) and report the matched accuracy."""
+def code_confusion(model, classifier, n: int = 10000, seed: int = 0) -> dict:
+    """Generate n/10 samples per categorical value and classify them: {"confusion": (10, 10) counts,
+    code value x predicted digit; "code_to_digit": the one-to-one matching (Hungarian algorithm) that
+    maximises the matched count; "code_accuracy": that count's share}."""
     cat = torch.arange(10).repeat_interleave(n // 10)
     g = torch.Generator().manual_seed(seed + 7)
     codes = model.latent.continuous
@@ -116,8 +118,14 @@ def infogan_code_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> d
     conf = torch.zeros(10, 10, dtype=torch.long)
     conf.index_put_((cat, pred), torch.ones_like(cat), accumulate=True)
     rows, cols = linear_sum_assignment(-conf.numpy())
-    return {"code_accuracy": round(float(conf[rows, cols].sum()) / len(cat), 4),
-            "code_to_digit": [int(c) for c in cols]}
+    return {"confusion": conf, "code_to_digit": [int(c) for c in cols],
+            "code_accuracy": round(float(conf[rows, cols].sum()) / len(cat), 4)}
+
+
+def infogan_code_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> dict:
+    """The categorical code as a digit classifier after a one-to-one matching of values to digits."""
+    out = code_confusion(model, classifier, n, seed)
+    return {"code_accuracy": out["code_accuracy"], "code_to_digit": out["code_to_digit"]}
 
 
 def test_nll(model, k: int = 500, n: int | None = None, seed: int = 0, data_dir=None) -> dict:
@@ -236,18 +244,36 @@ def fit_probe(ftr: torch.Tensor, ytr: torch.Tensor, fte: torch.Tensor, yte: torc
         return float((lin(fte).argmax(1) == yte).float().mean())
 
 
-def probe_table(model, counts=PROBE_COUNTS, seed: int = 0, data_dir=None, epochs: int = 300) -> dict:
-    """{count: {"d_features": acc, "pixels": acc}}: a linear probe with `count` labels per class on the
-    discriminator's features against the same probe on raw pixels (the lecture's "GAN features can
-    directly be used for classification"). Features are computed once for the largest count."""
+def untrained_twin(model, seed: int = 0):
+    """A freshly initialised model of the same architecture and configuration (eval mode): what the
+    architecture alone gives, before any training."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        twin = type(model)(copy.deepcopy(model.config))
+    return twin.eval()
+
+
+PROBE_SPACES = ("d_features", "d_untrained", "pixels")
+
+
+def probe_table(model, counts=PROBE_COUNTS, seed: int = 0, data_dir=None, epochs: int = 300,
+                spaces=PROBE_SPACES) -> dict:
+    """{count: {"d_features": acc, "d_untrained": acc, "pixels": acc}}: a linear probe with `count` labels per
+    class on the discriminator's features, against the same probe on an untrained discriminator of the same
+    architecture and on raw pixels (the lecture's "GAN features can directly be used for classification":
+    only the gain over the untrained D is learned). Features are computed once for the largest count;
+    `spaces` picks which of the three to fit."""
     if not model.has_discriminator:
         raise ValueError(f"{model.name} has no discriminator features to probe")
     model.eval()
     train, test = data.load_split(True, data_dir), data.load_split(False, data_dir)
     idx = probe_indices(train.labels, max(counts), seed)
     x_tr, x_te = train.unit_images(idx), test.unit_images()
-    spaces = {"d_features": (_batched(model.features, x_tr), _batched(model.features, x_te)),
-              "pixels": (x_tr.flatten(1), x_te.flatten(1))}
+    if not spaces or set(spaces) - set(PROBE_SPACES):
+        raise ValueError(f"spaces must be among {PROBE_SPACES}; got {spaces}")
+    nets = {"d_features": model, "d_untrained": untrained_twin(model, seed) if "d_untrained" in spaces else None}
+    spaces = {s: (_batched(nets[s].features, x_tr), _batched(nets[s].features, x_te)) if s in nets
+              else (x_tr.flatten(1), x_te.flatten(1)) for s in spaces}
     table = {}
     for n in sorted(counts):
         # the first n of each class's draw: the same images probe_indices(…, n, seed) gives
@@ -283,12 +309,13 @@ def probe_report(root: Path | str) -> str:
     from .models import MODELS
     from .training.presets import VARIANTS
 
-    lines = ["| model | " + " | ".join(f"{n}/class: D features vs pixels" for n in PROBE_COUNTS) + " |",
+    lines = ["| model | " + " | ".join(f"{n}/class: D features vs untrained D vs pixels" for n in PROBE_COUNTS) + " |",
              "|---" * (len(PROBE_COUNTS) + 1) + "|"]
     for name in [*MODELS, *VARIANTS]:
         probe = read_probe(checkpoint.read_extra(Path(root) / name, checkpoint.METRICS))
         if probe:
-            cells = [f"{probe[n]['d_features']:.3f} vs {probe[n]['pixels']:.3f}" if n in probe else "–" for n in PROBE_COUNTS]
+            cells = [" vs ".join(f"{probe[n][k]:.3f}" for k in PROBE_SPACES if k in probe[n]) if n in probe else "–"
+                     for n in PROBE_COUNTS]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 import genlib
 from genlib import checkpoint, metrics
-from genlib.explorer import cards
+from genlib.explorer import cards, session
 
 STATUS = {"met": "met", "missed": "MISSED", "not measured": "not measured", "—": ""}
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"]  # distinct per series (the theme's blues blur together)
@@ -149,14 +149,22 @@ else:
 
 
 # ---------------------------------------------------------------- GAN features for classification
+UNTRAINED_COUNTS = (10, 100)  # on request; 1,000 per class takes minutes here (train.py --probe records all three)
+
+
+@st.cache_data(max_entries=8, show_spinner="Probing an untrained discriminator (10 and 100 labels per class)…")
+def untrained_probe(model_name: str, stamp: tuple) -> dict:
+    return metrics.probe_table(c.load_model(model_name)[0], counts=UNTRAINED_COUNTS, spaces=("d_untrained",))
+
+
 st.session_state["models_probe"] = None
 if arch_model.has_discriminator:
     st.subheader("Discriminator features for classification")
     st.caption("The lecture: \"GAN features can directly be used for classification\". A logistic regression "
                "on D's body features, trained with a few labelled digits per class, against the same "
-               "regression on raw pixels; accuracy on the 10,000 test digits.")
+               "regression on the features of an **untrained** D of the same architecture (random weights) and on "
+               "raw pixels; accuracy on the 10,000 test digits. Only the gain over the untrained D was learned.")
     probe = metrics.read_probe(m)
-    st.session_state["models_probe"] = probe
     if probe is None:
         old = m.get("probe_100_per_class_d_features")
         st.info(f"The probe table is not measured yet: `python train.py --probe --model {name}` "
@@ -164,14 +172,27 @@ if arch_model.has_discriminator:
                                             f"**{old:.2%}**." if old is not None else ""), icon=":material/info:")
     else:
         counts = list(probe)
+        if not all("d_untrained" in probe[n] for n in counts if n in UNTRAINED_COUNTS):
+            stamp = session.checkpoint_stamp(folder)
+            if st.button("Probe an untrained D of the same architecture", key="models:untrained",
+                         help="Not in this checkpoint's metrics.json; 10 and 100 labels per class, then cached.") \
+                    or st.session_state.get(f"models:untrained:{name}"):
+                st.session_state[f"models:untrained:{name}"] = True
+                extra = untrained_probe(name, stamp)
+                probe = {n: {**probe[n], **extra.get(n, {})} for n in counts}
+        st.session_state["models_probe"] = probe
+        spaces = [(k, label) for k, label in (("d_features", "D features"), ("d_untrained", "untrained D"),
+                                              ("pixels", "pixels")) if any(k in probe[n] for n in counts)]
         t_col, p_col = st.columns([2, 3])
-        t_col.dataframe([{"labels per class": n, "D features": probe[n]["d_features"], "pixels": probe[n]["pixels"],
-                          "gain": probe[n]["d_features"] - probe[n]["pixels"]} for n in counts], hide_index=True,
+        rows = [{"labels per class": n, **{label: probe[n].get(k) for k, label in spaces},
+                 **({"learned gain": probe[n]["d_features"] - probe[n]["d_untrained"]}
+                    if "d_untrained" in probe[n] else {})} for n in counts]
+        t_col.dataframe(rows, hide_index=True,
                         column_config={k: st.column_config.NumberColumn(format="percent")
-                                       for k in ("D features", "pixels", "gain")})
+                                       for k in ("D features", "untrained D", "pixels", "learned gain")})
         fig = go.Figure()
-        for j, (key, label) in enumerate((("d_features", "D features"), ("pixels", "raw pixels"))):
-            fig.add_trace(go.Scatter(x=counts, y=[probe[n][key] for n in counts], mode="lines+markers", name=label,
+        for j, (key, label) in enumerate(spaces):
+            fig.add_trace(go.Scatter(x=counts, y=[probe[n].get(key) for n in counts], mode="lines+markers", name=label,
                                      line=dict(color=COLOURS[j])))
         fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_type="log",
                           xaxis_title="labelled digits per class", yaxis_title="test accuracy", yaxis_tickformat=".0%")

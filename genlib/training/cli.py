@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     p.add_argument("--nll-images", type=int, help="test images in the NLL estimate (full: all 10000, quick: 200)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--probe", action="store_true",
-                   help="linear probes on D features vs pixels (10/100/1000 labels per class) -> OUT/NAME/metrics.json")
+                   help="linear probes on D features vs an untrained D vs pixels (10/100/1000 labels per class) -> OUT/NAME/metrics.json")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.device == "cuda" and not torch.cuda.is_available():
