@@ -154,7 +154,7 @@ def monitor(classifier, n: int = 1000):
 # ---------------------------------------------------------------- all metrics of a model
 def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int = 500, nll_images: int | None = None,
              probe: bool = True) -> dict:
-    """Every metric that applies to `model` (DESIGN.md), as a JSON-able dict (probe=False skips the
+    """Every metric that applies to `model` (docs/design.md), as a JSON-able dict (probe=False skips the
     linear probes of the GANs' discriminator features, the slowest part)."""
     classifier = classifier or load_classifier()
     model.eval()

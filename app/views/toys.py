@@ -1,4 +1,4 @@
-"""Lecture toys: three slides made live. Computation in genlib.toys; this file is layout only.
+"""Lecture toys: three slides made live. Computation in genlib.explorer.toys; this file is layout only.
 
 session_state keys (tests read them):
   "toys_ring"  : genlib.explorer.toys.RingSamples of tab (a), recomputed every run from its controls;

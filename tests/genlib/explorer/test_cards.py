@@ -1,4 +1,4 @@
-"""genlib.cards (model cards, bars, architecture, history, samples) and metrics.probe_table."""
+"""genlib.explorer.cards (model cards, bars, architecture, history, samples) and metrics.probe_table."""
 import json
 
 import pytest

@@ -1,4 +1,4 @@
-"""genlib.collapse: which models can collapse, the class histogram of their samples, shipped shares."""
+"""genlib.explorer.collapse: which models can collapse, the class histogram of their samples, shipped shares."""
 import json
 import math
 

@@ -1,4 +1,4 @@
-"""genlib.explore, genlib.encodings and images.gif_bytes: the computations behind the app."""
+"""genlib.explorer.session, genlib.explorer.encodings and images.gif_bytes: the computations behind the app."""
 import io
 import json
 import math

@@ -1,4 +1,4 @@
-"""genlib.toys: the three lecture demonstrations (ring transform, 1-D GAN with D*, shifted digit)."""
+"""genlib.explorer.toys: the three lecture demonstrations (ring transform, 1-D GAN with D*, shifted digit)."""
 import math
 
 import pytest
