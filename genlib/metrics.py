@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from scipy import linalg
 from scipy.optimize import linear_sum_assignment
+from tqdm.auto import tqdm
 
 from . import checkpoint, data
 
@@ -153,32 +154,55 @@ def monitor(classifier, n: int = 1000):
 
 # ---------------------------------------------------------------- all metrics of a model
 def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int = 500, nll_images: int | None = None,
-             probe: bool = True) -> dict:
+             probe: bool = True, progress: bool = False) -> dict:
     """Every metric that applies to `model` (docs/design.md), as a JSON-able dict (probe=False skips the
-    linear probes of the GANs' discriminator features, the slowest part)."""
+    linear probes of the GANs' discriminator features, the slowest part). progress: a bar over the
+    measurements (they take up to minutes on a CPU)."""
     classifier = classifier or load_classifier()
     model.eval()
     spec = model.latent
+    steps = ["samples", "Fréchet distance", "Fréchet floor", "classes"]
+    steps += ["test NLL"] * model.has_likelihood + ["code accuracy"] * model.infers_codes
+    steps += ["linear probes"] * (probe and model.has_discriminator)
+    bar = tqdm(total=len(steps), desc=f"measuring {model.name}", leave=False, disable=not progress)
+
+    def step(what: str):
+        bar.set_postfix_str(what)
+
     out: dict = {"n_samples": n, "classifier_test_accuracy": getattr(classifier, "test_accuracy", None)}
     labels = torch.arange(10).repeat_interleave(n // 10) if spec.n_classes else None
-    x = draw(model, n if labels is None else len(labels), labels=labels)
-    pred = classifier.predict(x)
-    out["fid"] = round(frechet_distance(_batched(classifier.features, x), _test_features(classifier, data_dir)), 3)
-    out["fid_floor_train_vs_test"] = round(fid_floor(classifier, n, data_dir), 3)
-    if spec.n_classes:
-        out["conditional_accuracy"] = round(float((pred == labels).float().mean()), 4)
-    else:
-        out.update(class_coverage(pred))
-    if model.has_likelihood:
-        out.update(test_nll(model, k=nll_k, n=nll_images, data_dir=data_dir))
-    if model.infers_codes:
-        out.update(infogan_code_accuracy(model, classifier, n))
-    if probe and model.has_discriminator:
-        t0 = time.time()
-        probes = probe_table(model, data_dir=data_dir)
-        out["probe"] = {str(k): v for k, v in probes.items()}
-        out["probe_seconds"] = round(time.time() - t0, 1)
-        out["probe_100_per_class_d_features"] = probes[100]["d_features"]
+    with bar:
+        step(f"drawing {n:,} samples")
+        x = draw(model, n if labels is None else len(labels), labels=labels)
+        pred = classifier.predict(x)
+        bar.update()
+        step("Fréchet distance")
+        out["fid"] = round(frechet_distance(_batched(classifier.features, x), _test_features(classifier, data_dir)), 3)
+        bar.update()
+        step("Fréchet floor")
+        out["fid_floor_train_vs_test"] = round(fid_floor(classifier, n, data_dir), 3)
+        bar.update()
+        if spec.n_classes:
+            out["conditional_accuracy"] = round(float((pred == labels).float().mean()), 4)
+        else:
+            out.update(class_coverage(pred))
+        bar.update()
+        if model.has_likelihood:
+            step(f"test NLL, k = {nll_k}")
+            out.update(test_nll(model, k=nll_k, n=nll_images, data_dir=data_dir))
+            bar.update()
+        if model.infers_codes:
+            step("code accuracy")
+            out.update(infogan_code_accuracy(model, classifier, n))
+            bar.update()
+        if probe and model.has_discriminator:
+            step("linear probes")
+            t0 = time.time()
+            probes = probe_table(model, data_dir=data_dir)
+            out["probe"] = {str(k): v for k, v in probes.items()}
+            out["probe_seconds"] = round(time.time() - t0, 1)
+            out["probe_100_per_class_d_features"] = probes[100]["d_features"]
+            bar.update()
     return out
 
 
