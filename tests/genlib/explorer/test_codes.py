@@ -23,7 +23,7 @@ def test_the_slant_of_a_sheared_upright_stroke_is_the_shear_angle(angle):
 
 def test_the_slant_of_sheared_test_digits_is_measured_within_a_few_degrees():
     """Each digit is first made upright (sheared by minus its own slant), then sheared by a known angle."""
-    x = load_split(False).float()[:40].reshape(-1, 1, 28, 28)
+    x = load_split(False).unit_images(slice(40)).reshape(-1, 1, 28, 28)
     upright = torch.stack([codes.shear(img, -float(a))[0] for img, a in zip(x, codes.slant_degrees(x))])
     assert codes.slant_degrees(upright).abs().max() < 3
     for angle in (-20, 15, 25):
