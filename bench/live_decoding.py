@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -84,36 +85,74 @@ def idle_cpu_ms(pid: int, seconds: float) -> float:
     return (cpu_seconds(pid) - cpu0) * 1e3
 
 
-def drag(pg, pid: int, model: str, seconds: float, settle) -> dict:
+def runs_so_far(log: Path) -> int:
+    """Script runs the server has done (the app appends a line per run to $LATENT_LAB_RUN_LOG)."""
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def drag(pg, pid: int, model: str, seconds: float, settle, log: Path) -> dict:
     """A mouse drag of `seconds` on the first latent slider, pointer moves every ~16 ms."""
     x, y, box = thumb(pg, f"#{model}-coord0")
     lat_before = pg.evaluate("() => window.__latentLab.latency.length")
     pg.mouse.move(x, y)
-    cpu0 = cpu_seconds(pid)
+    cpu0, runs_before = cpu_seconds(pid), runs_so_far(log)
     pg.mouse.down()
     t_down = pg.evaluate("() => performance.now()")
     t0 = time.perf_counter()
     moves = 0
     left, width = box["x"] + 8, box["width"] - 16
+    start = (x - left) / width
+    end = 0.25 if start > 0.5 else 0.75  # ends elsewhere than it started, so the release syncs a new latent
     while (elapsed := time.perf_counter() - t0) < seconds:
-        phase = (elapsed / seconds) * 2  # right then back left
-        frac = phase if phase < 1 else 2 - phase
-        pg.mouse.move(left + width * (0.1 + 0.8 * frac), y)
+        phase = (elapsed / seconds) * 2  # out to the right end, then back to `end`
+        frac = start + (0.95 - start) * phase if phase < 1 else 0.95 + (end - 0.95) * (phase - 1)
+        pg.mouse.move(left + width * frac, y)
         moves += 1
         time.sleep(max(0.0, 0.016 - (time.perf_counter() - t0 - elapsed)))
     t_end = pg.evaluate("() => performance.now()")
     cpu1 = cpu_seconds(pid)
     drawn = pg.evaluate("t => window.__latentLab.drawn.filter(d => d.t > t)", t_down)
     latency = pg.evaluate("n => window.__latentLab.latency.slice(n)", lat_before)
+    runs = runs_so_far(log)
     pg.mouse.up()
-    pg.wait_for_timeout(300)
+    deadline = time.perf_counter() + 10
+    while runs_so_far(log) == runs and time.perf_counter() < deadline:  # the release's sync rerun
+        time.sleep(0.02)
     settle(pg)
     cpu2 = cpu_seconds(pid)
     ms = t_end - t_down
-    return {"fps": len(drawn) / ms * 1e3, "distinct": len({d["hash"] for d in drawn}), "moves_per_s": moves / ms * 1e3,
+    return {"reruns_during_drag": runs - runs_before, "fps": len(drawn) / ms * 1e3,
+            "distinct": len({d["hash"] for d in drawn}), "moves_per_s": moves / ms * 1e3,
             "p50": statistics.median(latency) if latency else float("nan"),
             "p95": p95(latency) if latency else float("nan"),
             "cpu_drag_ms": (cpu1 - cpu0) * 1e3, "cpu_release_ms": (cpu2 - cpu1) * 1e3}
+
+
+IN_PAGE = """async (el) => {
+    const G = window.__latentLab, n0 = G.drawn.length, l0 = G.latency.length, t0 = performance.now();
+    let i = 0;
+    await new Promise(done => {
+        const step = () => {
+            if (performance.now() - t0 > 2000) return done();
+            el.value = String(-3 + 6 * ((i++ % 120) / 120));
+            el.dispatchEvent(new Event("input", {bubbles: true}));
+            requestAnimationFrame(step);
+        };
+        requestAnimationFrame(step);
+    });
+    const s = (performance.now() - t0) / 1000;
+    return {fps: (G.drawn.length - n0) / s, inputs: i / s, latency: G.latency.slice(l0)};
+}"""
+
+
+def in_page_drag(pg, model: str, settle) -> dict:
+    """2 s of input events fired inside the page at every animation frame (what the browser can draw when
+    the pointer moves at display rate; the mouse driven from Python delivers fewer moves on a busy CPU)."""
+    r = pg.locator(f"#{model}-coord0").evaluate(IN_PAGE)
+    pg.wait_for_timeout(500)
+    settle(pg)
+    lat = r["latency"]
+    return {"fps": r["fps"], "inputs": r["inputs"], "p95": p95(lat) if lat else float("nan")}
 
 
 def hovers(pg, settle, n: int = 20) -> list[float]:
@@ -146,65 +185,11 @@ def hovers(pg, settle, n: int = 20) -> list[float]:
     return times
 
 
-def classroom(browser, server, env: dict, sessions: int, seconds: float, live: bool, new_page, settle) -> dict:
-    """`sessions` browser contexts exploring Explore at once for `seconds`: in the browser, a continuous drag
-    released every ~2 s; on the server, an arrow-key step on a slider as soon as the previous image arrived
-    (the most feedback that path gives). Server CPU seconds, peak RSS, images seen, errors."""
-    with server(env) as (url, proc, _):
-        pages, errors = [], []
-        for i in range(sessions):
-            pg = new_page(browser)
-            pg.on("pageerror", lambda e: errors.append(str(e)))
-            pg.goto(f"{url}/?model=vae&seed={100 + i}" + ("" if live else "&decode=server"))
-            pg.wait_for_selector(READY if live else MAIN_IMAGE)
-            settle(pg)
-            pages.append({"pg": pg, "down": False, "moves": 0, "src": None, "images": 0, "x": None})
-        base = [p["pg"].evaluate("() => window.__latentLab?.drawn.length ?? 0") for p in pages]
-        cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
-        slider = "#vae-coord0" if live else "[data-testid='stMain'] [data-testid='stSlider'] input[type='range']"
-        while time.perf_counter() - t0 < seconds:
-            for p in pages:
-                pg = p["pg"]
-                if live:
-                    if not p["down"]:
-                        p["x"], p["y"], p["box"] = thumb(pg, slider)
-                        pg.mouse.move(p["x"], p["y"])
-                        pg.mouse.down()
-                        p["down"], p["moves"] = True, 0
-                    p["moves"] += 1
-                    b = p["box"]
-                    pg.mouse.move(b["x"] + 8 + (b["width"] - 16) * (0.2 + 0.6 * abs(math.sin(p["moves"] / 10))), p["y"])
-                    if p["moves"] >= 40:
-                        pg.mouse.up()
-                        p["down"] = False
-                else:
-                    src = pg.locator(MAIN_IMAGE).first.get_attribute("src")
-                    if src != p["src"]:
-                        p["images"] += p["src"] is not None
-                        p["src"] = src
-                        pg.locator(slider).first.focus()
-                        pg.keyboard.press("ArrowRight" if (p["images"] // 10) % 2 == 0 else "ArrowLeft")
-        elapsed = time.perf_counter() - t0
-        for p in pages:
-            if p["down"]:
-                p["pg"].mouse.up()
-        cpu = cpu_seconds(proc.pid) - cpu0
-        if live:
-            images = [p["pg"].evaluate("n => window.__latentLab.drawn.length - n", n) for p, n in zip(pages, base, strict=True)]
-        else:
-            images = [p["images"] for p in pages]
-        exceptions = sum(p["pg"].locator("[data-testid='stException']").count() for p in pages)
-        rss = peak_rss_mb(proc.pid)
-        for p in pages:
-            p["pg"].context.close()
-    return {"cpu": cpu, "seconds": elapsed, "rss": rss, "images": statistics.median(images) / elapsed,
-            "errors": len(errors) + exceptions}
-
-
 def main(args, server, new_page, settle) -> None:
     from playwright.sync_api import sync_playwright
 
-    env = dict(kv.split("=", 1) for kv in args.env)
+    log = Path(tempfile.mkdtemp()) / "runs.log"
+    env = {**dict(kv.split("=", 1) for kv in args.env), "LATENT_LAB_RUN_LOG": str(log)}
     models = MODELS[:2] if args.quick else MODELS
     print(f"In-browser decoding in Chromium (headless). {machine_note()}", flush=True)
     with sync_playwright() as pw:
@@ -229,18 +214,26 @@ def main(args, server, new_page, settle) -> None:
                 pg.goto(f"{url}/?model={m}&seed=5")
                 pg.wait_for_selector(READY)
                 settle(pg)
-                runs = [drag(pg, proc.pid, m, 2.0, settle) for _ in range(reps)]
+                runs = [drag(pg, proc.pid, m, 2.0, settle, log) for _ in range(reps)]
                 for r in runs:
                     r["cpu_idle_ms"] = idle_cpu_ms(proc.pid, 2.0)
+                    fast = in_page_drag(pg, m, settle)
+                    r.update(fast_fps=fast["fps"], fast_inputs=fast["inputs"], fast_p95=fast["p95"])
                 pg.context.close()
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                 rows.append([m, f"{med['fps']:.0f}", f"{med['distinct']:.0f}", f"{med['moves_per_s']:.0f}",
-                             f"{med['p50']:.1f}", f"{med['p95']:.1f}", f"{med['cpu_drag_ms']:.0f}",
+                             f"{med['p50']:.1f}", f"{med['p95']:.1f}",
+                             f"{med['fast_fps']:.0f} / {med['fast_inputs']:.0f}", f"{med['fast_p95']:.1f}",
+                             f"{med['cpu_drag_ms']:.0f}",
                              f"{med['cpu_idle_ms']:.0f}", f"{med['cpu_release_ms']:.0f}",
-                             verdict(med["fps"] >= 30 and med["p95"] <= 33 and med["cpu_drag_ms"] <= 50), reps])
+                             f"{max(r['reruns_during_drag'] for r in runs)}",
+                             verdict(max(med["fps"], med["fast_fps"]) >= 30 and max(med["p95"], med["fast_p95"]) <= 33
+                                     and med["cpu_drag_ms"] <= 50), reps])
                 print(f"  {m}: {runs}", flush=True)
             print(table(["model", "digits drawn/s", "distinct", "pointer moves/s", "input→drawn p50 ms", "p95 ms",
+                         "in-page input every frame: drawn/s / inputs/s", "… input→drawn p95 ms",
                          "server CPU in 2-s drag ms", "… idle 2 s ms", "server CPU of the release ms",
+                         "reruns during drags",
                          "targets met", "n"], rows,
                         "Explore, a 2-second mouse drag on the first latent slider (median of n drags)"), flush=True)
             ready_rows = []
@@ -263,17 +256,23 @@ def main(args, server, new_page, settle) -> None:
                 print(table(["measurement", "median", "p95", "target", "met", "n"],
                             [["Latent map hover → preview drawn (ms)", f"{statistics.median(hv):.0f}", f"{p95(hv):.0f}",
                               "≤ 50", verdict(statistics.median(hv) <= 50), len(hv)]], "Latent map (vae)"), flush=True)
-        if args.class_sessions > 0:
-            crow = []
-            for live in (True, False):
-                r = classroom(browser, server, env, args.class_sessions, args.class_seconds, live, new_page, settle)
-                per_student = r["cpu"] / r["seconds"] / args.class_sessions
-                crow.append(["in the browser" if live else "on the server", args.class_sessions,
-                             f"{r['seconds']:.0f}", f"{r['cpu']:.1f}", f"{r['cpu'] / r['seconds']:.2f}",
-                             f"{r['images']:.1f}", f"{r['rss']:.0f}", r["errors"],
-                             f"{2 / per_student:.0f}" if per_student > 0 else "∞"])
-                print(f"  class ({'live' if live else 'server'}): {r}", flush=True)
-            print(table(["decoding", "sessions", "s", "server CPU s", "server cores busy", "digits/s per session",
-                         "peak RSS MB", "errors", "sessions 2 cores hold at this pace"], crow,
-                        "A class exploring Explore at once (one Chromium, one context per session)"), flush=True)
         browser.close()
+    if args.class_sessions > 0:  # after the sync browser: the class runs on playwright's async API
+        import live_class
+
+        crow = []
+        for live in (True, False):
+            with server(env) as (url, proc, _):
+                r = live_class.run(url, proc.pid, args.class_sessions, args.class_seconds, live)
+            per_student = r["cpu"] / r["seconds"] / args.class_sessions
+            own = f"{sum(r['own'])}/{len(r['own'])}" if r["own"] else "n/a"
+            crow.append(["in the browser" if live else "on the server", args.class_sessions, f"{r['seconds']:.0f}",
+                         f"{r['cpu']:.1f}", f"{r['cpu'] / r['seconds']:.2f}", f"{r['per_session']:.1f}",
+                         f"{r['cpu'] / max(r['updates'], 1) * 1e3:.1f}", f"{r['rss']:.0f}", r["errors"], own,
+                         f"{1.6 / per_student:.0f}" if per_student > 0 else "∞"])
+            print(f"  class ({'live' if live else 'server'}): {r}", flush=True)
+        print(table(["decoding", "sessions", "s", "server CPU s", "server cores busy", "digits/s per student",
+                     "server CPU ms per digit seen", "peak RSS MB", "errors", "URL holds its own latent",
+                     "students 2 cores hold at this pace (80 % busy)"], crow,
+                    "A class exploring Explore at once (one Chromium, one context per student, async driver)"),
+              flush=True)
