@@ -69,9 +69,7 @@ st.markdown("A GAN's generator is only rewarded for fooling the discriminator, n
             "the data: it can *collapse* onto the few digits it draws best. Here each unconditional GAN draws "
             "samples, the project's classifier names each digit, and the bars count them. A healthy model sits "
             "near the uniform 10% line; the project's bar is at least 6% for every digit.")
-if (why := c.classifier()[1]) is not None:
-    st.error(f"The project's classifier cannot be loaded: {why}\n\nTrain it with `python train.py --model classifier`.")
-    st.stop()
+c.require_classifier()
 n_col, seed_col = st.columns(2)
 n = n_col.select_slider("Samples per model", SAMPLE_COUNTS, value=2000, key="collapse:n")
 seed = int(seed_col.number_input("Seed", 0, 2**31 - 1, 0, key="collapse:seed"))
@@ -101,5 +99,5 @@ for folder, model in candidates:
 for folder, arch in collapse.EXTRA.items():
     if not (genlib.CHECKPOINTS / folder).is_dir():
         st.info(f"**{folder}** (a {arch} trained with deliberately bad settings, to show collapse beside the healthy "
-                f"models) is not in `checkpoints/` yet. Train it with `{collapse.train_hint(folder)}`; this page "
+                f"models) is not in `{genlib.CHECKPOINTS}` yet. Train it with `{collapse.train_hint(folder)}`; this page "
                 "picks it up.", icon=":material/info:")
