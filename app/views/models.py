@@ -4,10 +4,10 @@ with a discriminator, its features as a classifier. Layout only: the content com
 
 session_state written here (read by tests): "models_sample" = {"model", "epoch", "png"} of the shown
 sample grid; "models_probe" = the probe table shown (or None)."""
-import components as c
 import plotly.graph_objects as go
 import streamlit as st
 
+import components as c
 import genlib
 from genlib import checkpoint, metrics
 from genlib.explorer import cards

@@ -4,11 +4,11 @@ Every page keeps working and names the bad file or the folder."""
 import shutil
 
 import pytest
-from helpers import APP, tiny
 from streamlit.testing.v1 import AppTest
 
 import genlib
 from genlib import checkpoint, paths
+from helpers import APP, tiny
 
 BAD = {"garbage": "{ this is not json", "list": "[1, 2, 3]"}
 

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from appserver import free_port
 from helpers import shipped
 
@@ -32,8 +33,8 @@ def test_served_app_answers_on_the_address_asked_for(tmp_path):
         pytest.skip("needs the shipped vae")
     port, base = free_port(), free_port()
     prefix = tmp_path / "serve"
-    env = {**os.environ, "PYTHON": sys.executable, "ADDRESS": "127.0.0.2", "PORT": str(port), "BASE_PORT": str(base), "REPLICAS": "1",
-           "PREFIX": str(prefix)}
+    env = {**os.environ, "PYTHON": sys.executable, "ADDRESS": "127.0.0.2", "PORT": str(port), "BASE_PORT": str(base),
+           "REPLICAS": "1", "PREFIX": str(prefix)}
     log_path = tmp_path / "serve.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "serve.sh")], cwd=ROOT, env=env, stdout=log,

@@ -81,5 +81,6 @@ def test_every_served_configuration_hides_tracebacks_from_students():
     (the running replicas are checked in test_serve_address.py)."""
     serve = (ROOT / "deploy" / "serve.sh").read_text()
     assert "--client.showErrorDetails none" in serve
-    unit = next(line for line in (ROOT / "deploy" / "README.md").read_text().splitlines() if line.startswith("ExecStart="))
+    readme = (ROOT / "deploy" / "README.md").read_text().splitlines()
+    unit = next(line for line in readme if line.startswith("ExecStart="))
     assert "--client.showErrorDetails none" in unit
