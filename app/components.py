@@ -68,12 +68,33 @@ def projection(name: str, method: str = "PCA") -> encodings.Projection:
 
 
 @st.cache_resource(show_spinner="Loading the project's classifier…")
-def classifier():
-    """(the metrics classifier, None), or (None, why it cannot be loaded)."""
+def _classifier(folder: str):
     try:
         return metrics.load_classifier(), None
     except genlib.CheckpointError as e:
         return None, str(e)
+
+
+def classifier():
+    """(the metrics classifier, None), or (None, why it cannot be loaded). Taken from the checkpoints
+    folder, else the shipped one (see genlib.metrics.load_classifier)."""
+    return _classifier(str(genlib.CHECKPOINTS))
+
+
+def require_classifier():
+    """The metrics classifier, with a note when it is the shipped fallback or its metrics.json is bad;
+    or one error saying why it cannot be loaded and how to train it (and a stop)."""
+    clf, error = classifier()
+    if clf is None:
+        hint = "" if "train.py" in error else "\n\nTrain it with `python train.py --model classifier` (or `--all`)."
+        st.error(f"The project's classifier cannot be loaded: {error}{hint}", icon=":material/error:")
+        st.stop()
+    if clf.folder != genlib.CHECKPOINTS / "classifier":
+        st.caption(f"`{genlib.CHECKPOINTS}` has no classifier: using the shipped one (`{clf.folder}`).")
+    if clf.metrics_error:
+        st.warning(f"The classifier works, but its test accuracy is unknown: {clf.metrics_error}",
+                   icon=":material/warning:")
+    return clf
 
 
 @st.cache_resource(show_spinner="Loading the MNIST training set…")

@@ -29,8 +29,9 @@ if run_log := os.environ.get("LATENT_LAB_RUN_LOG"):  # tests and benchmarks coun
 
 models = c.available_models()
 if not models:
-    st.error("No trained model found in `checkpoints/`. Train one with `python train.py --model vae` "
-             "(or any of: " + ", ".join(genlib.MODELS) + ").")
+    st.error(f"No trained model found in `{genlib.CHECKPOINTS}`. Train one with `python train.py --model vae "
+             f"--out {genlib.CHECKPOINTS}` (or any of: " + ", ".join(genlib.MODELS) + "), or point GENLIB_CHECKPOINTS "
+             "at a folder of checkpoints.")
     st.stop()
 
 if "booted" not in st.session_state:  # first run of this browser session: read the URL once

@@ -202,3 +202,13 @@ def read_extra(folder: Path | str, filename: str, default=None):
     """metrics.json / history.json of a checkpoint, or `default` when absent."""
     path = Path(folder) / filename
     return read_json(path, filename) if path.is_file() else default
+
+
+def read_metrics(folder: Path | str) -> dict:
+    """A checkpoint's metrics.json as a dict ({} when absent); CheckpointError naming the file when it
+    is not JSON or not an object of metrics."""
+    m = read_extra(folder, METRICS, {})
+    if not isinstance(m, dict):
+        raise CheckpointError(f"{Path(folder) / METRICS} holds a JSON {type(m).__name__}, not an object of metrics; "
+                              "the file is corrupt: re-measure it (train.py --evaluate-only) or restore it")
+    return m

@@ -43,11 +43,23 @@ COVERAGE_BAR = BARS["min_class_share"].value  # every digit class must get at le
 
 
 def load_classifier(path: Path | str | None = None):
+    """The metrics classifier of `path`, else of the checkpoints folder (genlib.CHECKPOINTS), else the shipped
+    one (a folder of quick runs has none). It carries `folder` (where it came from), `test_accuracy` (None
+    when unknown) and `metrics_error` (why its metrics.json could not be read, else None): a corrupt
+    metrics.json loses the accuracy, not the classifier."""
     from . import CHECKPOINTS
+    from .paths import shipped_dir
 
     folder = Path(path) if path else CHECKPOINTS / "classifier"
+    if path is None and not folder.is_dir() and (shipped := shipped_dir()) and (shipped / "classifier").is_dir():
+        folder = shipped / "classifier"
     clf = checkpoint.load(folder, expect="classifier")
-    clf.test_accuracy = checkpoint.read_extra(folder, checkpoint.METRICS, {}).get("test_accuracy")
+    clf.folder, clf.metrics_error = folder, None
+    try:
+        acc = checkpoint.read_metrics(folder).get("test_accuracy")
+    except checkpoint.CheckpointError as e:
+        acc, clf.metrics_error = None, str(e)
+    clf.test_accuracy = acc if isinstance(acc, (int, float)) else None
     return clf
 
 
@@ -219,7 +231,11 @@ def table(root: Path | str) -> str:
              "|---" * (len(cols) + 3) + "|"]
     for name in [*MODELS, *VARIANTS]:
         folder = Path(root) / name
-        m = checkpoint.read_extra(folder, checkpoint.METRICS)
+        try:
+            m = checkpoint.read_metrics(folder) if (folder / checkpoint.METRICS).is_file() else None
+        except checkpoint.CheckpointError:
+            lines.append(f"| {name} | " + " | ".join(f"unreadable {checkpoint.METRICS}" for _ in cols) + " | | |")
+            continue
         if m is None and name in VARIANTS:
             continue  # an optional extra
         if m is None:
@@ -336,7 +352,10 @@ def probe_report(root: Path | str) -> str:
     lines = ["| model | " + " | ".join(f"{n}/class: D features vs untrained D vs pixels" for n in PROBE_COUNTS) + " |",
              "|---" * (len(PROBE_COUNTS) + 1) + "|"]
     for name in [*MODELS, *VARIANTS]:
-        probe = read_probe(checkpoint.read_extra(Path(root) / name, checkpoint.METRICS))
+        try:
+            probe = read_probe(checkpoint.read_metrics(Path(root) / name))
+        except checkpoint.CheckpointError:
+            continue  # the metrics table above marks it unreadable
         if probe:
             cells = [" vs ".join(f"{probe[n][k]:.3f}" for k in PROBE_SPACES if k in probe[n]) if n in probe else "–"
                      for n in PROBE_COUNTS]

@@ -105,9 +105,7 @@ st.markdown(f"A GAN's generator is only rewarded for fooling the discriminator, 
             f"near the uniform 10% line; the project's bar is at least {metrics.COVERAGE_BAR:.0%} for every digit. "
             "Each bar carries its 95% band: a digit is flagged only when the whole band lies under the bar, so that "
             "the luck of a sample alone does not flag a model that met its bar at ship time (with 10,000 samples).")
-if (why := c.classifier()[1]) is not None:
-    st.error(f"The project's classifier cannot be loaded: {why}\n\nTrain it with `python train.py --model classifier`.")
-    st.stop()
+c.require_classifier()
 # the histograms measured at ship time show at once; sampling new ones (seconds per model) is on request
 sampling = st.toggle("Sample and classify new digits now (a few seconds per model)", key="collapse:sample")
 if sampling:
@@ -148,5 +146,5 @@ for folder, model in candidates:
 for folder, arch in VARIANTS.items():
     if not (genlib.CHECKPOINTS / folder).is_dir():
         st.info(f"**{folder}** (a {arch} trained with deliberately bad settings, to show collapse beside the healthy "
-                f"models) is not in `checkpoints/` yet. Train it with `{collapse.train_hint(folder)}`; this page "
+                f"models) is not in `{genlib.CHECKPOINTS}` yet. Train it with `{collapse.train_hint(folder)}`; this page "
                 "picks it up.", icon=":material/info:")

@@ -4,10 +4,10 @@ with a discriminator, its features as a classifier. Layout only: the content com
 
 session_state written here (read by tests): "models_sample" = {"model", "epoch", "png"} of the shown
 sample grid; "models_probe" = the probe table shown (or None)."""
-import components as c
 import plotly.graph_objects as go
 import streamlit as st
 
+import components as c
 import genlib
 from genlib import checkpoint, metrics
 from genlib.explorer import cards, session
@@ -127,11 +127,15 @@ else:
 
 # ---------------------------------------------------------------- metrics
 st.subheader("Quality")
-m = checkpoint.read_extra(folder, checkpoint.METRICS) or {}
-if not m:
+try:
+    m = checkpoint.read_metrics(folder)
+except checkpoint.CheckpointError as e:
+    st.warning(f"The quality numbers cannot be read: {e}", icon=":material/warning:")
+    m = None
+if m == {}:
     st.info(f"No `{checkpoint.METRICS}` here: measure it with `python train.py --model {name} --evaluate-only`.",
             icon=":material/info:")
-else:
+elif m:
     table = cards.metric_rows(m, card.bars)
     st.dataframe([{"metric": r["metric"], "value": r["value"], "bar": r["bar"], "": STATUS[r["status"]],
                    "what it measures": r["meaning"]} for r in table], hide_index=True, width="stretch",
@@ -139,13 +143,20 @@ else:
     if "fid" in m and "fid_floor_train_vs_test" in m:
         st.caption(f"Fréchet distance has no bar: {m['fid']:g} against a floor of {m['fid_floor_train_vs_test']:g} "
                    "(real training digits vs the test set) — lower is closer to MNIST.")
-clf = cards.classifier_summary(genlib.CHECKPOINTS / "classifier")
-if clf and clf["test_accuracy"] is not None:
-    st.caption(f"Measured with the project's own MNIST classifier (`checkpoints/classifier`): test accuracy "
+m = m or {}
+loaded_clf = c.classifier()[0]
+clf_folder = loaded_clf.folder if loaded_clf is not None else genlib.CHECKPOINTS / "classifier"
+try:
+    clf = cards.classifier_summary(clf_folder)
+except checkpoint.CheckpointError as e:
+    clf = None
+    st.caption(f"The metrics classifier's numbers cannot be read: {e}")
+if clf and isinstance(clf["test_accuracy"], (int, float)):
+    st.caption(f"Measured with the project's own MNIST classifier (`{clf_folder}`): test accuracy "
                f"{clf['test_accuracy']:.2%} ({clf['test_errors']} errors of 10,000), trained {clf['epochs']} epochs; "
                f"{m.get('n_samples', 10000):,} samples per metric.")
-else:
-    st.caption("The metrics classifier (`checkpoints/classifier`) is missing: `python train.py --model classifier`.")
+elif loaded_clf is None:
+    st.caption(f"The metrics classifier (`{clf_folder}`) is missing: `python train.py --model classifier`.")
 
 
 # ---------------------------------------------------------------- GAN features for classification

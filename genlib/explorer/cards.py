@@ -368,10 +368,13 @@ def training_summary(folder: Path | str, history: list[dict] | None = None) -> d
 
 
 def classifier_summary(folder: Path | str) -> dict | None:
-    """The metrics classifier's test accuracy and errors (checkpoints/classifier), None when absent."""
-    m = checkpoint.read_extra(folder, checkpoint.METRICS)
-    if not isinstance(m, dict):
+    """The metrics classifier's test accuracy and errors (checkpoints/classifier), None when absent;
+    CheckpointError (naming the file) when its metrics.json or config.json is corrupt."""
+    if not (Path(folder) / checkpoint.METRICS).is_file():
         return None
-    cfg = checkpoint.read_extra(folder, checkpoint.CONFIG, {}) or {}
+    m = checkpoint.read_metrics(folder)
+    cfg = checkpoint.read_extra(folder, checkpoint.CONFIG, {})
+    if not isinstance(cfg, dict):
+        raise checkpoint.CheckpointError(f"{Path(folder) / checkpoint.CONFIG} is not an object of settings")
     return {"test_accuracy": m.get("test_accuracy"), "test_errors": m.get("test_errors"),
             "epochs": ((cfg.get("train") or {}).get("config") or {}).get("epochs")}

@@ -127,7 +127,7 @@ def recipe(folder: Path | str) -> dict | None:
 def shipped_shares(folder: Path | str) -> list[float] | None:
     """The class shares measured at ship time (metrics.json, 10k samples), if recorded."""
     try:
-        shares = (checkpoint.read_extra(folder, checkpoint.METRICS, {}) or {}).get("class_shares")
+        shares = checkpoint.read_metrics(folder).get("class_shares")
     except checkpoint.CheckpointError:  # a corrupt metrics.json only loses the comparison
         return None
     return shares if isinstance(shares, list) and len(shares) == 10 else None

@@ -9,7 +9,6 @@ from torch import nn
 
 from ..latent import LatentSpec
 
-
 RANGE_SLACK = 1e-4  # float rounding (e.g. a resize) may step this far outside [0, 1]: clamped, not refused
 
 
@@ -107,7 +106,8 @@ class GenerativeModel(nn.Module, ABC):
         labels = None if labels is None else labels.to(device)
         codes = self.check_codes(codes, len(z))
         if codes is not None:
-            codes = {"categorical": codes["categorical"].to(device), "continuous": codes["continuous"].to(device, dtype)}
+            codes = {"categorical": codes["categorical"].to(device),
+                     "continuous": codes["continuous"].to(device, dtype)}
         return self.to_unit(self.generate(z, labels, codes))
 
     @torch.no_grad()

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 
 def mlp(sizes: list[int], act=nn.ReLU, out_act: nn.Module | None = None, bn: bool = False) -> nn.Sequential:

@@ -24,11 +24,10 @@ import torch
 
 import genlib
 from genlib import checkpoint, data, metrics
-from genlib.training import distributed
-from genlib.models import ARCHITECTURES, MODELS
-from genlib.training.presets import PRESETS, VARIANTS, recipe
 from genlib.explorer import cards
-from genlib.training import STATE, TRAINERS, TrainConfig, TrainingDiverged, train_classifier
+from genlib.models import ARCHITECTURES, MODELS
+from genlib.training import STATE, TRAINERS, TrainConfig, TrainingDiverged, distributed, train_classifier
+from genlib.training.presets import PRESETS, VARIANTS, recipe
 
 
 
@@ -53,8 +52,8 @@ def measure(name: str, model, args) -> dict:
         return {"test_accuracy": round(acc, 4), "test_errors": round((1 - acc) * len(test))}
     quick = args.preset == "quick"
     return metrics.evaluate(model, n=args.metric_samples or (1000 if quick else 10000), classifier=classifier_for(args),
-                            data_dir=args.data_dir, nll_images=args.nll_images or (200 if quick else None), probe=not quick,
-                            progress=True)
+                            data_dir=args.data_dir, nll_images=args.nll_images or (200 if quick else None),
+                            probe=not quick, progress=True)
 
 
 def probe(name: str, args) -> None:
@@ -129,10 +128,11 @@ def main(argv=None, prog: str = "train.py") -> int:
     shipped = genlib.CHECKPOINTS
     p = Parser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--model", choices=order(), help="the one model to train (no default: give --model, --all or --report)")
+    which.add_argument("--model", choices=order(),
+                       help="the one model to train (no default: give --model, --all or --report)")
     which.add_argument("--all", action="store_true",
-                       help="the classifier, then every registered model and the variants (--preset quick: the models only, "
-                            "measured with the shipped classifier) (default: off)")
+                       help="the classifier, then every registered model and the variants (--preset quick: the "
+                            "models only, measured with the shipped classifier) (default: off)")
     which.add_argument("--report", action="store_true",
                        help="print the metrics table of the checkpoints in --out (default: off)")
     p.add_argument("--preset", choices=sorted(PRESETS), default="full",
@@ -143,7 +143,8 @@ def main(argv=None, prog: str = "train.py") -> int:
                         "(default: the preset's, e.g. full vae 50)")
     p.add_argument("--batch-size", type=positive_int, metavar="N",
                    help="images per step, over all processes under torchrun (default: the preset's, e.g. 128)")
-    p.add_argument("--seed", type=seed_int, default=0, metavar="N", help="seed of the weights, batches and noise (default: 0)")
+    p.add_argument("--seed", type=seed_int, default=0, metavar="N",
+                   help="seed of the weights, batches and noise (default: 0)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where to train (default: cpu)")
     p.add_argument("--amp", choices=["bf16", "fp16"],
                    help="mixed precision on --device cuda (fp16 adds loss scaling); under torchrun too (default: off)")
@@ -152,11 +153,11 @@ def main(argv=None, prog: str = "train.py") -> int:
                         "training there replaces a shipped model)")
     p.add_argument("--data-dir", type=Path, help="MNIST root (default: $GENLIB_DATA or ~/.cache/genlib)")
     p.add_argument("--resume", action="store_true",
-                   help="continue from the last finished epoch of the run into the same OUT/NAME with the same settings "
-                        "(default: off; without a saved state it says so and trains from scratch)")
+                   help="continue from the last finished epoch of the run into the same OUT/NAME with the same "
+                        "settings (default: off; without a saved state it says so and trains from scratch)")
     p.add_argument("--state-dir", type=Path, default=Path("runs"),
-                   help="where the resume states are kept, one folder per output folder, STATE_DIR/NAME-<hash of OUT/NAME> "
-                        "(default: runs/ in the current folder, git-ignored)")
+                   help="where the resume states are kept, one folder per output folder, "
+                        "STATE_DIR/NAME-<hash of OUT/NAME> (default: runs/ in the current folder, git-ignored)")
     p.add_argument("--evaluate-only", action="store_true",
                    help="re-measure the metrics of the checkpoint in OUT/NAME (default: off)")
     p.add_argument("--metric-samples", type=positive_int, metavar="N",
@@ -223,7 +224,8 @@ def interrupted(name: str, trainer, cfg: TrainConfig, args) -> str:
         return (f"interrupted while training {name}, which keeps no resume state; nothing was saved. "
                 f"Start again with: {args.rerun}")
     if trainer.epoch == 0:
-        return f"interrupted in epoch 1 of {cfg.epochs} ({name}), before any state was saved; start again with: {args.rerun}"
+        return (f"interrupted in epoch 1 of {cfg.epochs} ({name}), before any state was saved; "
+                f"start again with: {args.rerun}")
     again = args.rerun if args.resume else f"{args.rerun} --resume"
     return f"interrupted after epoch {trainer.epoch} of {cfg.epochs} ({name}); continue with: {again}"
 

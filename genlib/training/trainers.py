@@ -21,9 +21,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .. import checkpoint, data
-from . import distributed
 from ..fileio import atomic_write, json_bytes, write_json
 from ..images import grid, png_bytes
+from . import distributed
 
 log = logging.getLogger(__name__)
 STATE = "training_state.pt"
@@ -222,7 +222,8 @@ class Trainer(ABC):
         except (KeyError, TypeError, ValueError, RuntimeError) as e:  # a state without a record of its run
             raise ResumeMismatch(f"{path} does not fit this model and its settings ({type(e).__name__}: "
                                  f"{str(e).splitlines()[0][:200]}); train from scratch, or delete the state") from e
-        self.history = s["history"] if "history" in s else checkpoint.read_extra(self.work, checkpoint.HISTORY, [])[: self.epoch]
+        self.history = (s["history"] if "history" in s
+                        else checkpoint.read_extra(self.work, checkpoint.HISTORY, [])[: self.epoch])
         if self.main:
             log.info("resumed %s from epoch %d", self.model.name, self.epoch)
         return True

@@ -2,6 +2,7 @@
 labels and codes of the wrong form, and models moved to another dtype or device."""
 import pytest
 import torch
+
 from helpers import ALL, tiny
 
 CONDITIONAL = ["cvae", "cgan"]

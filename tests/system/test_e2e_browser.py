@@ -10,16 +10,14 @@ from pathlib import Path
 import pytest
 
 from appserver import streamlit_server
-from helpers import ALL, shipped
+from helpers import ALL, need_chromium, shipped
 
-CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
 
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)", allow_module_level=True)
+CHROMIUM = need_chromium(module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (pinned in requirements.txt)")
 TRAINED = [n for n in ALL if shipped(n)]
 if not TRAINED:

@@ -17,10 +17,9 @@ import pytest
 import torch
 
 import genlib
-from helpers import APP, shipped, tiny
 from genlib import checkpoint, fileio
-from genlib.training import trainers
-from genlib.training import TRAINERS, TrainConfig
+from genlib.training import TRAINERS, TrainConfig, trainers
+from helpers import APP, shipped, tiny
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("GENLIB_FAULT_KILLS", "0"))

@@ -65,7 +65,8 @@ def read_only_folder(tmp_path):
         yield folder
         folder.chmod(0o700)
         return
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(folder)], capture_output=True).returncode:
+    mount = ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(folder)]
+    if subprocess.run(mount, capture_output=True).returncode:
         pytest.skip("root, but cannot mount a read-only tmpfs here")
     yield folder
     subprocess.run(["umount", "-l", str(folder)], check=False)

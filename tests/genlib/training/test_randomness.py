@@ -1,10 +1,10 @@
 """Randomness: evaluation draws from its own generators, so the training noise stream runs on from
 epoch to epoch and depends on the seed; the evaluations stay reproducible."""
 import torch
-from helpers import tiny
 
 from genlib import data, metrics
 from genlib.training import TRAINERS, TrainConfig
+from helpers import tiny
 
 
 def first_step_rng_states(seed, out, data_dir, epochs=3):
