@@ -69,6 +69,6 @@ for code in names:
     st.image(images.png_bytes(images.grid(r.images, nrow=len(r.values)), 3), width="content",
              caption=f"the first latent at each value of {code}")
 st.caption("Line: mean over the 200 latents; band: their 10th to 90th percentile. A code is named after the measure "
-           "it moves more, in units of that measure's spread over latents; when neither moves by one spread across "
-           "the sweep, it is named after neither." + (" InfoGAN's codes are trained on [−1, 1]; the sweep runs to ±2, "
+           "it moves more, in units of that measure's spread over latents; after both when the smaller is at least 60% "
+           "of the larger; after neither when neither moves by one spread across the sweep." + (" InfoGAN's codes are trained on [−1, 1]; the sweep runs to ±2, "
                                                       "as the paper's figures do." if spec.continuous else ""))

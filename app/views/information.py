@@ -78,7 +78,7 @@ else:
     gauge = go.Figure()
     gauge.add_bar(y=["with Q as trained", "Q with refitted confidence"], x=[meter.bound, meter.calibrated],
                   orientation="h", marker_color=["#4c78a8", "#54a24b"],
-                  text=[f"{meter.bound:.3f}", f"{meter.calibrated:.3f}"], textposition="outside")
+                  text=[f"{meter.bound:.3f}", f"{meter.calibrated:.3f}"], textposition="auto", cliponaxis=False)
     gauge.add_vline(x=meter.ceiling, line=dict(color="#e45756", dash="dash"),
                     annotation_text=f"H(c) = log 10 = {meter.ceiling:.3f}")
     gauge.add_vline(x=0, line=dict(color="grey", width=1))

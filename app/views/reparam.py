@@ -109,8 +109,8 @@ cols[0].metric("Pathwise, 1,000 draws", f"{float(grads.running('pathwise')[-1]):
 cols[1].metric("Score function, 1,000 draws", f"{float(grads.running('score')[-1]):.2f} ± {grads.spread('score', 1000):.2f}")
 cols[2].metric("Spread ratio (score / pathwise)", f"{ratio:.0f}×",
                help=f"The score function needs about {ratio ** 2:.0f}× as many draws for the same precision.")
-st.caption("Both estimators are unbiased. The score function only uses the value of log P(X|z) (hundreds of nats, "
-           "multiplied by noise); the pathwise estimator uses its slope, available because z is a differentiable "
-           f"function of μ and σ. One pathwise draw is about as precise as {max(1, math.ceil(ratio ** 2)):,} "
+st.caption("Both estimators are unbiased. The score function only uses the value of log P(X|z) (about "
+           f"{float(q.log_px.mean()):.0f} nats here, multiplied by noise); the pathwise estimator uses its slope, available "
+           "because z is a differentiable function of μ and σ. One pathwise draw is about as precise as {max(1, math.ceil(ratio ** 2)):,} "
            "score-function draws. The trick needs Q(z|X) and P(z) to be continuous: InfoGAN's categorical code "
            "could not be sampled this way.")
