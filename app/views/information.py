@@ -82,7 +82,8 @@ else:
     gauge.add_vline(x=meter.ceiling, line=dict(color="#e45756", dash="dash"),
                     annotation_text=f"H(c) = log 10 = {meter.ceiling:.3f}")
     gauge.add_vline(x=0, line=dict(color="grey", width=1))
-    gauge.update_layout(height=220, margin=dict(l=10, r=40, t=30, b=10), xaxis_title="L_I of the categorical code (nats)",
+    gauge.update_layout(height=220, margin=dict(l=10, r=40, t=30, b=10),
+                        xaxis_title="L_I of the categorical code (nats)",
                         xaxis_range=[min(-0.5, meter.bound - 0.5), meter.ceiling + 0.5])
     st.plotly_chart(gauge, width="stretch", key="info:gauge")
     m = st.columns(3)
@@ -114,12 +115,13 @@ else:
         matrix = conf["confusion"].float()
         shares = (matrix / matrix.sum(1, keepdim=True)).tolist()
         heat = go.Figure(go.Heatmap(z=shares, x=[str(d) for d in range(10)], y=[str(k) for k in range(10)],
-                                    colorscale="Blues", zmin=0, zmax=1, text=[[f"{v:.0%}" for v in row] for row in shares],
+                                    colorscale="Blues", zmin=0, zmax=1,
+                                    text=[[f"{v:.0%}" for v in row] for row in shares],
                                     texttemplate="%{text}"))
         heat.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="digit the classifier sees",
                            yaxis_title="categorical code", yaxis_autorange="reversed")
         st.plotly_chart(heat, width="stretch", key="info:heat")
-        st.caption(f"Each code matched to a different digit, one-to-one (Hungarian): "
+        st.caption("Each code matched to a different digit, one-to-one (Hungarian): "
                    + ", ".join(f"{k}→{d}" for k, d in enumerate(conf["code_to_digit"]))
                    + f"; matched accuracy {conf['code_accuracy']:.1%} (bar {0.95:.0%}). InfoGAN was never shown a "
                    "label: the digits are what its 10-way code came to encode.")
