@@ -50,22 +50,26 @@ if "booted" not in st.session_state:  # first run of this browser session: read 
 
 # The page files live in views/, not pages/: Streamlit's AppTest also registers a pages/ folder as
 # old-style pages and then runs a page without this entry file (no sidebar, no shared state).
-pages = [
-    st.Page("views/explore.py", title="Explore", icon=":material/tune:", default=True),
-    st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
-    st.Page("views/arithmetic.py", title="Arithmetic", icon=":material/calculate:"),
-    st.Page("views/interpolate.py", title="Interpolate", icon=":material/linear_scale:"),
-    st.Page("views/grids.py", title="Conditional grids", icon=":material/grid_on:"),
-    st.Page("views/draw.py", title="Draw", icon=":material/draw:"),
-    st.Page("views/models.py", title="Models", icon=":material/model_training:"),
-    st.Page("views/collapse.py", title="Mode collapse", icon=":material/bar_chart:"),
-    st.Page("views/toys.py", title="Lecture toys", icon=":material/school:"),
-    st.Page("views/likelihood.py", title="ELBO and likelihood", icon=":material/functions:"),
-    st.Page("views/reparam.py", title="Reparameterisation", icon=":material/shuffle:"),
-    st.Page("views/information.py", title="InfoGAN information", icon=":material/info:"),
-    st.Page("views/codes.py", title="Codes measured", icon=":material/straighten:"),
-]
-page = st.navigation(pages)
+pages = {
+    "Explore": [
+        st.Page("views/explore.py", title="Explore", icon=":material/tune:", default=True),
+        st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
+        st.Page("views/arithmetic.py", title="Arithmetic", icon=":material/calculate:"),
+        st.Page("views/interpolate.py", title="Interpolate", icon=":material/linear_scale:"),
+        st.Page("views/grids.py", title="Conditional grids", icon=":material/grid_on:"),
+        st.Page("views/draw.py", title="Draw", icon=":material/draw:"),
+        st.Page("views/models.py", title="Models", icon=":material/model_training:"),
+    ],
+    "The lecture, live": [
+        st.Page("views/likelihood.py", title="ELBO and likelihood", icon=":material/functions:"),
+        st.Page("views/reparam.py", title="Reparameterisation", icon=":material/shuffle:"),
+        st.Page("views/collapse.py", title="Mode collapse", icon=":material/bar_chart:"),
+        st.Page("views/information.py", title="InfoGAN information", icon=":material/info:"),
+        st.Page("views/codes.py", title="Codes measured", icon=":material/straighten:"),
+        st.Page("views/toys.py", title="Lecture toys", icon=":material/school:"),
+    ],
+}
+page = st.navigation(pages, expanded=True)  # 13 pages: the default would hide three behind "View more"
 st.sidebar.title("latent-lab")
 c.model_picker(st.sidebar)
 st.sidebar.caption(f"{len(genlib.MODELS)} generative models of MNIST digits. The chosen model and latent carry across pages; "

@@ -17,7 +17,8 @@ st.title("Codes measured")
 st.markdown("InfoGAN's paper shows that its continuous codes *look like* slant and width. Here each code is swept "
             "while 200 random latents stay fixed, and two numbers are measured on every decoded digit: the **slant** "
             "(the lean of the ink's principal axis from image moments, degrees from vertical, positive to the right) "
-            "and the **stroke width** (2 · ink area / ink outline, pixels). The code is then named from the measurement.")
+            "and the **stroke width** (2 · ink area / ink outline, pixels). The code is then named from the "
+            "measurement.")
 spec = model.latent
 if not spec.continuous and not model.has_posterior:
     st.info(f"**{name}** has no interpretable code to sweep: pick the **infogan** (continuous codes c1, c2) or the "
@@ -69,6 +70,7 @@ for code in names:
     st.image(images.png_bytes(images.grid(r.images, nrow=len(r.values)), 3), width="content",
              caption=f"the first latent at each value of {code}")
 st.caption("Line: mean over the 200 latents; band: their 10th to 90th percentile. A code is named after the measure "
-           "it moves more, in units of that measure's spread over latents; when neither moves by one spread across "
-           "the sweep, it is named after neither." + (" InfoGAN's codes are trained on [−1, 1]; the sweep runs to ±2, "
-                                                      "as the paper's figures do." if spec.continuous else ""))
+           "it moves more, in units of that measure's spread over latents; after both when the smaller is at least 60% "
+           "of the larger; after neither when neither moves by one spread across the sweep."
+           + (" InfoGAN's codes are trained on [−1, 1]; the sweep runs to ±2, as the paper's figures do."
+              if spec.continuous else ""))

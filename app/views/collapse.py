@@ -38,11 +38,12 @@ def histogram(folder: str, n: int, seed: int) -> collapse.Histogram:
 
 def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:
     digits = [str(d) for d in range(10)]
-    lo, hi = zip(*h.intervals)
+    lo, hi = zip(*h.intervals, strict=True)
     name = f"{h.n:,} samples at ship time" if h.samples is None else f"these {h.n:,} samples"
-    fig = go.Figure(go.Bar(x=digits, y=h.class_shares, name=f"{name} (95% band)", marker_color="#4c78a8",
-                           error_y=dict(type="data", symmetric=False, array=[u - s for u, s in zip(hi, h.class_shares)],
-                                        arrayminus=[s - v for s, v in zip(h.class_shares, lo)])))
+    band = dict(type="data", symmetric=False, array=[u - s for u, s in zip(hi, h.class_shares, strict=True)],
+                arrayminus=[s - v for s, v in zip(h.class_shares, lo, strict=True)])
+    fig = go.Figure(go.Bar(x=digits, y=h.class_shares, name=f"{name} (95% band)",
+                           marker_color="#4c78a8", error_y=band))
     if shipped is not None:
         fig.add_bar(x=digits, y=shipped, name="10,000 samples at ship time", marker_color="#bbbbbb")
     # line labels sit in the right margin so no bar hides them

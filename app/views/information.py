@@ -78,11 +78,12 @@ else:
     gauge = go.Figure()
     gauge.add_bar(y=["with Q as trained", "Q with refitted confidence"], x=[meter.bound, meter.calibrated],
                   orientation="h", marker_color=["#4c78a8", "#54a24b"],
-                  text=[f"{meter.bound:.3f}", f"{meter.calibrated:.3f}"], textposition="outside")
+                  text=[f"{meter.bound:.3f}", f"{meter.calibrated:.3f}"], textposition="auto", cliponaxis=False)
     gauge.add_vline(x=meter.ceiling, line=dict(color="#e45756", dash="dash"),
                     annotation_text=f"H(c) = log 10 = {meter.ceiling:.3f}")
     gauge.add_vline(x=0, line=dict(color="grey", width=1))
-    gauge.update_layout(height=220, margin=dict(l=10, r=40, t=30, b=10), xaxis_title="L_I of the categorical code (nats)",
+    gauge.update_layout(height=220, margin=dict(l=10, r=40, t=30, b=10),
+                        xaxis_title="L_I of the categorical code (nats)",
                         xaxis_range=[min(-0.5, meter.bound - 0.5), meter.ceiling + 0.5])
     st.plotly_chart(gauge, width="stretch", key="info:gauge")
     m = st.columns(3)
@@ -114,7 +115,8 @@ else:
         matrix = conf["confusion"].float()
         shares = (matrix / matrix.sum(1, keepdim=True)).tolist()
         heat = go.Figure(go.Heatmap(z=shares, x=[str(d) for d in range(10)], y=[str(k) for k in range(10)],
-                                    colorscale="Blues", zmin=0, zmax=1, text=[[f"{v:.0%}" for v in row] for row in shares],
+                                    colorscale="Blues", zmin=0, zmax=1,
+                                    text=[[f"{v:.0%}" for v in row] for row in shares],
                                     texttemplate="%{text}"))
         heat.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="digit the classifier sees",
                            yaxis_title="categorical code", yaxis_autorange="reversed")

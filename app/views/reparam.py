@@ -4,6 +4,7 @@ Computation in genlib.explorer.reparam; layout only.
 
 session_state written here (tests read it): "reparam_draws" and "reparam_prior" (genlib.explorer.reparam.Draws),
 "reparam_gradients" = (dimension, genlib.explorer.reparam.GradientSamples)."""
+
 import math
 
 import numpy as np
@@ -74,7 +75,8 @@ st.markdown(f"On average a prior draw explains this image **{worse:.0f} nats** w
 # ---------------------------------------------------------------- gradient estimators
 st.subheader("Why the trick matters: two estimates of one gradient")
 st.latex(r"\frac{\partial}{\partial\mu_j}\mathbb{E}_{z\sim Q}\left[\log P(X\mid z)\right] \approx "
-         r"\underbrace{\frac{1}{n}\sum_i \frac{\partial \log P(X\mid z_i)}{\partial z_{i,j}}}_{\text{pathwise (reparameterised)}}"
+         r"\underbrace{\frac{1}{n}\sum_i \frac{\partial \log P(X\mid z_i)}{\partial z_{i,j}}}"
+         r"_{\text{pathwise (reparameterised)}}"
          r"\quad\text{or}\quad"
          r"\underbrace{\frac{1}{n}\sum_i \log P(X\mid z_i)\,\frac{\epsilon_{i,j}}{\sigma_j}}_{\text{score function}}")
 dim = int(st.selectbox("Dimension j", order, index=0, format_func=lambda j: f"z{j} (KL {float(post.kl[j]):.2f})",
@@ -105,12 +107,12 @@ gfig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10), xaxis_type="
 st.plotly_chart(gfig, width="stretch", key="rep:gradients")
 ratio = grads.spread("score", 1) / max(grads.spread("pathwise", 1), 1e-12)
 cols = st.columns(3)
-cols[0].metric("Pathwise, 1,000 draws", f"{float(grads.running('pathwise')[-1]):.2f} ± {grads.spread('pathwise', 1000):.2f}")
-cols[1].metric("Score function, 1,000 draws", f"{float(grads.running('score')[-1]):.2f} ± {grads.spread('score', 1000):.2f}")
+for col, which, title in ((cols[0], "pathwise", "Pathwise"), (cols[1], "score", "Score function")):
+    col.metric(f"{title}, 1,000 draws", f"{float(grads.running(which)[-1]):.2f} ± {grads.spread(which, 1000):.2f}")
 cols[2].metric("Spread ratio (score / pathwise)", f"{ratio:.0f}×",
                help=f"The score function needs about {ratio ** 2:.0f}× as many draws for the same precision.")
-st.caption("Both estimators are unbiased. The score function only uses the value of log P(X|z) (hundreds of nats, "
-           "multiplied by noise); the pathwise estimator uses its slope, available because z is a differentiable "
-           f"function of μ and σ. One pathwise draw is about as precise as {max(1, math.ceil(ratio ** 2)):,} "
-           "score-function draws. The trick needs Q(z|X) and P(z) to be continuous: InfoGAN's categorical code "
-           "could not be sampled this way.")
+st.caption("Both estimators are unbiased. The score function only uses the value of log P(X|z) (about "
+           f"{float(q.log_px.mean()):.0f} nats here, multiplied by noise); the pathwise estimator uses its slope, "
+           "available because z is a differentiable function of μ and σ. One pathwise draw is about as precise as "
+           f"{max(1, math.ceil(ratio ** 2)):,} score-function draws. The trick needs Q(z|X) and P(z) to be "
+           "continuous: InfoGAN's categorical code could not be sampled this way.")

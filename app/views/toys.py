@@ -131,7 +131,8 @@ def replay_figure(result: toys.ToyGANResult, snap: toys.Snapshot) -> go.Figure:
     fig.update_yaxes(title_text="D", range=[0, 1.02], row=1, col=1, secondary_y=True, showgrid=False)
     fig.update_xaxes(title_text="x", row=1, col=1)
     fig.update_xaxes(title_text="z ~ N(0, 1)", row=1, col=2)
-    fig.update_yaxes(title_text="x = G(z)", range=[float(result.replay_grid[0]), float(result.replay_grid[-1])], row=1, col=2)
+    fig.update_yaxes(title_text="x = G(z)", range=[float(result.replay_grid[0]), float(result.replay_grid[-1])],
+                     row=1, col=2)
     fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=1.18))
     return fig
 
@@ -139,7 +140,8 @@ def replay_figure(result: toys.ToyGANResult, snap: toys.Snapshot) -> go.Figure:
 def criterion_figure(result: toys.ToyGANResult, step: int) -> go.Figure:
     steps = [s.step for s in result.snapshots]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=steps, y=[s.criterion for s in result.snapshots], name="C(G) = −log 4 + 2·JSD(p_data ‖ p_g)"))
+    fig.add_trace(go.Scatter(x=steps, y=[s.criterion for s in result.snapshots],
+                             name="C(G) = −log 4 + 2·JSD(p_data ‖ p_g)"))
     fig.add_trace(go.Scatter(x=steps, y=[s.value for s in result.snapshots], name="V(D, G) with the current D",
                              line=dict(dash="dot")))
     fig.add_hline(y=-math.log(4), line=dict(color="grey", dash="dot", width=1), annotation_text="−log 4 (p_g = p_data)")
@@ -191,7 +193,7 @@ with gan_tab:
         st.caption(f"p_g is a kernel density estimate of {len(result.samples):,} generator samples; D* is drawn "
                    "where p_data + p_g is not negligible. The trained D only approaches D* where it has seen "
                    "samples, and a tiny D cannot be exact.")
-        st.markdown("**Replay.** The game as it was played: every few iterations the densities, D, D\* and the "
+        st.markdown("**Replay.** The game as it was played: every few iterations the densities, D, D\\* and the "
                     "map from z to x were kept. Below the slider, the generator's criterion at the optimal D, "
                     "C(G) = −log 4 + 2·JSD(p_data ‖ p_g), falls to −log 4 only when p_g = p_data; the value "
                     "V(D, G) of the D actually trained lies below it (D is not optimal).")
@@ -259,8 +261,9 @@ with shift_tab:
                    "P(X); pick the VAE or the CVAE to see which copy it finds more likely.")
     else:
         likelier = "erased" if nll["erased"] < nll["shifted"] else "shifted"
+        gap = abs(nll["erased"] - nll["shifted"])
         st.markdown(f"In pixels the **{closer}** copy is closer; **{name}** finds the **{likelier}** copy more likely "
-                    f"(by {abs(nll['erased'] - nll['shifted']):.1f} nats, a factor e^{abs(nll['erased'] - nll['shifted']):.0f}). "
+                    f"(by {gap:.1f} nats, a factor e^{gap:.0f}). "
                     "NLLs are importance-weighted estimates on the binarised images.")
     st.divider()
     st.markdown("**Farther than a different digit.** The shifted copy against the nearest *other* training digit, "

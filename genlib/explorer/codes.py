@@ -118,7 +118,8 @@ def sweep(model, code: str, values=None, n: int = 200, seed: int = 0) -> Respons
         j = int(code[1:])
         values = list(values) if values is not None else torch.linspace(-2.5, 2.5, 11).tolist()
     else:
-        raise ValueError(f"{model.name} has no code {code!r}; choose one of {names + [f'z{i}' for i in range(spec.z_dim)]}")
+        choices = ", ".join(names + [f"z0…z{spec.z_dim - 1}"])
+        raise ValueError(f"{model.name} has no code {code!r}; choose one of {choices}")
     z, labels, codes = _draw(model, n, seed)
     slants, widths, firsts = [], [], []
     for v in values:
@@ -131,7 +132,8 @@ def sweep(model, code: str, values=None, n: int = 200, seed: int = 0) -> Respons
         slants.append(slant_degrees(x))
         widths.append(stroke_width(x))
         firsts.append(x[0])
-    return Response(code, [float(v) for v in values], torch.stack(slants).float(), torch.stack(widths), torch.stack(firsts))
+    return Response(code, [float(v) for v in values], torch.stack(slants).float(), torch.stack(widths),
+                    torch.stack(firsts))
 
 
 def candidate_codes(model, kl_per_dim: torch.Tensor | None = None, limit: int = 8) -> list[str]:

@@ -63,9 +63,9 @@ def test_untrained_twin_has_the_architecture_but_not_the_weights():
     twin = metrics.untrained_twin(m, seed=3)
     assert type(twin) is type(m) and twin.config == m.config and not twin.training
     assert [k for k in twin.state_dict()] == [k for k in m.state_dict()]
-    assert any(not torch.equal(a, b) for a, b in zip(twin.state_dict().values(), m.state_dict().values()))
+    assert any(not torch.equal(a, b) for a, b in zip(twin.state_dict().values(), m.state_dict().values(), strict=True))
     again = metrics.untrained_twin(m, seed=3)
-    assert all(torch.equal(a, b) for a, b in zip(twin.state_dict().values(), again.state_dict().values()))
+    assert all(torch.equal(a, b) for a, b in zip(twin.state_dict().values(), again.state_dict().values(), strict=True))
 
 
 def test_probe_spaces_are_checked():

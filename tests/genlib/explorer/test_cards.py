@@ -171,7 +171,8 @@ def test_shipped_probe_beats_pixels_with_few_labels(name):
 
 def test_dcgan_card_says_where_batch_norm_is_not_and_the_code_agrees():
     m = tiny("dcgan").eval()
-    assert "throughout" not in cards.CARDS["dcgan"].what and "except D's input layer and G's output" in cards.CARDS["dcgan"].what
+    what = cards.CARDS["dcgan"].what
+    assert "throughout" not in what and "except D's input layer and G's output" in what
     first_d = [type(x).__name__ for x in m.body.conv1]
     last_g = [type(x).__name__ for x in m.generator.convs][-2:]
     assert "BatchNorm2d" not in first_d and last_g == ["ConvTranspose2d", "Tanh"]

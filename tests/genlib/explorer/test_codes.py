@@ -3,10 +3,10 @@ import math
 
 import pytest
 import torch
-from helpers import need, tiny
 
 from genlib.data import load_split
 from genlib.explorer import codes
+from helpers import need, tiny
 
 
 def bar(width: int) -> torch.Tensor:
@@ -24,7 +24,7 @@ def test_the_slant_of_a_sheared_upright_stroke_is_the_shear_angle(angle):
 def test_the_slant_of_sheared_test_digits_is_measured_within_a_few_degrees():
     """Each digit is first made upright (sheared by minus its own slant), then sheared by a known angle."""
     x = load_split(False).unit_images(slice(40)).reshape(-1, 1, 28, 28)
-    upright = torch.stack([codes.shear(img, -float(a))[0] for img, a in zip(x, codes.slant_degrees(x))])
+    upright = torch.stack([codes.shear(img, -float(a))[0] for img, a in zip(x, codes.slant_degrees(x), strict=True)])
     assert codes.slant_degrees(upright).abs().max() < 3
     for angle in (-20, 15, 25):
         measured = codes.slant_degrees(codes.shear(upright, angle))
@@ -43,7 +43,7 @@ def test_sweep_and_name_on_a_tiny_model():
     assert r.slant.shape == (9, 20) and r.width.shape == (9, 20) and r.images.shape == (9, 1, 28, 28)
     assert r.values[0] == -2 and r.values[-1] == 2
     mean, lo, hi = r.band("slant")
-    assert all(a <= b <= c for a, b, c in zip(lo, mean, hi))
+    assert all(a <= b <= c for a, b, c in zip(lo, mean, hi, strict=True))
     assert r.name().startswith("c1: ")
     with pytest.raises(ValueError, match="no code"):
         codes.sweep(m, "c9")

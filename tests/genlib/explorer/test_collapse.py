@@ -127,10 +127,11 @@ def test_the_shipped_dcgan_is_not_flagged_by_sampling_noise_at_the_default_size(
     from genlib.data import load_split
 
     test = load_split(False)
+    real = (test.unit_images(), test.labels)
     for seed in range(3):
-        h = collapse.class_histogram(genlib.load("dcgan"), clf, n=2000, seed=seed, reference=(test.unit_images(), test.labels))
+        h = collapse.class_histogram(genlib.load("dcgan"), clf, n=2000, seed=seed, reference=real)
         assert h.below_bar == [], (seed, h.class_shares)
         assert h.mean_diversity > 0.6
     if shipped("dcgan-collapsed"):
-        bad = collapse.class_histogram(genlib.load("dcgan-collapsed"), clf, n=2000, reference=(test.unit_images(), test.labels))
+        bad = collapse.class_histogram(genlib.load("dcgan-collapsed"), clf, n=2000, reference=real)
         assert len(bad.below_bar) >= 8 and bad.mean_diversity < 0.1

@@ -3,9 +3,9 @@ import math
 
 import pytest
 import torch
-from helpers import need, tiny
 
 from genlib.explorer import information
+from helpers import need, tiny
 
 
 def test_the_refitted_bound_is_zero_for_logits_unrelated_to_the_code():

@@ -3,10 +3,10 @@ import math
 
 import pytest
 import torch
-from helpers import need, tiny
 
 from genlib.data import load_split
 from genlib.explorer import likelihood
+from helpers import need, tiny
 
 
 def test_effective_sample_size_counts_the_weights_that_matter():

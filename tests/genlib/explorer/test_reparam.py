@@ -4,10 +4,10 @@ import math
 
 import pytest
 import torch
-from helpers import need, tiny
 
 from genlib.data import load_split
 from genlib.explorer import reparam
+from helpers import need, tiny
 
 
 def quadratic(a):
