@@ -1,7 +1,6 @@
 """End to end in a real browser: `streamlit run` on a free port, Debian's /usr/bin/chromium driven by
 playwright (never `playwright install`). Screenshots go to artifacts/e2e/.
 Selectors: the page's data-testid attributes; images are compared by their /media URL."""
-import os
 import re
 import statistics
 import time
