@@ -18,6 +18,15 @@ def checkpoints_dir() -> Path:
     return CHECKOUT / "checkpoints"
 
 
+def shipped_dir() -> Path | None:
+    """The checkpoints that come with latent-lab (the checkout's, else the installed copy), whatever
+    GENLIB_CHECKPOINTS says; None when neither exists."""
+    for folder in (CHECKOUT / "checkpoints", PACKAGE / "shipped"):
+        if folder.is_dir():
+            return folder
+    return None
+
+
 def app_script() -> Path:
     """The Streamlit entry file: the checkout's app/ or the copy installed as genlib/app."""
     for folder in (CHECKOUT / "app", PACKAGE / "app"):

@@ -18,10 +18,10 @@ def details(image, state) -> None:
     check = session.typical_set(state.z_tensor().unsqueeze(0))
     norm = check.norms[0]
     if check.outside:
-        st.warning(f"‖z‖ = {norm:.1f}, far from √d ≈ {check.expected:.1f}: this point is outside the prior's "
+        st.warning(f"‖z‖ = {norm:.1f}, far from E‖z‖ ≈ √(d − ½) ≈ {check.expected:.1f}: this point is outside the prior's "
                    "typical set, where the model was rarely trained.", icon=":material/warning:")
     else:
-        st.caption(f"‖z‖ = {norm:.1f} (typical: {check.expected:.1f} ± {check.tolerance:.1f})")
+        st.caption(f"‖z‖ = {norm:.1f} (typical: √(d − ½) ≈ {check.expected:.1f} ± {check.tolerance:.1f})")
     png_col, json_col = st.columns(2)
     c.png_download(image, f"{name}-explore.png", container=png_col, key="explore:png")
     c.json_download(name, state, container=json_col, key="explore:json")

@@ -40,10 +40,11 @@ class GANBase(GenerativeModel):
     def encode(self, x, labels=None, refine_steps: int = 0, lr: float = 0.05) -> torch.Tensor:
         """z with G(z) ≈ x: the inversion encoder's guess, optionally refined by `refine_steps` Adam
         steps on the pixel error (conditional models refine only when labels are given)."""
-        x = check_images(x)
+        device, dtype = self.placement()
+        x = check_images(x, dtype, device)
         with torch.no_grad():
             z0 = self.inverter(x * 2 - 1)
-        labels = None if labels is None else self.latent.check_labels(labels, len(x))
+        labels = None if labels is None else self.latent.check_labels(labels, len(x)).to(device)
         if refine_steps <= 0 or (self.latent.n_classes is not None and labels is None):
             return z0
         codes = self.codes_for(x)

@@ -1,4 +1,4 @@
-"""genlib.drawing: the MNIST recipe (20-px box, centre of mass at (14, 14)), uploads and their
+"""genlib.explorer.drawing: the MNIST recipe (20-px box, centre of mass at (14, 14)), uploads and their
 failure messages, and what the shipped models make of re-drawn test digits and of non-digits."""
 import io
 import struct
