@@ -224,3 +224,23 @@ def test_a_2d_latent_gets_the_manifold_grid(tmp_path, monkeypatch):
     explore_page = open_app(model="vae")
     assert [s.label.split()[0] for s in explore_page.slider] == ["z1", "z2"]  # raw axes at 2-D, no PCA
 
+
+
+def test_explore_without_the_browser_runtime_says_so_once_and_decodes_on_the_server(monkeypatch):
+    """Where `make runtime` has not run, Explore explains it once and shows the server-side sliders."""
+    import sys
+
+    name = next((n for n in ALL if shipped(n)), None)
+    if name is None:
+        pytest.skip("no model is trained yet")
+    app_dir = str(genlib.paths.CHECKOUT / "app")
+    if app_dir not in sys.path:
+        sys.path.insert(0, app_dir)
+    import livedecode
+
+    monkeypatch.setattr(livedecode, "RUNTIME", ("not-installed.wasm",))
+    at = open_app(live=True, model=name)
+    assert any("make runtime" in i.value for i in at.info)
+    assert any(s.key.startswith(f"{name}:coord") for s in at.slider)
+    at.slider(key=f"{name}:coord0").set_value(1.0).run()
+    assert not at.exception and not any("make runtime" in i.value for i in at.info)  # said once

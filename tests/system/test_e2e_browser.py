@@ -209,7 +209,7 @@ def test_lecture_panels(server, page):
     and Codes measured (InfoGAN), and the toy GAN's replay."""
     if not {"vae", "infogan"} <= set(TRAINED):
         pytest.skip("needs the shipped vae and infogan")
-    page.goto(f"{server}/?model=vae&seed=1")
+    page.goto(f"{server}/?model=vae&seed=1&decode=server")
     settle(page, MAIN_IMAGE)
     goto_page(page, "ELBO and likelihood", ".js-plotly-plot")
     page.wait_for_selector("text=a lower bound on D[Q(z|X) ‖ P(z|X)]")
