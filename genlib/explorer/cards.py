@@ -109,8 +109,8 @@ CARDS: dict[str, Card] = {
               "multilayer perceptrons, as in the original paper."),
         objective=(("The minimax game", r"\min_G\max_D\; " + _V), *_GAN_LOOP),
         notes=(("Every GAN shipped here trains with k = 1, one D step per G step (Goodfellow et al. also used "
-               "k = 1 in their experiments): with Adam, one step already keeps D close to G. D and G are kept in "
-               "step by their learning rates instead; the values used are under Training below."),
+               "k = 1 in their experiments); D and G are kept in step by their learning rates instead, the "
+               "values used are under Training below."),
                ("D's real/fake probabilities D(x) and D(G(z)) are plotted per epoch below: a healthy game keeps "
                "both away from 1 and 0."),
                "GANs have no encoder; for the latent map an inversion encoder is fitted on (G(z), z) pairs after training."),
@@ -130,7 +130,7 @@ CARDS: dict[str, Card] = {
                "and the logit are the only linear layers, as in the paper."),
                ("The shipped G is the running average of its weights over the training steps (decay 0.999), "
                "with batch-norm statistics re-estimated for it. Rather than letting D catch up (k = 1 here), D learns "
-               "at a tenth of G's rate (1e-4 vs 1e-3): a D that wins too fast pushes G from class to class. "
+               "at a tenth of G's rate (1e-4 vs 1e-3). "
                "Both even out the digit classes: with D at 2e-4 and no average, G drew 17% zeros and 4% fours.")),
         bars=("min_class_share",),
     ),
