@@ -66,11 +66,16 @@ def save(model: torch.nn.Module, folder: Path | str, *, metrics: dict | None = N
         staged[HISTORY] = json_bytes(history)
     if sample_grid is not None:
         staged[SAMPLES] = sample_grid
-    for name in (WEIGHTS, METRICS, HISTORY, SAMPLES):  # an uncommitted save's leftovers are not this one's
-        (folder / (name + STAGED)).unlink(missing_ok=True)
     grids = folder / (GRIDS + STAGED)
-    if grids.is_dir():
-        shutil.rmtree(grids)
+    try:  # an uncommitted save's leftovers are not this one's
+        for name in (WEIGHTS, METRICS, HISTORY, SAMPLES):
+            if (folder / (name + STAGED)).is_file():
+                (folder / (name + STAGED)).unlink()
+        if grids.is_dir():
+            shutil.rmtree(grids)
+    except OSError as e:
+        raise OSError(e.errno, f"{e.strerror or e}: cannot write {folder} (is the disk full or the folder "
+                               "read-only?); the checkpoint in it is unchanged") from e
     if epoch_grids is not None:
         grids.mkdir(parents=True)
         for name, data in epoch_grids.items():
