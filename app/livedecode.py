@@ -1,5 +1,6 @@
 """In-browser decoding on the Explore page: which sessions get it, and the live component (its HTML, CSS and
 JS are app/live/explore.*; what it is given and what it sends back is genlib.explorer.live)."""
+
 from __future__ import annotations
 
 import re
@@ -82,8 +83,11 @@ def server_reason(name: str) -> str | None:
 def fallback_notice() -> None:
     """Say once per session why the browser does not decode (a forced ?decode=server says nothing)."""
     if why := st.session_state.pop("decode_notice", None):
-        st.info(f"In-browser decoding is unavailable: {why}. This page decodes on the server instead "
-                "(the image updates when a slider is released).", icon=":material/info:")
+        st.info(
+            f"In-browser decoding is unavailable: {why}. This page decodes on the server instead "
+            "(the image updates when a slider is released).",
+            icon=":material/info:",
+        )
 
 
 def _synced(name: str, model) -> None:
@@ -95,8 +99,13 @@ def _synced(name: str, model) -> None:
         return
     st.session_state["latents"][name] = state
     # the server-side widgets (used after a fallback) redraw from the synced latent
-    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{name}:")
-                and k.split(":", 1)[1].startswith(("coord", "label", "category", "cont"))]:
+    for key in [
+        k
+        for k in st.session_state
+        if isinstance(k, str)
+        and k.startswith(f"{name}:")
+        and k.split(":", 1)[1].startswith(("coord", "label", "category", "cont"))
+    ]:
         del st.session_state[key]
 
 
@@ -118,8 +127,12 @@ def explore_component(name: str, model, state, alt: str | None) -> None:
                 strip.append((other, m, other_url))
     data = live.component_data(name, model, state, c.slider_basis(name), url, alt, strip)
     data["static"] = static_url()
-    _component(key=f"live:{name}", data=data, on_latent_change=partial(_synced, name, model),
-               on_runtime_change=partial(_runtime_failed, name))
+    _component(
+        key=f"live:{name}",
+        data=data,
+        on_latent_change=partial(_synced, name, model),
+        on_runtime_change=partial(_runtime_failed, name),
+    )
     if err := st.session_state.pop("live_error", None):
         st.error(f"The latent from the browser was refused: {err}")
 
@@ -140,10 +153,19 @@ def map_hover(name: str, model, state) -> bool:
         return False
     enc = c.test_encodings(name)
     adapted = session.adapt(state, model.latent)
-    _hover(key=f"hover:{name}", data={
-        "static": static_url(), "decoder": url, "encodings": enc_url, "n": len(enc.z), "d": model.latent.z_dim,
-        "conditional": model.latent.n_classes is not None, "category": adapted.category,
-        "continuous": list(adapted.continuous)})
+    _hover(
+        key=f"hover:{name}",
+        data={
+            "static": static_url(),
+            "decoder": url,
+            "encodings": enc_url,
+            "n": len(enc.z),
+            "d": model.latent.z_dim,
+            "conditional": model.latent.n_classes is not None,
+            "category": adapted.category,
+            "continuous": list(adapted.continuous),
+        },
+    )
     return True
 
 
@@ -153,6 +175,8 @@ def interpolate_scrub(name: str, ends, method: str) -> bool:
     if _why(name) is not None or url is None:
         return False
     a, b = ({"z": list(e.z), "label": e.label, "category": e.category, "continuous": list(e.continuous)} for e in ends)
-    _scrub(key=f"scrub:{name}", data={"static": static_url(), "decoder": url, "model": name, "a": a, "b": b,
-                                      "method": method})
+    _scrub(
+        key=f"scrub:{name}",
+        data={"static": static_url(), "decoder": url, "model": name, "a": a, "b": b, "method": method},
+    )
     return True

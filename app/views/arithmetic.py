@@ -1,4 +1,5 @@
 """Arithmetic: result = A − B + C in latent space (e.g. mean 7s − mean 1s + a test 1)."""
+
 import streamlit as st
 
 import components as c
@@ -21,13 +22,17 @@ result_z = latent.arithmetic(*(z for z, _ in resolved))
 result_label = None
 if spec.n_classes is not None:  # the label is a separate input for conditional models
     natural = next((lab for _, lab in resolved if lab is not None), 0)
-    result_label = st.radio("Label of the result", list(range(spec.n_classes)), index=natural, horizontal=True,
-                            key="arith:label")
+    result_label = st.radio(
+        "Label of the result", list(range(spec.n_classes)), index=natural, horizontal=True, key="arith:label"
+    )
 
 base = session.adapt(explore_state, spec)  # InfoGAN codes: those set on Explore
+
+
 def as_state(z, label):
     s = session.with_z(base, z)
     return session.LatentState(s.z, label if label is not None else s.label, s.category, s.continuous)
+
 
 states = [as_state(z, lab) for z, lab in resolved] + [as_state(result_z, result_label)]
 decoded = session.decode_states(model, states)
@@ -52,8 +57,9 @@ with left:
     st.subheader("Nearest training image")
     a, b = st.columns(2)
     c.show_image(decoded[3], caption="the result", scale=5, container=a)
-    c.show_image(c.train_images()[idx].float() / 255, caption=f"train #{idx} (pixel distance {dist:.2f})",
-                 scale=5, container=b)
+    c.show_image(
+        c.train_images()[idx].float() / 255, caption=f"train #{idx} (pixel distance {dist:.2f})", scale=5, container=b
+    )
     st.caption("A small distance would mean the model reproduces a training digit rather than making a new one.")
 with right:
     st.subheader("Keep it")

@@ -6,15 +6,11 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import genlib
-from helpers import ALL, APP, need, shipped, tiny
 from genlib import checkpoint
+from helpers import ALL, APP, need, shipped, tiny
 
 PAGES = ["views/explore.py", "views/latent_map.py", "views/arithmetic.py", "views/interpolate.py"]
 TIMEOUT = 90  # the first run of a model encodes the 10k test digits (then cached on disk)
-
-
-
-
 
 
 def open_app(page=None, live: bool = False, **params) -> AppTest:
@@ -128,15 +124,18 @@ def test_url_reopens_the_same_view():
     assert torch.allclose(torch.tensor(latent(again, name).z), torch.tensor(latent(at, name).z), atol=1e-3)
 
 
-@pytest.mark.parametrize("params", [
-    {"model": "nonsense"},
-    {"model": "vae", "seed": "banana"},
-    {"model": "vae", "latent": "1,2,3"},
-    {"model": "vae", "latent": "inf," * 31 + "0"},
-    {"model": "gan", "label": "77"},
-    {"model": "cgan", "label": "x"},
-    {"model": "infogan", "codes": "3,9,9"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"model": "nonsense"},
+        {"model": "vae", "seed": "banana"},
+        {"model": "vae", "latent": "1,2,3"},
+        {"model": "vae", "latent": "inf," * 31 + "0"},
+        {"model": "gan", "label": "77"},
+        {"model": "cgan", "label": "x"},
+        {"model": "infogan", "codes": "3,9,9"},
+    ],
+)
 def test_bad_query_params_fall_back_with_a_visible_notice(params):
     first_shipped()
     at = open_app(**params)
@@ -223,7 +222,6 @@ def test_a_2d_latent_gets_the_manifold_grid(tmp_path, monkeypatch):
     assert any("manifold" in h.value for h in at.subheader)
     explore_page = open_app(model="vae")
     assert [s.label.split()[0] for s in explore_page.slider] == ["z1", "z2"]  # raw axes at 2-D, no PCA
-
 
 
 def test_explore_without_the_browser_runtime_says_so_once_and_decodes_on_the_server(monkeypatch):
