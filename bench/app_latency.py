@@ -193,13 +193,17 @@ def open_page(pg, title: str, plot: bool) -> float:
 # ---------------------------------------------------------------- 60,000 points: a standalone page
 STANDALONE = """<!doctype html><html><head><meta charset="utf-8"><script>%s</script></head>
 <body style="margin:0"><div id="g" style="width:1000px;height:620px"></div><script>
-function rng(seed) { let s = seed >>> 0; return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; }; }
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; };
+}
 function gauss(r) { return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()); }
 // like the app's map: ten traces (one per digit) of clustered points, markers of size 5
 function traces(n, type) {
   const r = rng(1), out = [];
   for (let d = 0; d < 10; d++) {
-    const m = Math.floor(n / 10), x = new Float32Array(m), y = new Float32Array(m), cx = 3 * Math.cos(d), cy = 3 * Math.sin(d);
+    const m = Math.floor(n / 10), x = new Float32Array(m), y = new Float32Array(m);
+    const cx = 3 * Math.cos(d), cy = 3 * Math.sin(d);
     for (let i = 0; i < m; i++) { x[i] = cx + gauss(r); y[i] = cy + gauss(r); }
     out.push({type: type, mode: "markers", x: x, y: y, name: String(d), marker: {size: 5, opacity: 0.85}});
   }
@@ -312,7 +316,8 @@ def main(argv=None) -> None:
     from playwright.sync_api import sync_playwright
 
     print(
-        f"App latency in Chromium (headless, SwiftShader WebGL){', server env ' + ' '.join(args.env) if args.env else ''}. "
+        "App latency in Chromium (headless, SwiftShader WebGL)"
+        f"{', server env ' + ' '.join(args.env) if args.env else ''}. "
         f"{machine_note()}",
         flush=True,
     )

@@ -15,7 +15,9 @@ explore_state = c.get_state(name, model)
 
 defaults = [session.Operand("class mean", 7), session.Operand("class mean", 1), session.Operand("test digit", 2)]
 cols = st.columns(3)
-ops = [c.operand_picker(f"arith:{k}", f"{k}", d, container=col) for k, d, col in zip("ABC", defaults, cols)]
+ops = [
+    c.operand_picker(f"arith:{k}", f"{k}", d, container=col) for k, d, col in zip("ABC", defaults, cols, strict=True)
+]
 resolved = [session.resolve_operand(op, spec, enc, explore_state) for op in ops]
 result_z = latent.arithmetic(*(z for z, _ in resolved))
 
@@ -40,7 +42,7 @@ st.session_state["arith_result"] = states[-1]
 
 captions = [f"A: {ops[0].describe()}", f"B: {ops[1].describe()}", f"C: {ops[2].describe()}", "A − B + C"]
 row = st.columns([1, 0.2, 1, 0.2, 1, 0.2, 1.3], vertical_alignment="center")
-for i, (col, sign) in enumerate(zip(row[0::2], ["−", "+", "="])):
+for i, (col, sign) in enumerate(zip(row[0::2], ["−", "+", "="], strict=False)):
     c.show_image(decoded[i], caption=captions[i], scale=6, container=col)
     row[2 * i + 1].markdown(f"<div style='font-size:2.2rem;text-align:center'>{sign}</div>", unsafe_allow_html=True)
 c.show_image(decoded[3], caption=captions[3], scale=8, container=row[6])

@@ -181,7 +181,7 @@ for folder in VARIANTS:
 if not candidates:
     st.warning("No unconditional GAN is trained yet: train one with `python train.py --model gan`.")
 
-for folder, model in candidates:
+for folder, _model in candidates:
     st.subheader(folder)
     at_ship = collapse.shipped_histogram(genlib.CHECKPOINTS / folder)
     if sampling or at_ship is None:  # a checkpoint that recorded no histogram is sampled here

@@ -3,7 +3,7 @@ classified and placed on the latent map by the chosen model; for the VAE family 
 the test digits' NLLs (an out-of-distribution score).
 
 What the page computed is kept in st.session_state["draw_result"] (tests read it):
-{"model", "source", "prepared": genlib.explorer.drawing.Prepared, "analysis": genlib.explorer.drawing.Analysis | None}."""
+{"model", "source", "prepared": drawing.Prepared, "analysis": drawing.Analysis | None} (genlib.explorer.drawing)."""
 
 import numpy as np
 import plotly.graph_objects as go

@@ -155,6 +155,6 @@ if not kinds:
     show(grids.sample_grid(model, 4, n_cols, seed), "samples", name, f"{name}: {4 * n_cols} samples from seed {seed}")
 else:
     tabs = st.tabs([RENDER[k][0] for k in kinds]) if len(kinds) > 1 else [st.container()]
-    for tab, kind in zip(tabs, kinds):
+    for tab, kind in zip(tabs, kinds, strict=True):
         with tab:
             RENDER[kind][1](name, model)

@@ -11,9 +11,10 @@ name, model = c.require_model()
 spec = model.latent
 st.title("Interpolate")
 st.caption(
-    f"**{name}**: walk from A to B. slerp follows a great circle: between two ends of equal norm every point keeps that "
-    "norm, so ‖z‖ stays typical of the prior only when both ends are typical (a draw from the prior is; a "
-    "class mean, much shorter, is not). lerp cuts through the middle, where a Gaussian prior has little mass in high dimensions."
+    f"**{name}**: walk from A to B. slerp follows a great circle: between two ends of equal norm every point "
+    "keeps that norm, so ‖z‖ stays typical of the prior only when both ends are typical (a draw from the prior "
+    "is; a class mean, much shorter, is not). lerp cuts through the middle, where a Gaussian prior has little "
+    "mass in high dimensions."
 )
 enc = c.test_encodings(name)
 explore_state = c.get_state(name, model)

@@ -51,7 +51,7 @@ rows = cards.architecture(arch_model)
 parts = cards.params_by_role(rows)
 cols = st.columns(len(parts) + 1)
 cols[0].metric("Parameters", f"{arch_model.n_params():,}")
-for col, (role, n) in zip(cols[1:], parts.items()):
+for col, (role, n) in zip(cols[1:], parts.items(), strict=True):
     col.metric(role, f"{n:,}")
 st.dataframe(
     [

@@ -192,7 +192,7 @@ def parse_query(params, specs: dict[str, LatentSpec], default_model: str) -> Que
                 vals = _parse_floats(p["codes"], 1 + len(spec.continuous))
                 if vals[0] != int(vals[0]) or not 0 <= vals[0] < spec.categorical[0]:
                     raise ValueError("category")
-                if any(not c.low <= v <= c.high for c, v in zip(spec.continuous, vals[1:])):
+                if any(not c.low <= v <= c.high for c, v in zip(spec.continuous, vals[1:], strict=True)):
                     raise ValueError("range")
                 category, continuous = int(vals[0]), vals[1:]
             except ValueError:
@@ -262,7 +262,7 @@ def parse_latent_json(text: str, spec: LatentSpec) -> LatentState:
     except (TypeError, ValueError) as e:
         raise ValueError(f"its continuous codes are not numbers ({shown(e, 80)})") from e
     if len(continuous) == len(spec.continuous) and any(
-        not c.low <= v <= c.high for c, v in zip(spec.continuous, continuous)
+        not c.low <= v <= c.high for c, v in zip(spec.continuous, continuous, strict=True)
     ):  # NaN fails this too
         raise ValueError(
             "its continuous codes lie outside " + ", ".join(f"{c.name} {c.low:g}..{c.high:g}" for c in spec.continuous)
@@ -333,7 +333,9 @@ def path_states(a: LatentState, b: LatentState, steps: int, method: str = "slerp
     out = []
     for i, t in enumerate(ts.tolist()):
         near = a if t < 0.5 else b
-        cont = tuple((1 - t) * x + t * y for x, y in zip(a.continuous, b.continuous)) if a.continuous else ()
+        cont = (
+            tuple((1 - t) * x + t * y for x, y in zip(a.continuous, b.continuous, strict=False)) if a.continuous else ()
+        )
         out.append(LatentState(tuple(zs[i].tolist()), near.label, near.category, cont))
     return out
 

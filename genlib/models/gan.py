@@ -32,7 +32,7 @@ class GAN(GANBase):
             nn.Unflatten(1, (1, 28, 28)),
         )
         layers: list[nn.Module] = [nn.Flatten()]
-        for a, b in zip([784, *c.d_hidden[:-1]], c.d_hidden):
+        for a, b in zip([784, *c.d_hidden[:-1]], c.d_hidden, strict=True):
             layers += [nn.Linear(a, b), nn.LeakyReLU(0.2), nn.Dropout(c.dropout)]
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(c.d_hidden[-1], 1)

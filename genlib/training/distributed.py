@@ -88,7 +88,7 @@ def mean(values: dict) -> dict[str, float]:
     if world() > 1:
         dist.all_reduce(t)
         t /= world()
-    return dict(zip(values, t.tolist()))
+    return dict(zip(values, t.tolist(), strict=True))
 
 
 class Step(nn.Module):

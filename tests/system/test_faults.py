@@ -120,7 +120,8 @@ while len(points) < kills:  # campaigns: kill one run until it completes, check 
     rows = [{k: v for k, v in r.items() if k not in ("seconds", "images_per_s")}
             for r in json.loads((out / "final" / "history.json").read_text())]
     assert [r["epoch"] for r in rows] == list(range(1, epochs + 1)), rows
-    assert all(abs(a[k] - b[k]) <= 1e-4 * max(1, abs(a[k])) for a, b in zip(ref_rows, rows) for k in a), (ref_rows, rows)
+    close = all(abs(a[k] - b[k]) <= 1e-4 * max(1, abs(a[k])) for a, b in zip(ref_rows, rows) for k in a)
+    assert close, (ref_rows, rows)
 print("RESULT", json.dumps({"kills": len(points), "campaigns": campaigns, "state_epoch_at_kill": points,
                             "uninterrupted_s": round(t_ref, 2)}), flush=True)
 """
@@ -151,7 +152,8 @@ for _ in range(kills):
     assert kill_at(run_child(writer), rng.uniform(0.05, 1.5))
     staged_left += (folder / "model.safetensors.next").is_file()
     m = checkpoint.load(folder, expect="vae")  # never raises: the folder always holds a committed save
-    tag = next(t for t, ref in models.items() if all(torch.equal(v, m.state_dict()[k]) for k, v in ref.state_dict().items()))
+    state = m.state_dict()
+    tag = next(t for t, ref in models.items() if all(torch.equal(v, state[k]) for k, v in ref.state_dict().items()))
     # the extras belong to the same save as the weights
     assert checkpoint.read_extra(folder, "metrics.json") == {"which": tag}, tag
     assert checkpoint.read_extra(folder, "history.json") == [{"which": tag}], tag
@@ -192,7 +194,8 @@ def retrain(folder, state):
     def fn():
         torch.manual_seed(0)
         m = genlib.build("vae")  # the shipped architecture, retrained for 3 epochs into the copied folder
-        t = trainers.TRAINERS["vae"](m, trainers.TrainConfig(epochs=3, batch_size=32), folder, data_dir, state_dir=state)
+        cfg = trainers.TrainConfig(epochs=3, batch_size=32)
+        t = trainers.TRAINERS["vae"](m, cfg, folder, data_dir, state_dir=state)
         t.fit()
         t.save(metrics={"run": "new"})
     return fn
@@ -265,7 +268,7 @@ def test_training_killed_at_random_points_resumes_to_the_same_model(name, tmp_pa
     ref_h = strip_timing(checkpoint.read_extra(tmp_path / "ref" / "final", "history.json"))
     got_h = strip_timing(checkpoint.read_extra(tmp_path / "run" / "final", "history.json"))
     assert [r["epoch"] for r in got_h] == list(range(1, EPOCHS + 1))
-    for a, b in zip(ref_h, got_h):
+    for a, b in zip(ref_h, got_h, strict=True):
         assert a.keys() == b.keys() and all(abs(a[k] - b[k]) <= 1e-4 * max(1, abs(a[k])) for k in a), (a, b)
 
 
@@ -332,7 +335,7 @@ def test_a_crash_at_every_step_of_a_save_leaves_old_or_new(tmp_path, monkeypatch
     while True:
         count = {"n": 0}
 
-        def replace(src, dst, _stop=steps):
+        def replace(src, dst, _stop=steps, count=count):
             if count["n"] == _stop:
                 raise Crash(f"died before rename {_stop}")
             count["n"] += 1
@@ -375,7 +378,7 @@ def test_a_crash_at_every_step_of_a_save_with_grids_leaves_old_or_new(tmp_path, 
         checkpoint.save(a, folder, **old)
         count = {"n": 0}
 
-        def replace(src, dst, _stop=steps):
+        def replace(src, dst, _stop=steps, count=count):
             if count["n"] == _stop:
                 raise Crash(f"died before rename {_stop}")
             count["n"] += 1

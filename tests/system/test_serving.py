@@ -229,7 +229,7 @@ async def scenario(url: str, replicas: dict, keys: dict) -> dict:
 
         results = await asyncio.gather(
             *(s.work(SECONDS) for s in sessions[survivor]),
-            *(arrive(s, k, 50 + i) for i, (s, k) in enumerate(zip(newcomers, new_keys))),
+            *(arrive(s, k, 50 + i) for i, (s, k) in enumerate(zip(newcomers, new_keys, strict=True))),
             return_exceptions=True,
         )
         out["phase2_failures"] = [repr(r) for r in results if isinstance(r, BaseException)]

@@ -99,7 +99,7 @@ def test_ema_ships_the_weight_average_with_fresh_batchnorm_stats(tmp_path, tiny_
     trainer.fit()
     live = torch.load(tmp_path / trainers.STATE, weights_only=True)["model"]  # the resume state keeps the live G
     params = dict(m.generator.named_parameters())
-    assert all(torch.equal(p, e) for p, e in zip(params.values(), trainer.ema))
+    assert all(torch.equal(p, e) for p, e in zip(params.values(), trainer.ema, strict=True))
     assert any(not torch.equal(p, live[f"generator.{k}"]) for k, p in params.items())
     bn = next(x for x in m.generator.modules() if isinstance(x, torch.nn.BatchNorm1d))
     assert int(bn.num_batches_tracked) == 100 and bn.momentum == 0.1  # re-estimated for the averaged weights
@@ -109,5 +109,5 @@ def test_ema_resumes_exactly(tmp_path, tiny_mnist):
     a, _ = run("gan", tmp_path / "a", tiny_mnist, epochs=2, ema=0.9)
     run("gan", tmp_path / "b", tiny_mnist, epochs=1, ema=0.9)
     b, _ = run("gan", tmp_path / "b", tiny_mnist, epochs=2, ema=0.9, resume=True)
-    for (k, v), w in zip(a.generator.state_dict().items(), b.generator.state_dict().values()):
+    for (k, v), w in zip(a.generator.state_dict().items(), b.generator.state_dict().values(), strict=True):
         assert torch.allclose(v.float(), w.float(), atol=1e-5), k
