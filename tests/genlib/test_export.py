@@ -26,7 +26,6 @@ def reference(model, inputs: dict) -> np.ndarray:
     return model.decode(inputs["z"], inputs.get("labels"), codes).numpy()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ALL)
 def test_shipped_decoder_matches_decode_on_256_inputs(name, tmp_path):
     model = need(name)
