@@ -88,7 +88,6 @@ def test_publish_decoder_copies_into_the_static_folder_and_drops_older_weights(t
     assert sorted(p.name for p in (tmp_path / "static" / "decoders").iterdir()) == [newer.split("/")[1]]
 
 
-@pytest.mark.slow
 def test_reading_is_what_the_classifier_sees(mnist_test):
     clf = need("classifier")
     idx = int((mnist_test.labels == 7).nonzero()[0])
