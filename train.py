@@ -22,7 +22,7 @@ import genlib
 from genlib import checkpoint, data, distributed, metrics
 from genlib.models import ARCHITECTURES, MODELS
 from genlib.presets import PRESETS, VARIANTS
-from genlib.training import TRAINERS, TrainConfig, TrainingDiverged, train_classifier
+from genlib.training import TRAINERS, TrainConfig, TrainingDiverged, fit_inverter, train_classifier
 
 ORDER = ["classifier", "vae", "cvae", "gan", "dcgan", "cgan", "infogan", *VARIANTS]
 
@@ -61,6 +61,28 @@ def probe(name: str, args) -> None:
     print(f"   {name}: probe {table} in {time.time() - t0:.0f} s")
 
 
+def refit_inverter(name: str, args, command: str) -> None:
+    """Retrain the inversion encoder of OUT/NAME as training's last step does (the preset's steps, the
+    seed given), then record its encodings' quality; the generator and discriminator stay bit-identical."""
+    folder = args.out / name
+    model = checkpoint.load(folder, expect=VARIANTS.get(name, name))
+    if not hasattr(model, "inverter"):
+        print(f"   {name}: no inversion encoder (only the GANs have one)")
+        return
+    cfg = checkpoint.read_extra(folder, checkpoint.CONFIG)
+    train = cfg.get("train", {})
+    tc = TrainConfig(**{**PRESETS[args.preset][name][1], "seed": args.seed})
+    t0 = time.time()
+    loss = fit_inverter(model, tc, data.load_split(True, args.data_dir))
+    train.update(inverter_seconds=round(time.time() - t0, 1), inverter_final_loss=round(loss, 4), inverter_command=command)
+    model.load_state_dict(checkpoint.half_state(model))  # measure what ships
+    model.eval()
+    m = checkpoint.read_extra(folder, checkpoint.METRICS, {})
+    m.update(metrics.encoding_quality(model, classifier_for(args), n=args.metric_samples or 10000, data_dir=args.data_dir))
+    checkpoint.save(model, folder, metrics=m, history=checkpoint.read_extra(folder, checkpoint.HISTORY, []), train=train, half=True)
+    print(f"   {name}: inverter refitted in {train['inverter_seconds']:.0f} s; {m}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     which = p.add_mutually_exclusive_group(required=True)
@@ -82,6 +104,9 @@ def main(argv=None) -> int:
     p.add_argument("--state-dir", type=Path, default=Path("runs"),
                    help="where the resume state of each model is kept (default: runs/, git-ignored)")
     p.add_argument("--evaluate-only", action="store_true", help="re-measure the metrics of the checkpoint in OUT/NAME")
+    p.add_argument("--refit-inverter", action="store_true",
+                   help="GANs: retrain only the inversion encoder of the checkpoint in OUT/NAME (G and D untouched) "
+                        "and re-measure its encodings")
     p.add_argument("--metric-samples", type=int, help="samples per quality metric (full: 10000, quick: 1000)")
     p.add_argument("--nll-images", type=int, help="test images in the NLL estimate (full: all 10000, quick: 200)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
@@ -118,10 +143,13 @@ def run(args, main_rank: bool) -> int:
     with distributed.main_first():  # one rank fetches MNIST; the others then find it
         data_hash = data.data_hash(args.data_dir)
     for name in names:
-        if (args.probe or args.evaluate_only or name == "classifier") and not main_rank:
+        if (args.probe or args.evaluate_only or args.refit_inverter or name == "classifier") and not main_rank:
             continue  # single-process work: rank 0 does it, the others go on to the next model
         if args.probe:
             probe(name, args)
+            continue
+        if args.refit_inverter:
+            refit_inverter(name, args, command)
             continue
         if args.evaluate_only:
             folder = args.out / name

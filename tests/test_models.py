@@ -109,6 +109,27 @@ def test_gan_encode_refinement_lowers_reconstruction_error():
     assert err1 < err0
 
 
+@pytest.mark.parametrize("name", ["gan", "dcgan", "cgan", "infogan"])
+def test_gan_encodings_lie_on_the_prior_shell(name):
+    """Raw, refined, and unrefined-for-want-of-a-label encodings all have norm √d (the prior's shell)."""
+    m = tiny(name).eval()
+    z, labels, codes = inputs(m, 6)
+    x = m.decode(z, labels, codes) * 0.2  # faint images: an unconstrained inverter maps these near the origin
+    d = m.latent.z_dim
+    for e in (m.encode(x, labels, refine_steps=0), m.encode(x, labels), m.encode(x, labels, refine_steps=4)):
+        assert torch.allclose(e.norm(dim=1), torch.full((6,), d ** 0.5), atol=1e-4)
+    if labels is not None:
+        assert torch.allclose(m.encode(x).norm(dim=1), torch.full((6,), d ** 0.5), atol=1e-4)
+
+
+def test_to_shell_keeps_direction():
+    from genlib.latent import to_shell
+
+    z = torch.tensor([[3.0, 4.0, 0.0, 0.0], [0.0, 0.0, 0.1, 0.0]])
+    out = to_shell(z)
+    assert torch.allclose(out, torch.tensor([[1.2, 1.6, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0]]))
+
+
 def test_infogan_infer_codes_shapes():
     m = tiny("infogan").eval()
     q = m.infer_codes(m.sample(6))
