@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test app install clean chromium
+.PHONY: test app install clean chromium lint format
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,10 +23,19 @@ test: $(STAMP) chromium
 app: $(STAMP)
 	$(PY) -m streamlit run app/streamlit_app.py
 
+# ruff, configured in pyproject.toml; CI runs it before the tests
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-# quick benchmarks (1-2 repeats, few models); full runs and results: bench/RESULTS.md
+# quick benchmarks (1-2 repeats, few models); full runs and results: docs/results.md
 .PHONY: bench
 bench: $(STAMP) chromium
 	$(PY) bench/throughput.py --quick
@@ -43,4 +52,4 @@ serve: $(STAMP) nginx
 
 # two replicas, real browsers, one replica killed mid-run (about 70 s, CPU-heavy)
 serve-test: $(STAMP) nginx chromium
-	$(PY) -m pytest -q -m serving tests/test_serving.py -s
+	$(PY) -m pytest -q -m serving tests/system/test_serving.py -s

@@ -9,8 +9,9 @@ import streamlit as st
 import torch
 
 import genlib
-from genlib import encodings, explore, images, metrics
-from genlib.explore import LatentState
+from genlib import images, metrics
+from genlib.explorer import encodings, session
+from genlib.explorer.session import LatentState
 
 IMAGE_SCALE = 12  # 28 px -> 336 px, nearest neighbour keeps pixels sharp
 SLIDER_STEP = 0.05
@@ -28,7 +29,7 @@ def _load(name: str, stamp: tuple):
 
 
 def load_model(name: str):
-    return _load(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _load(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
 
 
 def available_models() -> dict:
@@ -41,7 +42,7 @@ def _encodings(name: str, stamp: tuple) -> encodings.Encodings:
 
 
 def test_encodings(name: str) -> encodings.Encodings:
-    return _encodings(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _encodings(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
 
 
 @st.cache_resource(max_entries=12)
@@ -50,7 +51,7 @@ def _basis(name: str, stamp: tuple) -> encodings.Basis:
 
 
 def slider_basis(name: str) -> encodings.Basis:
-    return _basis(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _basis(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
 
 
 PROJECTORS = {"PCA": encodings.project_pca, "t-SNE": encodings.project_tsne}
@@ -63,7 +64,7 @@ def _projection(name: str, stamp: tuple, method: str) -> encodings.Projection:
 
 
 def projection(name: str, method: str = "PCA") -> encodings.Projection:
-    return _projection(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name), method)
+    return _projection(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name), method)
 
 
 @st.cache_resource(show_spinner="Loading the project's classifier…")
@@ -96,8 +97,8 @@ def current_model_name() -> str:
 
 def get_state(name: str, model) -> LatentState:
     latents = st.session_state.setdefault("latents", {})
-    if name not in latents or explore.adapt(latents[name], model.latent) is None:
-        latents[name] = explore.random_state(model.latent, 0)
+    if name not in latents or session.adapt(latents[name], model.latent) is None:
+        latents[name] = session.random_state(model.latent, 0)
     return latents[name]
 
 
@@ -123,7 +124,7 @@ def require_model():
 
 # ---------------------------------------------------------------- widgets
 def model_picker(container) -> None:
-    """Sidebar selectbox over all six models; ones without a checkpoint are marked."""
+    """Sidebar selectbox over every registered model; ones without a checkpoint are marked."""
     missing = {n for n in genlib.MODELS if load_model(n)[0] is None}
     # the choice lives in "model"; the widget only mirrors it, because Streamlit can reset a widget's
     # value on st.switch_page (seen: Latent map -> "Open in Explore" fell back to the first model)
@@ -160,21 +161,21 @@ def _set_continuous(name, model, j):
 def _set_coord(name, model, i):
     s = get_state(name, model)
     z = slider_basis(name).set_coord(s.z_tensor(), i, st.session_state[f"{name}:coord{i}"])
-    st.session_state["latents"][name] = explore.with_z(s, z)
+    st.session_state["latents"][name] = session.with_z(s, z)
 
 
 def _set_seed(name, model):
     s = get_state(name, model)
-    set_state(name, explore.random_state(model.latent, int(st.session_state[f"{name}:seed"]), keep=s))
+    set_state(name, session.random_state(model.latent, int(st.session_state[f"{name}:seed"]), keep=s))
 
 
 def _randomise(name, model):
     s = get_state(name, model)
-    set_state(name, explore.random_state(model.latent, random.randrange(1_000_000), keep=s))
+    set_state(name, session.random_state(model.latent, random.randrange(1_000_000), keep=s))
 
 
 def _reset(name, model):
-    set_state(name, explore.prior_mean_state(model.latent, keep=get_state(name, model)))
+    set_state(name, session.prior_mean_state(model.latent, keep=get_state(name, model)))
 
 
 def _load_json(name, model):
@@ -182,10 +183,10 @@ def _load_json(name, model):
     if upload is None:
         return
     try:
-        set_state(name, explore.parse_latent_json(upload.getvalue().decode("utf-8", "replace"), model.latent))
+        set_state(name, session.parse_latent_json(upload.getvalue().decode("utf-8", "replace"), model.latent))
         st.session_state.pop("upload_error", None)
     except ValueError as e:
-        st.session_state["upload_error"] = f"{explore.shown(upload.name)}: {e}"  # the name is the user's: escaped
+        st.session_state["upload_error"] = f"{session.shown(upload.name)}: {e}"  # the name is the user's: escaped
 
 
 def latent_upload(name: str, model, container=st) -> None:
@@ -226,7 +227,7 @@ def latent_controls(name: str, model) -> None:
     reset_col.button("Prior mean", on_click=_reset, args=(name, model), width="stretch",
                      help="z = 0, continuous codes centred; label and category kept")
     condition_controls(name, model)
-    values = encodings.slider_values(basis.coords(s.z_tensor()), explore.SLIDER_LIMIT)
+    values = encodings.slider_values(basis.coords(s.z_tensor()), session.SLIDER_LIMIT)
     shown = min(spec.z_dim, encodings.SHOWN_DIRECTIONS)
     if spec.z_dim > shown:
         st.caption(f"z has {spec.z_dim} dimensions. The sliders move z along the {shown} directions in which the "
@@ -237,8 +238,8 @@ def latent_controls(name: str, model) -> None:
             grid = st.expander(f"The other {spec.z_dim - shown} directions").columns(2)
         where = grid[i % 2]
         st.session_state.setdefault(f"{name}:coord{i}", values[i])
-        where.slider(f"{basis.names[i]}  (test-set σ {float(basis.std[i]):.2f})", -explore.SLIDER_LIMIT,
-                     explore.SLIDER_LIMIT, step=SLIDER_STEP, key=f"{name}:coord{i}",
+        where.slider(f"{basis.names[i]}  (test-set σ {float(basis.std[i]):.2f})", -session.SLIDER_LIMIT,
+                     session.SLIDER_LIMIT, step=SLIDER_STEP, key=f"{name}:coord{i}",
                      on_change=_set_coord, args=(name, model, i))
 
 
@@ -255,13 +256,13 @@ def png_download(img_or_grid: torch.Tensor, file_name: str, label: str = "PNG", 
 
 
 def json_download(name: str, state: LatentState, container=st, key=None):
-    container.download_button("Latent JSON", explore.latent_json(name, state), file_name=f"{name}-latent.json",
+    container.download_button("Latent JSON", session.latent_json(name, state), file_name=f"{name}-latent.json",
                               mime="application/json", on_click="ignore", key=key, icon=":material/download:")
 
 
-def operand_picker(prefix: str, title: str, default: explore.Operand, container=st) -> explore.Operand:
+def operand_picker(prefix: str, title: str, default: session.Operand, container=st) -> session.Operand:
     """Kind + value of an arithmetic / interpolation operand."""
-    kind = container.selectbox(title, explore.OPERAND_KINDS, index=explore.OPERAND_KINDS.index(default.kind),
+    kind = container.selectbox(title, session.OPERAND_KINDS, index=session.OPERAND_KINDS.index(default.kind),
                                key=f"{prefix}:kind")
     if kind == "class mean":
         value = container.selectbox("Digit", list(range(10)), index=default.value % 10, key=f"{prefix}:digit")
@@ -274,7 +275,7 @@ def operand_picker(prefix: str, title: str, default: explore.Operand, container=
     else:
         value = 0
         container.caption("The latent currently set on the Explore page.")
-    return explore.Operand(kind, int(value))
+    return session.Operand(kind, int(value))
 
 
 def show_notices() -> None:

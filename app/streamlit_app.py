@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-for p in (HERE.parent, HERE):  # genlib (repo root) and components (app/) importable under any runner
+for p in ((HERE.parent,) if (HERE.parent / "genlib").is_dir() else ()) + (HERE,):  # a checkout's genlib; components
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
@@ -13,7 +13,7 @@ import torch  # noqa: E402
 
 import components as c  # noqa: E402
 import genlib  # noqa: E402
-from genlib import explore  # noqa: E402
+from genlib.explorer import session  # noqa: E402
 
 # One image per slider move: extra threads only add synchronisation, and on a busy CPU two threads
 # made a DCGAN decode take ~88 ms instead of 0.6 ms. (Encoding the test set, once, is a little slower.)
@@ -29,7 +29,7 @@ if not models:
 
 if "booted" not in st.session_state:  # first run of this browser session: read the URL once
     default = next(iter(models))
-    q = explore.parse_query(st.query_params.to_dict(), {n: m.latent for n, m in models.items()}, default)
+    q = session.parse_query(st.query_params.to_dict(), {n: m.latent for n, m in models.items()}, default)
     st.session_state["model"] = q.model
     st.session_state["notices"] = q.notices
     if q.state is not None:
@@ -52,7 +52,7 @@ pages = [
 page = st.navigation(pages)
 st.sidebar.title("latent-lab")
 c.model_picker(st.sidebar)
-st.sidebar.caption("Six generative models of MNIST digits. The chosen model and latent carry across pages; "
+st.sidebar.caption(f"{len(genlib.MODELS)} generative models of MNIST digits. The chosen model and latent carry across pages; "
                    "the URL holds them, so a link reopens this view.")
 c.show_notices()
 page.run()
@@ -60,6 +60,6 @@ page.run()
 # the URL follows the current model and latent (only when they changed, to keep history clean)
 name = st.session_state["model"]
 if name in models:
-    wanted = explore.to_query(name, c.get_state(name, models[name]))
+    wanted = session.to_query(name, c.get_state(name, models[name]))
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)

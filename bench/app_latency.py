@@ -1,5 +1,5 @@
 """The app as a user feels it, in the real browser (playwright driving Debian's /usr/bin/chromium,
-the pattern of tests/test_e2e_browser.py): server start → Explore interactive, slider key press →
+the pattern of tests/system/test_e2e_browser.py): server start → Explore interactive, slider key press →
 new image, model switch → new image, latent map (10,000 points) interactive, the server's peak
 memory; then how a plotly scattergl map behaves at 60,000 points (a standalone page: the app has no
 training-set map).
@@ -8,8 +8,8 @@ training-set map).
   python bench/app_latency.py --quick    # 1 cold start, 3 presses, 1 switch, 1 map
   python bench/app_latency.py --empty-cache   # cold starts also with an empty encodings cache
 
-Targets (issue 6): cold start ≤ 10 s, key press median ≤ 150 ms, model switch ≤ 500 ms, map ≤ 2 s,
-peak RSS ≤ 1.5 GB with all six models loaded and a map open."""
+Targets: cold start ≤ 10 s, key press median ≤ 150 ms, model switch ≤ 500 ms, map ≤ 2 s,
+peak RSS ≤ 1.5 GB with all the models loaded and a map open."""
 from __future__ import annotations
 
 import argparse
@@ -240,7 +240,7 @@ def main(argv=None) -> None:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--starts", type=int, default=5, help="cold server starts (each a new process)")
     p.add_argument("--presses", type=int, default=20)
-    p.add_argument("--switch-rounds", type=int, default=2, help="rounds through all six models")
+    p.add_argument("--switch-rounds", type=int, default=2, help="rounds through all the models")
     p.add_argument("--map-opens", type=int, default=5)
     p.add_argument("--empty-cache", action="store_true", help="also time cold starts with no encodings cache")
     p.add_argument("--env", nargs="*", default=[], metavar="KEY=VALUE",
@@ -280,7 +280,7 @@ def main(argv=None) -> None:
             pg = new_page(browser)
             pg.goto(f"{url}/?model=vae&seed=5")
             settle(pg, MAIN_IMAGE)
-            peaks = [["Explore open (all six models loaded)", *memory_mb(proc.pid)]]
+            peaks = [["Explore open (all the models loaded)", *memory_mb(proc.pid)]]
             presses = key_presses(pg, args.presses)
             peaks.append([f"{len(presses)} slider presses", *memory_mb(proc.pid)])
             med = statistics.median(presses)
@@ -312,7 +312,7 @@ def main(argv=None) -> None:
                 med = statistics.median(map_again)
                 rows.append(["latent map interactive, again (ms)", f"{med:.0f}", "≤ 2000", verdict(med <= 2000),
                              len(map_again)])
-            # every model's map (all six models are loaded since the first Explore run): worst-case memory
+            # every model's map (all the models are loaded since the first Explore run): worst-case memory
             map_switch = [switch_model(pg, name, wait_plot=True) for name in (MODELS[1:] if not args.quick else [])]
             if map_switch:
                 med = statistics.median(map_switch)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from common import ROOT, table
 
-IG = dict(width=32, z_dim=32, fc=256)  # the shipped InfoGAN and DCGAN architectures (genlib/presets.py)
+IG = dict(width=32, z_dim=32, fc=256)  # the shipped InfoGAN and DCGAN architectures (genlib/training/presets.py)
 IGT = dict(batch_size=128, lr=1e-3, lr_d=2e-4)
 DCT = dict(batch_size=128, lr=1e-3, lr_d=1e-4, ema=0.999)
 G = dict(batch_size=128, lr=2e-4, lr_d=2e-4)

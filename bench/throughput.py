@@ -26,7 +26,7 @@ from common import machine_note, table, verdict
 
 import genlib
 from genlib import data
-from genlib.presets import PRESETS
+from genlib.training.presets import PRESETS
 from genlib.training import TRAINERS, TrainConfig
 
 SHIPPED_THREADS = torch.get_num_threads()  # train.py's default (--threads)

@@ -1,16 +1,16 @@
-"""genlib: six generative models of MNIST digits behind one API (see README / DESIGN.md)."""
+"""genlib: generative models of MNIST digits behind one API (README.md; docs/design.md for the contract)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # bump with every architecture or recipe change (CHANGELOG.md)
 
 from .checkpoint import CheckpointError  # noqa: E402
 from .latent import LatentSpec  # noqa: E402
 from .models import MODELS  # noqa: E402
+from .paths import checkpoints_dir  # noqa: E402
 
-CHECKPOINTS = Path(os.environ.get("GENLIB_CHECKPOINTS") or Path(__file__).resolve().parent.parent / "checkpoints")
+CHECKPOINTS = checkpoints_dir()
 
 
 def build(name: str, **overrides):
@@ -26,7 +26,7 @@ def load(name: str, path: str | Path | None = None):
     also be an extra shipped variant such as "dcgan-collapsed" (genlib.presets.VARIANTS)."""
     from . import checkpoint
     from .models import ARCHITECTURES
-    from .presets import VARIANTS
+    from .training.presets import VARIANTS
 
     arch = VARIANTS.get(name, name)
     if arch not in ARCHITECTURES:

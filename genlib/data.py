@@ -252,9 +252,9 @@ class Split:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def float(self) -> torch.Tensor:
-        """All images as float (n,1,28,28) in [0,1]."""
-        return self.images.unsqueeze(1).float().div_(255.0)
+    def unit_images(self, index=slice(None)) -> torch.Tensor:
+        """Images as float (n,1,28,28) in [0,1]; `index` picks them before converting (one digit costs one)."""
+        return self.images[index].unsqueeze(-3).float().div_(255.0)
 
 
 _CACHE: dict[tuple[str, bool], Split] = {}

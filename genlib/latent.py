@@ -3,7 +3,7 @@ and the model-independent latent operations."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 
@@ -21,14 +21,10 @@ class LatentSpec:
     n_classes: int | None = None  # a label condition (CVAE, CGAN)
     categorical: tuple[int, ...] = ()  # InfoGAN categorical code sizes
     continuous: tuple[ContinuousCode, ...] = field(default=())  # InfoGAN continuous codes
-    prior: str = "normal"
 
     @property
     def has_codes(self) -> bool:
         return bool(self.categorical or self.continuous)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randn(n, self.z_dim, generator=generator)

@@ -20,8 +20,10 @@ import torch
 from PIL import Image
 
 import genlib
-from conftest import ALL, APP, shipped, tiny
-from genlib import checkpoint, data, drawing, encodings, explore, training
+from helpers import ALL, APP, shipped, tiny
+from genlib import checkpoint, data
+from genlib.explorer import drawing, encodings, session
+from genlib.training import trainers
 from genlib.checkpoint import CheckpointError
 from genlib.latent import ContinuousCode, LatentSpec
 
@@ -122,9 +124,9 @@ def test_safetensors_header_claiming_huge_size_is_refused(folder):
 
 @pytest.mark.parametrize("content", ["pickle", "truncated", "garbage"])
 def test_foreign_training_state_is_refused_unrun(tmp_path, tiny_mnist, marker, content):
-    cfg = training.TrainConfig(epochs=1, batch_size=32)
-    training.TRAINERS["vae"](tiny("vae"), cfg, tmp_path, tiny_mnist).fit()
-    state = tmp_path / training.STATE
+    cfg = trainers.TrainConfig(epochs=1, batch_size=32)
+    trainers.TRAINERS["vae"](tiny("vae"), cfg, tmp_path, tiny_mnist).fit()
+    state = tmp_path / trainers.STATE
     if content == "pickle":
         state.write_bytes(pickle.dumps({"model": Payload(marker)}))
     elif content == "truncated":
@@ -132,7 +134,7 @@ def test_foreign_training_state_is_refused_unrun(tmp_path, tiny_mnist, marker, c
     else:
         state.write_bytes(os.urandom(2000))
     with pytest.raises(CheckpointError, match="not a training state this project wrote"):
-        training.TRAINERS["vae"](tiny("vae"), cfg, tmp_path, tiny_mnist).fit(resume=True)
+        trainers.TRAINERS["vae"](tiny("vae"), cfg, tmp_path, tiny_mnist).fit(resume=True)
 
 
 # ---------------------------------------------------------------- the MNIST cache
@@ -184,25 +186,25 @@ SPECS = {"coded": CODED, "labelled": LABELLED}
     "nan,0,0,0", "NaN,0,0,0", "0x10,0,0,0", "1_0,0,0,0", "", ",,,", "1" * 5000,
 ])
 def test_url_latent_that_is_not_a_usable_point_falls_back(latent):
-    r = explore.parse_query({"model": "labelled", "latent": latent}, SPECS, "coded")
+    r = session.parse_query({"model": "labelled", "latent": latent}, SPECS, "coded")
     if r.state is not None:  # "1_0" is Python's 10: fine, if finite and small
-        assert all(abs(v) <= explore.LATENT_MAX for v in r.state.z)
+        assert all(abs(v) <= session.LATENT_MAX for v in r.state.z)
     else:
         assert any("latent" in n for n in r.notices)
 
 
 @pytest.mark.parametrize("codes", ["1,nan,0", "1,inf,0", "1,1e300,0", "nan,0,0", "1e300,0,0", "-1,0,0", "10,0,0"])
 def test_url_codes_out_of_range_fall_back(codes):
-    r = explore.parse_query({"model": "coded", "codes": codes}, SPECS, "coded")
+    r = session.parse_query({"model": "coded", "codes": codes}, SPECS, "coded")
     assert r.state is None and "codes" in r.notices[0]
 
 
 def test_url_with_huge_values_still_decodes_something():
     """What parse_query accepts, the model can draw: the largest allowed |z| gives a finite image."""
     m = tiny("cvae")
-    big = ",".join([str(explore.LATENT_MAX)] * m.latent.z_dim)
-    r = explore.parse_query({"model": "cvae", "latent": big, "label": "3"}, {"cvae": m.latent}, "cvae")
-    x = explore.decode_states(m, [r.state])
+    big = ",".join([str(session.LATENT_MAX)] * m.latent.z_dim)
+    r = session.parse_query({"model": "cvae", "latent": big, "label": "3"}, {"cvae": m.latent}, "cvae")
+    x = session.decode_states(m, [r.state])
     assert torch.isfinite(x).all() and 0 <= x.min() and x.max() <= 1
 
 
@@ -238,23 +240,23 @@ def latent_doc(**changes):
 ])
 def test_latent_json_that_does_not_fit_is_refused(text, fragment):
     with pytest.raises(ValueError, match=fragment):
-        explore.parse_latent_json(text, CODED)
+        session.parse_latent_json(text, CODED)
 
 
 @pytest.mark.parametrize("label", [10, -1, "3", 2.5, True, [3]])
 def test_latent_json_label_out_of_range_is_refused(label):
     with pytest.raises(ValueError, match="label"):
-        explore.parse_latent_json(latent_doc(label=label, category=None, continuous=[]), LABELLED)
+        session.parse_latent_json(latent_doc(label=label, category=None, continuous=[]), LABELLED)
 
 
 def test_latent_json_seed_that_is_not_the_z_s_seed_is_dropped():
     """The URL of a seeded state holds only the seed: a file claiming a seed for another z would
     reopen as a different point, so such a seed is dropped (an honest one is kept)."""
-    honest = explore.random_state(LABELLED, 7)
-    back = explore.parse_latent_json(explore.latent_json("labelled", honest), LABELLED)
+    honest = session.random_state(LABELLED, 7)
+    back = session.parse_latent_json(session.latent_json("labelled", honest), LABELLED)
     assert back.seed == 7
     for seed in (8, -1, "7", 2**70, 7.0):
-        s = explore.parse_latent_json(latent_doc(z=list(honest.z), seed=seed, category=None, continuous=[]), LABELLED)
+        s = session.parse_latent_json(latent_doc(z=list(honest.z), seed=seed, category=None, continuous=[]), LABELLED)
         assert s.seed is None and s.z == honest.z
 
 
@@ -364,7 +366,7 @@ def test_every_slider_at_its_ends_draws_a_finite_image(name):
     m = trained(name)
     spec = m.latent
     basis = encodings.slider_basis(encodings.encode_test_set(m, name).z)
-    lim = explore.SLIDER_LIMIT
+    lim = session.SLIDER_LIMIT
     coords = torch.cat([torch.eye(spec.z_dim) * lim, -torch.eye(spec.z_dim) * lim,
                         torch.full((1, spec.z_dim), lim), torch.full((1, spec.z_dim), -lim)])
     z = basis.latent(coords)
@@ -452,7 +454,7 @@ def live(text: str) -> list:
 def test_url_values_echoed_in_notices_are_inert_markdown(key, attack):
     """A link shared in class must not put a link, an image or HTML into another student's page."""
     params = {"model": "coded" if key == "codes" else "labelled", key: attack}
-    r = explore.parse_query(params, SPECS, "coded")
+    r = session.parse_query(params, SPECS, "coded")
     assert r.notices
     for n in r.notices:
         assert not live(n), (n, live(n))
@@ -463,7 +465,7 @@ def test_url_values_echoed_in_notices_are_inert_markdown(key, attack):
 def test_latent_json_errors_echo_inert_markdown(attack):
     for doc in (attack, latent_doc(category=attack), latent_doc(continuous=[attack, 0])):
         with pytest.raises(ValueError) as e:
-            explore.parse_latent_json(doc, CODED)
+            session.parse_latent_json(doc, CODED)
         assert not live(str(e.value)), (str(e.value), live(str(e.value)))
 
 

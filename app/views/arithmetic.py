@@ -2,7 +2,8 @@
 import streamlit as st
 
 import components as c
-from genlib import encodings, explore, images, latent
+from genlib import images, latent
+from genlib.explorer import encodings, session
 
 name, model = c.require_model()
 spec = model.latent
@@ -11,10 +12,10 @@ st.caption(f"**{name}**: result = A − B + C. Class means average the encodings
 enc = c.test_encodings(name)
 explore_state = c.get_state(name, model)
 
-defaults = [explore.Operand("class mean", 7), explore.Operand("class mean", 1), explore.Operand("test digit", 2)]
+defaults = [session.Operand("class mean", 7), session.Operand("class mean", 1), session.Operand("test digit", 2)]
 cols = st.columns(3)
 ops = [c.operand_picker(f"arith:{k}", f"{k}", d, container=col) for k, d, col in zip("ABC", defaults, cols)]
-resolved = [explore.resolve_operand(op, spec, enc, explore_state) for op in ops]
+resolved = [session.resolve_operand(op, spec, enc, explore_state) for op in ops]
 result_z = latent.arithmetic(*(z for z, _ in resolved))
 
 result_label = None
@@ -23,13 +24,13 @@ if spec.n_classes is not None:  # the label is a separate input for conditional 
     result_label = st.radio("Label of the result", list(range(spec.n_classes)), index=natural, horizontal=True,
                             key="arith:label")
 
-base = explore.adapt(explore_state, spec)  # InfoGAN codes: those set on Explore
+base = session.adapt(explore_state, spec)  # InfoGAN codes: those set on Explore
 def as_state(z, label):
-    s = explore.with_z(base, z)
-    return explore.LatentState(s.z, label if label is not None else s.label, s.category, s.continuous)
+    s = session.with_z(base, z)
+    return session.LatentState(s.z, label if label is not None else s.label, s.category, s.continuous)
 
 states = [as_state(z, lab) for z, lab in resolved] + [as_state(result_z, result_label)]
-decoded = explore.decode_states(model, states)
+decoded = session.decode_states(model, states)
 st.session_state["arith_result"] = states[-1]
 
 captions = [f"A: {ops[0].describe()}", f"B: {ops[1].describe()}", f"C: {ops[2].describe()}", "A − B + C"]
@@ -39,7 +40,7 @@ for i, (col, sign) in enumerate(zip(row[0::2], ["−", "+", "="])):
     row[2 * i + 1].markdown(f"<div style='font-size:2.2rem;text-align:center'>{sign}</div>", unsafe_allow_html=True)
 c.show_image(decoded[3], caption=captions[3], scale=8, container=row[6])
 
-test_images = [c.test_split().float()[op.value] for op in ops if op.kind == "test digit"]
+test_images = [c.test_split().unit_images(op.value) for op in ops if op.kind == "test digit"]
 if test_images:
     st.caption("The test digits used, as drawn:")
     st.image([images.png_bytes(t, 4) for t in test_images], width=112)

@@ -6,7 +6,9 @@ import streamlit as st
 
 import components as c
 import genlib
-from genlib import collapse, explore, images, metrics
+from genlib import images, metrics
+from genlib.training.presets import VARIANTS
+from genlib.explorer import collapse, session
 
 SAMPLE_COUNTS = [500, 1000, 2000, 5000, 10000]
 
@@ -14,13 +16,13 @@ SAMPLE_COUNTS = [500, 1000, 2000, 5000, 10000]
 @st.cache_resource(show_spinner="Loading the extra checkpoint…", max_entries=4)
 def _load_extra(folder: str, stamp: tuple):
     try:
-        return genlib.load(collapse.EXTRA[folder], path=genlib.CHECKPOINTS / folder), None
+        return genlib.load(VARIANTS[folder], path=genlib.CHECKPOINTS / folder), None
     except genlib.CheckpointError as e:
         return None, str(e)
 
 
 def load_extra(folder: str):
-    return _load_extra(folder, explore.checkpoint_stamp(genlib.CHECKPOINTS / folder))
+    return _load_extra(folder, session.checkpoint_stamp(genlib.CHECKPOINTS / folder))
 
 
 @st.cache_resource(show_spinner="Sampling and classifying…", max_entries=32)
@@ -30,7 +32,7 @@ def _histogram(folder: str, stamp: tuple, n: int, seed: int) -> collapse.Histogr
 
 
 def histogram(folder: str, n: int, seed: int) -> collapse.Histogram:
-    return _histogram(folder, explore.checkpoint_stamp(genlib.CHECKPOINTS / folder), n, seed)
+    return _histogram(folder, session.checkpoint_stamp(genlib.CHECKPOINTS / folder), n, seed)
 
 
 def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:
@@ -41,7 +43,7 @@ def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:
     # line labels sit in the right margin so no bar hides them
     fig.add_hline(y=0.1, line_dash="dash", line_color="green", annotation_text="uniform 10%",
                   annotation_position="right")
-    fig.add_hline(y=metrics.COVERAGE_BAR, line_dash="dot", line_color="red", annotation_text="bar 6%",
+    fig.add_hline(y=metrics.COVERAGE_BAR, line_dash="dot", line_color="red", annotation_text=f"bar {metrics.COVERAGE_BAR:.0%}",
                   annotation_position="right")
     fig.update_layout(barmode="group", height=300, margin={"l": 10, "r": 90, "t": 10, "b": 10}, xaxis_title="predicted digit",
                       xaxis_type="category",
@@ -54,20 +56,20 @@ def section(folder: str, h: collapse.Histogram, shipped: list[float] | None) -> 
     left.plotly_chart(chart(h, shipped), key=f"collapse:{folder}:chart")
     a, b = right.columns(2)
     a.metric(f"Least frequent digit: {h.least_frequent}", f"{h.min_class_share:.1%}",
-             delta=f"{h.min_class_share - metrics.COVERAGE_BAR:+.1%} vs 6% bar", delta_color="normal")
+             delta=f"{h.min_class_share - metrics.COVERAGE_BAR:+.1%} vs {metrics.COVERAGE_BAR:.0%} bar", delta_color="normal")
     b.metric("Class entropy", f"{h.class_entropy:.3f} nats", help=f"log 10 = {h.class_entropy_max:.3f}: all digits equally often")
     if h.below_bar:
-        right.warning("Under-produced (below 6%): " + ", ".join(map(str, h.below_bar)), icon=":material/warning:")
+        right.warning(f"Under-produced (below {metrics.COVERAGE_BAR:.0%}): " + ", ".join(map(str, h.below_bar)), icon=":material/warning:")
     else:
-        right.success("Every digit is produced at least 6% of the time.", icon=":material/check:")
+        right.success(f"Every digit is produced at least {metrics.COVERAGE_BAR:.0%} of the time.", icon=":material/check:")
     right.image(images.png_bytes(images.grid(h.samples, nrow=8), 3), caption="the first 16 samples")
 
 
 st.title("Mode collapse")
-st.markdown("A GAN's generator is only rewarded for fooling the discriminator, not for covering every mode of "
+st.markdown(f"A GAN's generator is only rewarded for fooling the discriminator, not for covering every mode of "
             "the data: it can *collapse* onto the few digits it draws best. Here each unconditional GAN draws "
             "samples, the project's classifier names each digit, and the bars count them. A healthy model sits "
-            "near the uniform 10% line; the project's bar is at least 6% for every digit.")
+            f"near the uniform 10% line; the project's bar is at least {metrics.COVERAGE_BAR:.0%} for every digit.")
 if (why := c.classifier()[1]) is not None:
     st.error(f"The project's classifier cannot be loaded: {why}\n\nTrain it with `python train.py --model classifier`.")
     st.stop()
@@ -77,7 +79,7 @@ seed = int(seed_col.number_input("Seed", 0, 2**31 - 1, 0, key="collapse:seed"))
 
 shown = st.session_state["collapse"] = {}
 candidates = [(nm, m) for nm, m in c.available_models().items() if collapse.is_unconditional_gan(m)]
-for folder in collapse.EXTRA:
+for folder in VARIANTS:
     if (genlib.CHECKPOINTS / folder).is_dir():
         model, error = load_extra(folder)
         if model is None:
@@ -97,7 +99,7 @@ for folder, model in candidates:
     shown[folder] = h
     section(folder, h, collapse.shipped_shares(genlib.CHECKPOINTS / folder))
 
-for folder, arch in collapse.EXTRA.items():
+for folder, arch in VARIANTS.items():
     if not (genlib.CHECKPOINTS / folder).is_dir():
         st.info(f"**{folder}** (a {arch} trained with deliberately bad settings, to show collapse beside the healthy "
                 f"models) is not in `checkpoints/` yet. Train it with `{collapse.train_hint(folder)}`; this page "

@@ -3,14 +3,14 @@ classified and placed on the latent map by the chosen model; for the VAE family 
 the test digits' NLLs (an out-of-distribution score).
 
 What the page computed is kept in st.session_state["draw_result"] (tests read it):
-{"model", "source", "prepared": genlib.drawing.Prepared, "analysis": genlib.drawing.Analysis | None}."""
+{"model", "source", "prepared": genlib.explorer.drawing.Prepared, "analysis": genlib.explorer.drawing.Analysis | None}."""
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
 import components as c
 import genlib
-from genlib import drawing, explore
+from genlib.explorer import drawing, session
 
 DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -27,7 +27,7 @@ def _test_nlls(name: str, stamp: tuple) -> np.ndarray:
 
 
 def test_nlls(name: str) -> np.ndarray:
-    return _test_nlls(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _test_nlls(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
 
 
 def canvas_input():

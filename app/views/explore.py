@@ -2,7 +2,7 @@
 import streamlit as st
 
 import components as c
-from genlib import explore
+from genlib.explorer import session
 
 name, model = c.require_model()
 st.title("Explore")
@@ -13,11 +13,11 @@ with controls:
     c.latent_controls(name, model)
 
 state = c.get_state(name, model)
-image = explore.decode_states(model, [state])[0]
+image = session.decode_states(model, [state])[0]
 st.session_state["explore_image"] = image  # what the page shows (tests read it)
 with view:
     c.show_image(image)
-    check = explore.typical_set(state.z_tensor().unsqueeze(0))
+    check = session.typical_set(state.z_tensor().unsqueeze(0))
     norm = check.norms[0]
     if check.outside:
         st.warning(f"‖z‖ = {norm:.1f}, far from √d ≈ {check.expected:.1f}: this point is outside the prior's "
@@ -35,11 +35,11 @@ st.subheader("The same z through every model")
 others = c.available_models()
 shown, skipped = [], []
 for other, m in others.items():
-    adapted = explore.adapt(state, m.latent)
+    adapted = session.adapt(state, m.latent)
     (shown if adapted is not None else skipped).append((other, m, adapted))
 cols = st.columns(max(len(shown), 1))
 for col, (other, m, adapted) in zip(cols, shown):
-    c.show_image(explore.decode_states(m, [adapted])[0], caption=other + (" ← this one" if other == name else ""),
+    c.show_image(session.decode_states(m, [adapted])[0], caption=other + (" ← this one" if other == name else ""),
                  scale=5, container=col)
 if skipped:
     st.caption("Other latent sizes, so not comparable: " +

@@ -1,11 +1,11 @@
 """Conditional grids: label rows with shared noise (CGAN, CVAE), InfoGAN code traversals and
-per-dimension traversals ordered by KL (VAE family). Which grids appear is decided by genlib.grids.kinds
+per-dimension traversals ordered by KL (VAE family). Which grids appear is decided by genlib.explorer.grids.kinds
 from the model's latent spec. The grids shown are stored in st.session_state["grids"] ({kind: Grid})."""
 import streamlit as st
 
 import components as c
 import genlib
-from genlib import explore, grids
+from genlib.explorer import grids, session
 
 KL_IMAGES = 2000  # test digits the per-dimension KL is averaged over
 SWEEP_RANGES = {"−1 … 1 (the prior's range)": (-1.0, 1.0), "−2 … 2 (beyond the prior, as the InfoGAN paper)": (-2.0, 2.0)}
@@ -15,11 +15,11 @@ SWEEP_RANGES = {"−1 … 1 (the prior's range)": (-1.0, 1.0), "−2 … 2 (beyo
 def _kl(name: str, stamp: tuple):
     model, test = c.load_model(name)[0], c.test_split()
     labels = test.labels[:KL_IMAGES] if model.latent.n_classes is not None else None
-    return grids.dimension_kl(model, test.float()[:KL_IMAGES], labels)
+    return grids.dimension_kl(model, test.unit_images(slice(KL_IMAGES)), labels)
 
 
 def dimension_kl(name: str):
-    return _kl(name, explore.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _kl(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
 
 
 def show(grid: grids.Grid, kind: str, name: str, caption: str) -> None:

@@ -2,7 +2,8 @@
 import streamlit as st
 
 import components as c
-from genlib import explore, images
+from genlib import images
+from genlib.explorer import session
 
 name, model = c.require_model()
 spec = model.latent
@@ -13,32 +14,32 @@ enc = c.test_encodings(name)
 explore_state = c.get_state(name, model)
 
 a_col, b_col, opt_col = st.columns(3)
-op_a = c.operand_picker("interp:A", "From (A)", explore.Operand("test digit", 3), container=a_col)
-op_b = c.operand_picker("interp:B", "To (B)", explore.Operand("test digit", 2), container=b_col)
+op_a = c.operand_picker("interp:A", "From (A)", session.Operand("test digit", 3), container=a_col)
+op_b = c.operand_picker("interp:B", "To (B)", session.Operand("test digit", 2), container=b_col)
 method = opt_col.radio("Method", ["slerp", "lerp"], horizontal=True, key="interp:method")
 steps = opt_col.slider("Steps", 2, 32, 10, key="interp:steps")
 
-base = explore.adapt(explore_state, spec)
+base = session.adapt(explore_state, spec)
 ends = []
 for op in (op_a, op_b):
-    z, label = explore.resolve_operand(op, spec, enc, explore_state)
-    s = explore.with_z(base, z)
-    ends.append(explore.LatentState(s.z, label if label is not None else s.label, s.category, s.continuous))
+    z, label = session.resolve_operand(op, spec, enc, explore_state)
+    s = session.with_z(base, z)
+    ends.append(session.LatentState(s.z, label if label is not None else s.label, s.category, s.continuous))
 if spec.n_classes is not None:
     fixed = opt_col.checkbox("One label for the whole path", key="interp:fix")
     if fixed:
         label = opt_col.radio("Label", list(range(spec.n_classes)), horizontal=True, key="interp:label")
-        ends = [explore.LatentState(e.z, label, e.category, e.continuous) for e in ends]
+        ends = [session.LatentState(e.z, label, e.category, e.continuous) for e in ends]
     else:
         opt_col.caption("The label switches from A's to B's half way.")
 
-path = explore.path_states(ends[0], ends[1], steps, method)
-frames = explore.decode_states(model, path)
+path = session.path_states(ends[0], ends[1], steps, method)
+frames = session.decode_states(model, path)
 st.session_state["interp_frames"] = frames
 strip = images.grid(frames, nrow=steps)
 st.image(images.png_bytes(strip, 4 if steps <= 12 else 2 if steps <= 24 else 1), width="stretch")
 
-check = explore.typical_set(frames.new_tensor([s.z for s in path]))
+check = session.typical_set(frames.new_tensor([s.z for s in path]))
 if check.outside:
     st.warning(f"{len(check.outside)} of {steps} points leave the prior's typical set ({check.describe()}); "
                f"norms here run {min(check.norms):.1f}–{max(check.norms):.1f}. Decodings there may look washed out."

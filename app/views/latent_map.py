@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import components as c
-from genlib import encodings, explore
+from genlib.explorer import encodings, session
 
 DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -38,7 +38,7 @@ fig.add_trace(go.Scattergl(x=[float(here[0])], y=[float(here[1])], mode="markers
                          marker=dict(symbol="star", size=18, color="black", line=dict(color="white", width=1.5)),
                          hovertemplate="the Explore latent<extra></extra>"))
 # read this run's click before drawing, so the figure can already ring the picked point
-clicked = explore.selected_row(((st.session_state.get(f"map:{name}") or {}).get("selection") or {}).get("points"))
+clicked = session.selected_row(((st.session_state.get(f"map:{name}") or {}).get("selection") or {}).get("points"))
 if clicked is not None:
     st.session_state.setdefault("map_picked", {})[name] = clicked
 picked = st.session_state.get("map_picked", {}).get(name)
@@ -58,11 +58,11 @@ with side:
         st.info("Click a point on the map to decode it here.", icon=":material/touch_app:")
     else:
         label = int(enc.labels[picked])
-        point = explore.with_z(explore.adapt(state, model.latent), enc.z[picked])
+        point = session.with_z(session.adapt(state, model.latent), enc.z[picked])
         if model.latent.n_classes is not None:
-            point = explore.LatentState(point.z, label, point.category, point.continuous)
-        original = c.test_split().float()[picked]
-        decoded = explore.decode_states(model, [point])[0]
+            point = session.LatentState(point.z, label, point.category, point.continuous)
+        original = c.test_split().unit_images(picked)
+        decoded = session.decode_states(model, [point])[0]
         st.session_state["map_decoded"] = (picked, decoded)
         a, b = st.columns(2)
         c.show_image(original, caption=f"test #{picked} (label {label})", scale=5, container=a)

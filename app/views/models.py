@@ -1,6 +1,6 @@
 """Models: one card for the model chosen in the sidebar — what it is (lecture text and objective),
 architecture, training curves, quality bars, per-epoch samples ("watch it learn") and, for models
-with a discriminator, its features as a classifier. Layout only: the content comes from genlib.cards.
+with a discriminator, its features as a classifier. Layout only: the content comes from genlib.explorer.cards.
 
 session_state written here (read by tests): "models_sample" = {"model", "epoch", "png"} of the shown
 sample grid; "models_probe" = the probe table shown (or None)."""
@@ -9,22 +9,21 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import genlib
-from genlib import cards, checkpoint, metrics
+from genlib import checkpoint, metrics
+from genlib.explorer import cards
 
 STATUS = {"met": "met", "missed": "MISSED", "not measured": "not measured", "—": ""}
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"]  # distinct per series (the theme's blues blur together)
 
 name = c.current_model_name()
 st.title("Models")
-card = cards.CARDS.get(name)
-if card is None:
-    st.warning(f"No model card for **{name}** yet; cards exist for: {', '.join(cards.CARDS)}.", icon=":material/warning:")
-    st.stop()
+card = cards.card_for(name)
 folder = genlib.CHECKPOINTS / name  # read at run time: tests point CHECKPOINTS elsewhere
 model, load_error = c.load_model(name)
 
 st.header(f"{name}: {card.title}")
-st.caption(card.paper)
+if card.paper:
+    st.caption(card.paper)
 
 
 # ---------------------------------------------------------------- what it is
@@ -78,7 +77,7 @@ if summary and summary["command"]:
     st.markdown(f"`{summary['command']}` — {summary['epochs']} epochs, {minutes} on {summary['threads']} CPU "
                 f"thread(s), batch {summary['batch_size']}, preset *{summary['preset']}*"
                 + (" (resumed: the command is the last run's; the time sums every run)" if summary["resumed"] else ""))
-    if hasattr(arch_model, "discriminate"):
+    if arch_model.has_discriminator:
         st.caption(f"k = {summary['k']} discriminator step(s) per generator step; learning rates G {summary['lr']}, "
                    f"D {summary['lr_d']}; generator loss: "
                    + ("saturating log(1 − D(G(z)))" if summary["saturating"] else "non-saturating −log D(G(z))")
@@ -151,7 +150,7 @@ else:
 
 # ---------------------------------------------------------------- GAN features for classification
 st.session_state["models_probe"] = None
-if hasattr(arch_model, "features"):
+if arch_model.has_discriminator:
     st.subheader("Discriminator features for classification")
     st.caption("The lecture: \"GAN features can directly be used for classification\". A logistic regression "
                "on D's body features, trained with a few labelled digits per class, against the same "

@@ -1,9 +1,9 @@
 """Lecture toys: three slides made live. Computation in genlib.toys; this file is layout only.
 
 session_state keys (tests read them):
-  "toys_ring"  : genlib.toys.RingSamples of tab (a), recomputed every run from its controls;
-  "toys_gan"   : genlib.toys.ToyGANResult of the last "Train" press in tab (b) (kept across reruns);
-  "toys_shift" : genlib.toys.ShiftComparison of tab (c) for the chosen model.
+  "toys_ring"  : genlib.explorer.toys.RingSamples of tab (a), recomputed every run from its controls;
+  "toys_gan"   : genlib.explorer.toys.ToyGANResult of the last "Train" press in tab (b) (kept across reruns);
+  "toys_shift" : genlib.explorer.toys.ShiftComparison of tab (c) for the chosen model.
 """
 import math
 
@@ -13,7 +13,7 @@ import torch
 from plotly.subplots import make_subplots
 
 import components as c
-from genlib import toys
+from genlib.explorer import toys
 from genlib.data import load_split
 
 st.title("Lecture toys")
@@ -158,7 +158,7 @@ with gan_tab:
 @st.cache_data(max_entries=256, show_spinner="Searching the 60,000 training digits…")
 def neighbour_of(index: int) -> int:
     """Index of the test digit's nearest training image (pixel L2); depends on the index only."""
-    return toys.nearest_other(c.test_split().float()[index], c.train_images())[0]
+    return toys.nearest_other(c.test_split().unit_images(index), c.train_images())[0]
 
 
 @st.cache_data(show_spinner=False)
@@ -188,7 +188,7 @@ with shift_tab:
     dy = cc.slider("Shift down (pixels)", -3, 3, 0, key="toys:dy")
     train_split = load_split(True)  # in memory after c.train_images(); its labels condition label models
     label = int(test.labels[index])
-    cmp = toys.compare_shift(model, test.float()[index], label, dx, dy, c.train_images(), train_split.labels,
+    cmp = toys.compare_shift(model, test.unit_images(index), label, dx, dy, c.train_images(), train_split.labels,
                              neighbour=neighbour_of(index))
     st.session_state["toys_shift"] = cmp
 

@@ -11,6 +11,9 @@ from .base import GenerativeModel, check_images
 
 class GANBase(GenerativeModel):
     output = "tanh"
+    trainer = "adversarial"
+    has_discriminator = True
+    inverts_generator = True
     # subclasses build: self.generator, self.body + self.head (the discriminator), self.inverter
 
     @property

@@ -1,8 +1,7 @@
-"""The public model API every generative model implements (DESIGN.md, "Public API")."""
+"""The public model API every generative model implements (docs/design.md, "Public API")."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import asdict
 
 import torch
 from torch import nn
@@ -29,6 +28,15 @@ class GenerativeModel(nn.Module, ABC):
     Config: type = None
     output: str = "tanh"  # what `generate` returns: "tanh" in [-1,1] or "logits" (Bernoulli)
 
+    # Capabilities: what the trainers, metrics and pages may ask of this model. Declared, not probed with
+    # hasattr, so a new model says in one place which panels and measurements apply to it.
+    trainer: str = "likelihood"  # the key of genlib.training.TRAINER_KINDS that fits it
+    has_likelihood: bool = False  # log_likelihood(x): importance-sampled log P(x) in nats
+    has_posterior: bool = False  # posterior(x) -> (mu, logvar) and kl_per_dim(x)
+    has_discriminator: bool = False  # discriminate(x) and features(x): D's verdict and its last hidden layer
+    infers_codes: bool = False  # infer_codes(x): Q's reading of the codes a generated image was made from
+    inverts_generator: bool = False  # encode(x) inverts G (no posterior): its encodings are checked against the prior's shell
+
     def __init__(self, config=None):
         super().__init__()
         self.config = config if config is not None else self.Config()
@@ -38,9 +46,6 @@ class GenerativeModel(nn.Module, ABC):
     @abstractmethod
     def latent(self) -> LatentSpec:
         """The latent space this model decodes from (the app builds its controls from it)."""
-
-    def config_dict(self) -> dict:
-        return asdict(self.config)
 
     # -- the generator, differentiable; subclasses implement
     @abstractmethod

@@ -25,6 +25,7 @@ class InfoGANConfig:
 
 class InfoGAN(GANBase):
     name = "infogan"
+    infers_codes = True
     Config = InfoGANConfig
 
     def __init__(self, config=None):

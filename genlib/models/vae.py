@@ -23,6 +23,8 @@ class VAE(GenerativeModel):
     name = "vae"
     Config = VAEConfig
     output = "logits"
+    has_likelihood = True
+    has_posterior = True
     n_classes: int | None = None  # CVAE sets 10: the label joins the encoder input and every decoder layer
 
     def __init__(self, config=None):

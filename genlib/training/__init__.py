@@ -1,0 +1,13 @@
+"""Training, apart from the models: trainers, presets and the multi-process helpers."""
+from .trainers import (
+    STATE,
+    TRAINER_KINDS,
+    TRAINERS,
+    TrainConfig,
+    Trainer,
+    TrainingDiverged,
+    fit_inverter,
+    train_classifier,
+)
+
+__all__ = ["STATE", "TRAINER_KINDS", "TRAINERS", "TrainConfig", "Trainer", "TrainingDiverged", "fit_inverter", "train_classifier"]

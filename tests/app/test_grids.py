@@ -1,0 +1,175 @@
+"""The "Conditional grids" and "Mode collapse" pages under AppTest, for every shipped model: they run
+without errors, their controls change what they store (st.session_state["grids"] = {kind: Grid},
+st.session_state["collapse"] = {checkpoint folder: Histogram}), and each unconditional GAN gets a chart."""
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+import genlib
+from helpers import ALL, APP, need, ok, shipped
+from genlib.training.presets import VARIANTS
+from genlib.explorer import collapse, grids
+
+GRIDS, COLLAPSE = "views/grids.py", "views/collapse.py"
+
+
+
+
+
+
+def open_page(page, name) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["model"] = name
+    at.run()
+    at.switch_page(page)
+    at.run()
+    ok(at)
+    return at
+
+
+def stored(at, kind) -> grids.Grid:
+    return at.session_state["grids"][kind]
+
+
+def changes(at, kind, widget_key, value):
+    """Set a widget and return (grid before, grid after)."""
+    before = stored(at, kind)
+    widget = next(w for w in [*at.number_input, *at.slider, *at.selectbox, *at.radio, *at.toggle] if w.key == widget_key)
+    widget.set_value(value).run()
+    ok(at)
+    return before, stored(at, kind)
+
+
+# ---------------------------------------------------------------- Conditional grids
+@pytest.mark.parametrize("name", ALL)
+def test_grids_page_shows_the_grids_the_model_has(name):
+    model = need(name)
+    at = open_page(GRIDS, name)
+    assert at.title[0].value == "Conditional grids"
+    assert list(at.session_state["grids"]) == (grids.kinds(model) or ["samples"])
+    for g in at.session_state["grids"].values():
+        assert g.images.ndim == 5 and g.images.shape[2:] == (1, 28, 28)
+    if not grids.kinds(model):  # a plain GAN: a note saying which models have grids
+        assert any("Label rows" in i.value and "InfoGAN" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_grids_seed_changes_the_stored_grid(name):
+    model = need(name)
+    at = open_page(GRIDS, name)
+    for kind in at.session_state["grids"]:
+        if kind == grids.TRAVERSAL:  # the seed appears once the others sit at a seed's z
+            before, after = changes(at, kind, f"grids:{name}:traversal:base", "a seed's z")
+            assert not torch.equal(before.z, after.z)
+        before, after = changes(at, kind, f"grids:{name}:{kind}:seed", 7)
+        assert not torch.equal(before.images, after.images), kind
+        if kind == grids.LABELS:  # still one z per column
+            assert all(torch.equal(after.z[k], after.z[0]) for k in range(model.latent.n_classes))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_grids_condition_controls_change_the_grid(name):
+    model = need(name)
+    spec = model.latent
+    at = open_page(GRIDS, name)
+    kinds = grids.kinds(model)
+    if grids.LABELS in kinds:
+        before, after = changes(at, grids.LABELS, f"grids:{name}:labels:cols", 5)
+        assert after.images.shape[:2] == (spec.n_classes, 5) != before.images.shape[:2]
+    if grids.CODES in kinds:
+        second = spec.continuous[1].name
+        before, after = changes(at, grids.CODES, f"grids:{name}:codes:sweep", second)
+        assert after.col_labels[0].startswith(second) and not torch.equal(before.images, after.images)
+        _, wide = changes(at, grids.CODES, f"grids:{name}:codes:range", next(k for k in at.radio(key=f"grids:{name}:codes:range").options if "2" in k))
+        assert wide.col_labels[0] == f"{second}=-2" and wide.col_labels[-1] == f"{second}=+2"
+        assert wide.row_labels[0].endswith("digit 0")  # rows matched to digits from metrics.json
+        assert any("%" in m.value for m in at.metric)  # the code accuracy
+    if grids.TRAVERSAL in kinds:
+        g = stored(at, grids.TRAVERSAL)
+        assert len(g.row_labels) == min(spec.z_dim, 12) and g.col_labels[0] == "-3" and g.col_labels[-1] == "+3"
+        assert all("KL" in r for r in g.row_labels)
+        if spec.z_dim > 12:
+            _, everything = changes(at, grids.TRAVERSAL, f"grids:{name}:traversal:all", True)
+            assert len(everything.row_labels) == spec.z_dim
+        if spec.n_classes is not None:
+            before, after = changes(at, grids.TRAVERSAL, f"grids:{name}:traversal:label", 6)
+            assert not torch.equal(before.images, after.images)
+
+
+# ---------------------------------------------------------------- Mode collapse
+def unconditional_gans() -> list[str]:
+    out = []
+    for name in ALL:
+        if shipped(name):
+            try:
+                if collapse.is_unconditional_gan(genlib.load(name)):
+                    out.append(name)
+            except genlib.CheckpointError:
+                pass
+    return out
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_collapse_page_charts_every_unconditional_gan(name):
+    need(name)
+    if not shipped("classifier"):
+        pytest.skip("checkpoints/classifier is not trained yet")
+    at = open_page(COLLAPSE, name)
+    expected = unconditional_gans()
+    extra = [f for f in VARIANTS if (genlib.CHECKPOINTS / f).is_dir()]
+    assert sorted(at.session_state["collapse"]) == sorted(expected + extra)
+    assert len(at.get("plotly_chart")) == len(expected) + len(extra)
+    for h in at.session_state["collapse"].values():
+        assert h.n == 2000 and sum(h.counts) == 2000
+    if not extra:  # until the collapsed DCGAN exists, the page says how to train it
+        assert any("dcgan-collapsed" in i.value for i in at.info)
+
+
+def test_collapse_sample_count_and_seed_change_the_histograms():
+    names = unconditional_gans()
+    if not names or not shipped("classifier"):
+        pytest.skip("needs a trained unconditional GAN and the classifier")
+    at = open_page(COLLAPSE, names[0])
+    first = at.session_state["collapse"][names[0]]
+    at.select_slider(key="collapse:n").set_value(500).run()
+    ok(at)
+    assert at.session_state["collapse"][names[0]].n == 500
+    at.number_input(key="collapse:seed").set_value(3).run()
+    ok(at)
+    assert not torch.equal(at.session_state["collapse"][names[0]].samples, first.samples)
+
+
+# ---------------------------------------------------------------- pages on stand-in checkpoints
+@pytest.fixture
+def stand_in_checkpoints(tmp_path, monkeypatch):
+    """A checkpoints folder with an untrained tiny CVAE and a tiny DCGAN as "dcgan-collapsed" (and the
+    shipped classifier): covers the pages' CVAE and extra-checkpoint paths whatever is shipped now."""
+    from helpers import tiny
+    from genlib import checkpoint
+
+    if not shipped("classifier"):
+        pytest.skip("checkpoints/classifier is not trained yet")
+    checkpoint.save(tiny("cvae").eval(), tmp_path / "cvae")
+    checkpoint.save(tiny("dcgan").eval(), tmp_path / "dcgan-collapsed", metrics={"class_shares": [0.1] * 10})
+    (tmp_path / "classifier").symlink_to(genlib.CHECKPOINTS / "classifier")
+    monkeypatch.setattr(genlib, "CHECKPOINTS", tmp_path)
+    monkeypatch.setenv("GENLIB_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_grids_page_on_a_cvae(stand_in_checkpoints):
+    at = open_page(GRIDS, "cvae")
+    assert list(at.session_state["grids"]) == [grids.LABELS, grids.TRAVERSAL]
+    assert len(at.tabs) == 2
+    before, after = changes(at, grids.TRAVERSAL, "grids:cvae:traversal:label", 6)
+    assert not torch.equal(before.images, after.images)
+    before, after = changes(at, grids.LABELS, "grids:cvae:labels:seed", 9)
+    assert not torch.equal(before.z, after.z)
+
+
+def test_collapse_page_shows_the_extra_checkpoint(stand_in_checkpoints):
+    at = open_page(COLLAPSE, "cvae")
+    assert list(at.session_state["collapse"]) == ["dcgan-collapsed"]
+    assert len(at.get("plotly_chart")) == 1
+    assert not any("dcgan-collapsed" in i.value for i in at.info)  # no "train it" note once it exists

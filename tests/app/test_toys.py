@@ -1,0 +1,91 @@
+"""The "Lecture toys" page under AppTest: runs for every shipped model, and each of its three
+demonstrations stores what it shows in st.session_state ("toys_ring", "toys_gan", "toys_shift")."""
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+import genlib
+from helpers import ALL, APP, need, ok, shipped
+
+PAGE = "views/toys.py"
+TIMEOUT = 90  # the first run of a model encodes the 10k test digits (then cached on disk)
+
+
+
+
+
+
+def loads(name) -> bool:
+    try:
+        genlib.load(name)
+        return True
+    except genlib.CheckpointError:
+        return False
+
+
+def first_shipped():
+    names = [n for n in ALL if shipped(n) and loads(n)]
+    if not names:
+        pytest.skip("no checkpoint is trained yet")
+    return names[0]
+
+
+def open_toys(name) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["model"] = name
+    at.switch_page(PAGE)  # straight to this page: the default page's first run decodes through every model
+    at.run()
+    ok(at)
+    return at
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_toys_page_runs_for_every_model(name):
+    need(name)
+    at = open_toys(name)
+    assert at.session_state["model"] == name
+    assert at.title[0].value == "Lecture toys"
+    assert "toys_gan" not in at.session_state  # nothing is trained until the button is pressed
+    shift = at.session_state["toys_shift"]
+    assert shift.shift == (2, 0) and shift.pixel["shifted"] > shift.pixel["neighbour"]
+
+
+def test_sample_count_changes_the_ring():
+    at = open_toys(first_shipped())
+    before = at.session_state["toys_ring"]
+    at.slider(key="toys:ring_n").set_value(300).run()
+    ok(at)
+    after = at.session_state["toys_ring"]
+    assert before.x.shape[0] == 1000 and after.x.shape == (300, 2)
+    at.number_input(key="toys:ring_seed").set_value(9).run()
+    assert not torch.equal(at.session_state["toys_ring"].x, after.x)
+
+
+def test_train_button_stores_a_result_kept_across_reruns():
+    at = open_toys(first_shipped())
+    at.number_input(key="toys:steps").set_value(20).run()
+    at.slider(key="toys:k").set_value(2).run()
+    at.button(key="toys:train").click().run()
+    ok(at)
+    result = at.session_state["toys_gan"]
+    assert result.config.steps == 20 and result.config.k == 2 and len(result.history["loss_g"]) == 20
+    at.slider(key="toys:ring_n").set_value(200).run()  # another widget: no retraining
+    assert at.session_state["toys_gan"] is result
+    assert any("controls changed" in i.value for i in at.info) is False
+    at.slider(key="toys:modes").set_value(3).run()  # stale result is kept, with a note
+    assert at.session_state["toys_gan"] is result and any("controls changed" in i.value for i in at.info)
+
+
+def test_shift_changes_stored_distances():
+    at = open_toys(first_shipped())
+    first = at.session_state["toys_shift"]
+    at.slider(key="toys:dx").set_value(0).run()
+    ok(at)
+    zero = at.session_state["toys_shift"]
+    assert zero.pixel["shifted"] == 0 and zero.latent["shifted"] == pytest.approx(0, abs=1e-5)
+    assert zero.neighbour_index == first.neighbour_index  # the neighbour depends on the digit only
+    at.slider(key="toys:dy").set_value(-3).run()
+    assert at.session_state["toys_shift"].pixel["shifted"] > 0
+    at.number_input(key="toys:index").set_value(1).run()
+    assert at.session_state["toys_shift"].neighbour_index != first.neighbour_index

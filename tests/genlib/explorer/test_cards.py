@@ -1,0 +1,169 @@
+"""genlib.cards (model cards, bars, architecture, history, samples) and metrics.probe_table."""
+import json
+
+import pytest
+import torch
+from helpers import ALL, shipped, tiny
+
+import genlib
+from genlib import checkpoint, metrics
+from genlib.explorer import cards
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_model_has_a_card_with_text_objective_and_bars(name):
+    card = cards.CARDS[name]
+    assert len(card.what) > 200 and card.title and card.paper
+    assert card.objective and all(caption and "\\" in tex for caption, tex in card.objective)  # real LaTeX
+    assert card.bars and set(card.bars) <= set(cards.BARS)
+
+
+def test_bars_are_the_projects():
+    assert cards.BAR_VALUES == {"conditional_accuracy": 0.97, "min_class_share": 0.06, "code_accuracy": 0.95,
+                                "test_nll": 92.0}
+    held = {n: set(c.bars) for n, c in cards.CARDS.items()}
+    assert {n for n, b in held.items() if "conditional_accuracy" in b} == {"cvae", "cgan"}
+    assert {n for n, b in held.items() if "min_class_share" in b} == {"gan", "dcgan", "infogan"}
+    assert {n for n, b in held.items() if "code_accuracy" in b} == {"infogan"}
+    assert {n for n, b in held.items() if "test_nll" in b} == {"vae", "cvae"}
+
+
+def test_metric_rows_mark_met_missed_and_unmeasured():
+    rows = cards.metric_rows({"test_nll": 91.0, "conditional_accuracy": 0.5, "fid": 3.0}, ("test_nll", "conditional_accuracy", "code_accuracy"))
+    status = {r["metric"]: r["status"] for r in rows}
+    assert status["Test NLL (nats)"] == "met"  # a ≤ bar
+    assert status["Conditional accuracy"] == "missed"
+    assert status["Code accuracy"] == "not measured"
+    assert any(r["metric"].startswith("Fréchet") and r["status"] == "—" for r in rows)  # shown, no bar
+    assert sum(r["metric"] == "Test NLL (nats)" for r in rows) == 1  # a barred metric is not repeated
+    assert cards.metric_rows({"test_nll": 92.5}, ("test_nll",))[0]["status"] == "missed"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_architecture_counts_sum_to_the_models_parameters(name):
+    m = tiny(name).eval()
+    rows = cards.architecture(m)
+    assert sum(r["params"] for r in rows) == m.n_params()
+    assert sum(cards.params_by_role(rows).values()) == m.n_params()
+    assert all(r["output"] != "–" for r in rows), "every submodule runs on some public path"
+    assert all(r["layers"] for r in rows)
+    roles = set(cards.params_by_role(rows))
+    assert roles == ({"encoder", "decoder"} if hasattr(m, "posterior") else {"G", "D", "inverter"} | ({"Q"} if m.latent.has_codes else set()))
+
+
+def test_architecture_reports_output_shapes_and_leaves_the_model_untouched():
+    m = tiny("dcgan").eval()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    rows = {r["part"]: r for r in cards.architecture(m)}
+    assert rows["generator"]["output"] == "1×28×28" and rows["head"]["output"] == "1"
+    assert "ConvT" in rows["generator"]["layers"] and "Tanh" in rows["generator"]["layers"]
+    assert not m._forward_hooks and not any(c._forward_hooks for c in m.children())
+    assert all(torch.equal(before[k], v) for k, v in m.state_dict().items())
+
+
+def test_history_loader_handles_missing_and_corrupt_files(tmp_path):
+    assert cards.read_history(tmp_path) == []
+    assert cards.curve_panels([]) == []
+    (tmp_path / "history.json").write_text("{not json")
+    with pytest.raises(checkpoint.CheckpointError, match="history.json"):
+        cards.read_history(tmp_path)
+    (tmp_path / "history.json").write_text('{"epoch": 1}')
+    with pytest.raises(checkpoint.CheckpointError, match="per-epoch"):
+        cards.read_history(tmp_path)
+
+
+def test_curve_panels_pick_what_the_history_holds():
+    gan = [{"epoch": e, "loss_d": 1.3, "loss_g": 0.8, "d_real": 0.6, "d_fake": 0.4, "seconds": 2, "min_class_share": 0.05}
+           for e in (1, 2, 3)]
+    panels = {p["title"]: p for p in cards.curve_panels(gan)}
+    dpanel = next(p for t, p in panels.items() if t.startswith("Discriminator"))
+    assert set(dpanel["series"]) == {"D(x)", "D(G(z))"} and dpanel["reference"] == 0.5 and dpanel["epochs"] == [1, 2, 3]
+    quality = next(p for t, p in panels.items() if t.startswith("Quality"))
+    assert quality["bars"] == {"min class share": 0.06}
+    assert not any("ELBO" in t for t in panels)
+    vae = [{"epoch": 1, "loss": 100, "recon": 90, "kl": 10, "test_loss": 101}]
+    titles = [p["title"] for p in cards.curve_panels(vae)]
+    assert len(titles) == 2 and all("ELBO" in t for t in titles)
+
+
+def test_sample_epochs_sorted_by_number(tmp_path):
+    assert cards.sample_epochs(tmp_path) == []
+    (tmp_path / "samples").mkdir()
+    from genlib import images
+
+    for e in (10, 2, 1):
+        (tmp_path / "samples" / f"epoch_{e:03d}.png").write_bytes(images.png_bytes(torch.rand(28, 28)))
+    (tmp_path / "samples" / "notes.txt").write_text("x")
+    found = cards.sample_epochs(tmp_path)
+    assert [e for e, _ in found] == [1, 2, 10]
+    import io
+
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(cards.upscaled_png(found[0][1], 3))).size == (84, 84)
+
+
+def test_training_summary_sums_epochs_and_inverter(tmp_path):
+    m = tiny("gan").eval()
+    history = [{"epoch": 1, "seconds": 10.0}, {"epoch": 2, "seconds": 12.5}]
+    checkpoint.save(m, tmp_path, history=history, train={"command": "python train.py --model gan --resume",
+                                                         "inverter_seconds": 7.5, "config": {"k": 2, "saturating": False}})
+    s = cards.training_summary(tmp_path)
+    assert s["epochs"] == 2 and s["seconds"] == 30.0 and s["resumed"] and s["k"] == 2
+    assert cards.training_summary(tmp_path / "nowhere") is None
+
+
+def test_classifier_summary(tmp_path):
+    assert cards.classifier_summary(tmp_path) is None
+    (tmp_path / "metrics.json").write_text(json.dumps({"test_accuracy": 0.99, "test_errors": 100}))
+    assert cards.classifier_summary(tmp_path)["test_accuracy"] == 0.99
+
+
+# ---------------------------------------------------------------- GAN features for classification
+@pytest.mark.parametrize("name", [n for n in ALL if genlib.MODELS[n].has_discriminator])
+def test_probe_table_on_a_tiny_model(name, tiny_mnist):
+    table = metrics.probe_table(tiny(name).eval(), counts=(2, 5), data_dir=tiny_mnist, epochs=20)
+    assert list(table) == [2, 5]
+    for row in table.values():
+        assert set(row) == {"d_features", "pixels"} and all(0 <= v <= 1 for v in row.values())
+
+
+def test_probe_table_refuses_what_it_cannot_do(tiny_mnist):
+    with pytest.raises(ValueError, match="discriminator"):
+        metrics.probe_table(tiny("vae"), counts=(2,), data_dir=tiny_mnist)
+    with pytest.raises(ValueError, match="per class"):
+        metrics.probe_table(tiny("gan"), counts=(1000,), data_dir=tiny_mnist)
+
+
+def test_probe_indices_are_nested():
+    labels = torch.arange(10).repeat(50)
+    small, large = metrics.probe_indices(labels, 3, seed=1), metrics.probe_indices(labels, 20, seed=1)
+    assert torch.equal(small.view(10, 3), large.view(10, 20)[:, :3])  # the 3 are among the 20
+    assert (labels[large].view(10, 20) == torch.arange(10)[:, None]).all()
+
+
+def test_pixel_probe_learns_separable_data():
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(10).repeat(20)
+    x = torch.nn.functional.one_hot(y, 10).float() * 3 + torch.randn(200, 10, generator=g) * 0.1
+    assert metrics.fit_probe(x, y, x, y, epochs=50) == 1.0
+
+
+def test_probe_cache_round_trip(tmp_path):
+    (tmp_path / "metrics.json").write_text(json.dumps({"fid": 1.0}))
+    metrics.cache_probe(tmp_path, {100: {"d_features": 0.9, "pixels": 0.8}, 10: {"d_features": 0.7, "pixels": 0.6}}, 12.34)
+    stored = json.loads((tmp_path / "metrics.json").read_text())
+    assert stored["fid"] == 1.0 and stored["probe_seconds"] == 12.3  # other metrics kept
+    assert list(metrics.read_probe(stored)) == [10, 100]
+    assert metrics.read_probe({"fid": 1.0}) is None and metrics.read_probe(None) is None
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if genlib.MODELS[n].has_discriminator])
+def test_shipped_probe_beats_pixels_with_few_labels(name):
+    if not shipped(name):
+        pytest.skip(f"checkpoints/{name} is not trained yet")
+    probe = metrics.read_probe(json.loads((genlib.CHECKPOINTS / name / "metrics.json").read_text()))
+    if probe is None:
+        pytest.skip(f"no cached probe yet: python train.py --probe --model {name}")
+    assert set(probe) == set(metrics.PROBE_COUNTS)
+    assert probe[100]["d_features"] > probe[100]["pixels"]  # the lecture's claim, at 100 labels per class

@@ -1,0 +1,174 @@
+"""genlib.toys: the three lecture demonstrations (ring transform, 1-D GAN with D*, shifted digit)."""
+import math
+
+import pytest
+import torch
+
+import genlib
+from helpers import shipped, tiny
+from genlib.explorer import toys
+
+
+# ---------------------------------------------------------------- (a) ring
+def test_ring_norm_identity_and_direction():
+    r = toys.ring_samples(2000, seed=3)
+    zn, xn = r.z.norm(dim=1), r.x.norm(dim=1)
+    torch.testing.assert_close(xn, 1 + zn / 10)  # ‖g(z)‖ = 1 + ‖z‖/10 exactly
+    torch.testing.assert_close(r.x / xn[:, None], r.z / zn[:, None])  # same direction
+    assert xn.min() >= 1 and (xn < 1.4).float().mean() > 0.99  # a thin ring, not a blob
+
+
+def test_ring_seed_and_count():
+    a, b, c = toys.ring_samples(100, 1), toys.ring_samples(100, 1), toys.ring_samples(100, 2)
+    assert torch.equal(a.x, b.x) and not torch.equal(a.x, c.x) and a.x.shape == (100, 2)
+    with pytest.raises(ValueError, match="at least one"):
+        toys.ring_samples(0)
+
+
+def test_ring_transform_zero_is_finite():
+    assert torch.isfinite(toys.ring_transform(torch.zeros(1, 2))).all()
+
+
+# ---------------------------------------------------------------- (b) 1-D GAN
+def test_optimal_discriminator_formula_with_known_densities():
+    grid = torch.linspace(-6, 6, 201, dtype=torch.float64)
+    p = toys.Mixture((-1.0,), (1.0,), (1.0,)).pdf(grid)
+    q = toys.Mixture((1.0,), (1.0,), (1.0,)).pdf(grid)
+    d = toys.optimal_discriminator(p, q)
+    # for two unit Gaussians at ∓1, p/(p+q) = sigmoid(log p − log q) = sigmoid(−2x)
+    torch.testing.assert_close(d, torch.sigmoid(-2 * grid))
+    assert d[100] == pytest.approx(0.5)  # at x = 0 the densities are equal
+    torch.testing.assert_close(toys.optimal_discriminator(p, p), torch.full_like(p, 0.5))  # p_g = p_data
+    assert math.isnan(float(toys.optimal_discriminator(torch.zeros(1), torch.zeros(1))[0]))
+    masked = toys.optimal_discriminator(torch.tensor([1e-6, 0.3]), torch.tensor([0.0, 0.1]), floor=1e-4)
+    assert math.isnan(float(masked[0])) and float(masked[1]) == pytest.approx(0.75)
+
+
+def test_mixture_pdf_integrates_to_one_and_samples_match():
+    m = toys.mixture(3, std=0.4)
+    grid = torch.linspace(-6, 6, 4001, dtype=torch.float64)
+    assert float(torch.trapezoid(m.pdf(grid), grid)) == pytest.approx(1.0, abs=1e-6)
+    s = m.sample(20000, torch.Generator().manual_seed(0))
+    assert float(s.mean()) == pytest.approx(m.mean, abs=0.05)
+    with pytest.raises(ValueError):
+        toys.Mixture((0.0,), (0.0,), (1.0,))
+
+
+def test_kde_and_jsd():
+    grid = torch.linspace(-8, 8, 801, dtype=torch.float64)
+    s = torch.randn(20000, generator=torch.Generator().manual_seed(0))
+    p = toys.Mixture((0.0,), (1.0,), (1.0,)).pdf(grid)
+    assert float((toys.kde(s, grid) - p).abs().max()) < 0.02
+    assert toys.js_divergence(p, p, grid) == pytest.approx(0.0, abs=1e-9)
+    wide = torch.linspace(-20, 20, 4001, dtype=torch.float64)
+    left, right = (toys.Mixture((m,), (1.0,), (1.0,)).pdf(wide) for m in (-10.0, 10.0))
+    assert toys.js_divergence(left, right, wide) == pytest.approx(math.log(2), abs=1e-3)  # disjoint: log 2
+
+
+def test_toy_gan_is_deterministic_and_leaves_global_rng():
+    cfg = toys.ToyGANConfig(steps=30, seed=5)
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    a, b = toys.train_toy_gan(cfg), toys.train_toy_gan(cfg)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert torch.equal(a.samples, b.samples) and a.history == b.history
+    c = toys.train_toy_gan(toys.ToyGANConfig(steps=30, seed=6))
+    assert not torch.equal(a.samples, c.samples)
+
+
+def test_toy_gan_result_curves_are_consistent():
+    r = toys.train_toy_gan(toys.ToyGANConfig(steps=20, k=2))
+    assert len(r.history["loss_d"]) == 20 and len(r.grid) == len(r.d) == len(r.p_g) == len(r.d_star)
+    full = toys.optimal_discriminator(r.p_data, r.p_g)
+    shown = ~torch.isnan(r.d_star)
+    torch.testing.assert_close(r.d_star[shown], full[shown])
+    total = r.p_data + r.p_g
+    assert shown.float().mean() > 0.5 and (total[~shown] <= 1e-3 * total.max()).all()  # only negligible tails hidden
+    assert ((r.d >= 0) & (r.d <= 1)).all() and 0 <= r.jsd <= math.log(2) + 1e-6
+
+
+@pytest.mark.parametrize("loss", toys.LOSSES)
+def test_generator_moves_to_a_single_gaussian(loss):
+    data = toys.Mixture((3.0,), (0.5,), (1.0,))
+    untrained = toys.train_toy_gan(toys.ToyGANConfig(data=data, steps=1, loss=loss, seed=1))
+    trained = toys.train_toy_gan(toys.ToyGANConfig(data=data, steps=400, loss=loss, seed=1))
+    gap0, gap = abs(float(untrained.samples.mean()) - 3), abs(float(trained.samples.mean()) - 3)
+    assert gap0 > 2 and gap < 0.5, (gap0, gap)
+    assert trained.jsd < untrained.jsd
+
+
+def test_progress_callback_called_every_step():
+    calls = []
+    toys.train_toy_gan(toys.ToyGANConfig(steps=7, k=3), callback=lambda s, t: calls.append((s, t)))
+    assert calls == [(s, 7) for s in range(1, 8)]
+
+
+@pytest.mark.parametrize("bad", [dict(steps=0), dict(k=0), dict(lr=0.0), dict(loss="wasserstein")])
+def test_toy_gan_rejects_bad_config(bad):
+    with pytest.raises(ValueError):
+        toys.train_toy_gan(toys.ToyGANConfig(**bad))
+
+
+# ---------------------------------------------------------------- (c) shifted digit
+def test_shift_image_moves_without_wrapping():
+    img = torch.zeros(1, 28, 28)
+    img[0, 5, 27] = 1.0
+    assert torch.equal(toys.shift_image(img, 0, 0), img)
+    moved = toys.shift_image(img, -2, 3)
+    assert moved[0, 8, 25] == 1 and moved.sum() == 1
+    assert toys.shift_image(img, 1, 0).sum() == 0  # pushed off the edge, not wrapped to column 0
+    assert toys.shift_image(img, 30, 0).sum() == 0
+
+
+def test_nearest_other_excludes_the_query():
+    imgs = torch.randint(0, 256, (50, 28, 28), dtype=torch.uint8)
+    q = imgs[17].float() / 255
+    assert toys.nearest_other(q, imgs) == (17, 0.0)
+    idx, dist = toys.nearest_other(q, imgs, exclude=17)
+    assert idx != 17 and dist > 0
+    # the index maps back past the removed row
+    imgs[40] = imgs[17]
+    assert toys.nearest_other(q, imgs, exclude=17) == (40, 0.0)
+
+
+def test_typical_distance():
+    z = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
+    assert toys.typical_distance(z) == pytest.approx(5.0)
+    with pytest.raises(ValueError):
+        toys.typical_distance(z[:1])
+
+
+@pytest.mark.parametrize("name", ["vae", "cvae"])
+def test_compare_shift_zero_shift_is_distance_zero(name, mnist_test):
+    model = tiny(name).eval()
+    train = mnist_test  # any set works as the search set here; the test split is already in memory
+    cmp = toys.compare_shift(model, mnist_test.unit_images(0), int(mnist_test.labels[0]), 0, 0,
+                             train.images, train.labels, exclude=0)
+    assert cmp.pixel["shifted"] == 0 and cmp.latent["shifted"] == pytest.approx(0, abs=1e-5)
+    assert cmp.neighbour_index != 0 and cmp.pixel["neighbour"] > 0
+
+
+def test_shifted_digit_is_farther_than_nearest_training_digit(mnist_test):
+    from genlib.data import load_split
+
+    train = load_split(True)
+    for i in range(5):  # typical test digits
+        x = mnist_test.unit_images(i)
+        idx, d_nn = toys.nearest_other(x, train.images)
+        d_shift = float((toys.shift_image(x, 2, 0) - x).norm())
+        assert d_shift > d_nn, (i, d_shift, d_nn)
+        assert not torch.equal(train.images[idx].float() / 255, x[0])  # a different image, not the digit itself
+
+
+def test_compare_shift_on_a_shipped_model(mnist_test):
+    if not shipped("vae"):
+        pytest.skip("checkpoints/vae is not trained yet (python train.py --model vae)")
+    from genlib.data import load_split
+
+    train, model = load_split(True), genlib.load("vae")
+    x, label = mnist_test.unit_images(0), int(mnist_test.labels[0])
+    a = toys.compare_shift(model, x, label, 2, 0, train.images, train.labels)
+    b = toys.compare_shift(model, x, label, 3, 0, train.images, train.labels, neighbour=a.neighbour_index)
+    assert a.pixel["shifted"] > a.pixel["neighbour"]
+    assert b.pixel["shifted"] > a.pixel["shifted"] and b.latent != a.latent
+    assert a.latent["neighbour"] > 0

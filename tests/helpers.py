@@ -1,0 +1,56 @@
+"""Helpers shared by the tests: tiny model configs, shipped-checkpoint checks, the app path."""
+from pathlib import Path
+
+import pytest
+import torch
+
+import genlib
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app" / "streamlit_app.py")
+ALL = sorted(genlib.MODELS)
+
+# tiny configs: each model builds and runs in milliseconds
+TINY = {
+    "vae": dict(z_dim=4, hidden=(32, 16)),
+    "cvae": dict(z_dim=3, hidden=(32, 16)),
+    "gan": dict(z_dim=8, g_hidden=(16, 32), d_hidden=(32, 16)),
+    "dcgan": dict(z_dim=8, width=4),
+    "cgan": dict(z_dim=8, width=4),
+    "infogan": dict(z_dim=8, width=4, q_hidden=8, fc=8),
+}
+
+
+def tiny(name: str):
+    torch.manual_seed(0)
+    return genlib.build(name, **TINY[name])
+
+
+def inputs(model, n: int, seed: int = 0):
+    """z, labels, codes matching the model's latent spec."""
+    g = torch.Generator().manual_seed(seed)
+    spec = model.latent
+    z = spec.sample_z(n, g)
+    labels = torch.randint(0, spec.n_classes, (n,), generator=g) if spec.n_classes else None
+    return z, labels, spec.sample_codes(n, g)
+
+
+def shipped(name: str) -> bool:
+    return (genlib.CHECKPOINTS / name / "model.safetensors").is_file()
+
+
+def need(*names: str):
+    """The shipped model of names[0] (the others must be shipped too), or a skip that says why not."""
+    for n in names:
+        if not shipped(n):
+            pytest.skip(f"checkpoints/{n} is not trained yet (python train.py --model {n})")
+    try:
+        return genlib.load(names[0])
+    except genlib.CheckpointError as e:  # e.g. the architecture changed and the model awaits retraining
+        pytest.skip(f"checkpoints/{names[0]} does not load: {e}")
+
+
+def ok(at):
+    """An AppTest run raised nothing and showed no st.error."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
