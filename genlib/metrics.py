@@ -158,7 +158,10 @@ def monitor(classifier, n: int = 1000):
         spec = model.latent
         if spec.n_classes:
             return {"cond_acc": round(conditional_accuracy(model, classifier, n, seed=1), 4)}
-        out = {"min_class_share": class_coverage(classifier.predict(draw(model, n, seed=1)))["min_class_share"]}
+        x = draw(model, n, seed=1)
+        # the Fréchet distance on n samples: biased upward against the 10,000-sample figure, but it shows the trend
+        fid = frechet_distance(_batched(classifier.features, x), _test_features(classifier, None))
+        out = {"min_class_share": class_coverage(classifier.predict(x))["min_class_share"], "fid_check": round(fid, 3)}
         if spec.has_codes:
             out["code_acc"] = infogan_code_accuracy(model, classifier, n, seed=1)["code_accuracy"]
         return out

@@ -76,7 +76,8 @@ class DCBody(nn.Module):
                                    nn.LeakyReLU(0.2)) if deep else nn.Identity()
         flat = 4 * width * 16 if deep else 2 * width * 49
         # optional hidden fully connected layer on top (InfoGAN's D and Q share one)
-        self.fc = nn.Sequential(nn.Linear(flat, fc, bias=False), nn.BatchNorm1d(fc), nn.LeakyReLU(0.2)) if fc else nn.Identity()
+        self.fc = (nn.Sequential(nn.Linear(flat, fc, bias=False), nn.BatchNorm1d(fc), nn.LeakyReLU(0.2))
+                   if fc else nn.Identity())
         self.out_dim = fc or flat
 
     def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
