@@ -35,6 +35,10 @@ BARS: dict[str, Bar] = {
     "min_class_share": Bar("Min class share", ">=", 0.06, "the rarest digit's share of unconditional samples"),
     "code_accuracy": Bar("Code accuracy", ">=", 0.95, "categorical code as a digit classifier, after matching"),
     "test_nll": Bar("Test NLL (nats)", "<=", 92.0, "importance-weighted, dynamically binarised test set"),
+    "encoding_shell_share": Bar("Encodings in the prior's shell", ">=", 0.80,
+                                "test digits encoded within 2.5 of √d, the norm of the prior's draws"),
+    "encoding_kept_class": Bar("Encode → decode keeps the digit", ">=", 0.96,
+                               "test digits whose decoded encoding the classifier reads as the same digit"),
 }
 BAR_VALUES = {k: b.value for k, b in BARS.items()}  # plain numbers (tests/genlib/test_shipped.py re-measures them)
 COVERAGE_BAR = BARS["min_class_share"].value  # every digit class must get at least this share of samples

@@ -102,7 +102,7 @@ CARDS: dict[str, Card] = {
         notes=(("D's real/fake probabilities D(x) and D(G(z)) are plotted per epoch below: a healthy game keeps "
                "both away from 1 and 0."),
                "GANs have no encoder; for the latent map an inversion encoder is fitted on (G(z), z) pairs after training."),
-        bars=("min_class_share",),
+        bars=("min_class_share", "encoding_shell_share", "encoding_kept_class"),
     ),
     "dcgan": Card(
         title="Deep convolutional GAN (DCGAN)",
@@ -119,7 +119,7 @@ CARDS: dict[str, Card] = {
                ("The shipped G is the running average of its weights over the training steps (decay 0.999), "
                "with batch-norm statistics re-estimated for it; D learns at a tenth of G's rate (1e-4 vs 1e-3). "
                "Both even out the digit classes: with D at 2e-4 and no average, G drew 17% zeros and 4% fours.")),
-        bars=("min_class_share",),
+        bars=("min_class_share", "encoding_shell_share", "encoding_kept_class"),
     ),
     "cgan": Card(
         title="Conditional GAN (CGAN)",
@@ -135,7 +135,7 @@ CARDS: dict[str, Card] = {
         ),
         notes=(("G gets [z, onehot(y)]; D gets y as label maps beside its first convolution's features and as a "
                "projection term ⟨embed(y), h⟩ on its logit (Miyato & Koyama), which makes it check the label strictly."),),
-        bars=("conditional_accuracy",),
+        bars=("conditional_accuracy", "encoding_shell_share", "encoding_kept_class"),
     ),
     "infogan": Card(
         title="InfoGAN",
@@ -157,7 +157,7 @@ CARDS: dict[str, Card] = {
                "continuous ones (weights λ_cat, λ_cont below); the 'information loss' curve is that sum, minus H(c)."),
                ("Code accuracy: each categorical value is matched to the digit the classifier sees most "
                "(Hungarian matching); the paper reports 5 % error.")),
-        bars=("min_class_share", "code_accuracy"),
+        bars=("min_class_share", "code_accuracy", "encoding_shell_share", "encoding_kept_class"),
     ),
 }
 

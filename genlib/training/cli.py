@@ -48,7 +48,8 @@ def measure(name: str, model, args) -> dict:
         return {"test_accuracy": round(acc, 4), "test_errors": round((1 - acc) * len(test))}
     quick = args.preset == "quick"
     return metrics.evaluate(model, n=args.metric_samples or (1000 if quick else 10000), classifier=classifier_for(args),
-                            data_dir=args.data_dir, nll_images=args.nll_images or (200 if quick else None), probe=not quick)
+                            data_dir=args.data_dir, nll_images=args.nll_images or (200 if quick else None), probe=not quick,
+                            encoding_images=200 if quick else 2000)
 
 
 def probe(name: str, args) -> None:
