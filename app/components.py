@@ -68,12 +68,33 @@ def projection(name: str, method: str = "PCA") -> encodings.Projection:
 
 
 @st.cache_resource(show_spinner="Loading the project's classifier…")
-def classifier():
-    """(the metrics classifier, None), or (None, why it cannot be loaded)."""
+def _classifier(folder: str):
     try:
         return metrics.load_classifier(), None
     except genlib.CheckpointError as e:
         return None, str(e)
+
+
+def classifier():
+    """(the metrics classifier, None), or (None, why it cannot be loaded). Taken from the checkpoints
+    folder, else the shipped one (see genlib.metrics.load_classifier)."""
+    return _classifier(str(genlib.CHECKPOINTS))
+
+
+def require_classifier():
+    """The metrics classifier, with a note when it is the shipped fallback or its metrics.json is bad;
+    or one error saying why it cannot be loaded and how to train it (and a stop)."""
+    clf, error = classifier()
+    if clf is None:
+        hint = "" if "train.py" in error else "\n\nTrain it with `python train.py --model classifier` (or `--all`)."
+        st.error(f"The project's classifier cannot be loaded: {error}{hint}", icon=":material/error:")
+        st.stop()
+    if clf.folder != genlib.CHECKPOINTS / "classifier":
+        st.caption(f"`{genlib.CHECKPOINTS}` has no classifier: using the shipped one (`{clf.folder}`).")
+    if clf.metrics_error:
+        st.warning(f"The classifier works, but its test accuracy is unknown: {clf.metrics_error}",
+                   icon=":material/warning:")
+    return clf
 
 
 @st.cache_resource(show_spinner="Loading the MNIST training set…")
@@ -214,11 +235,9 @@ def condition_controls(name: str, model, container=st) -> None:
                          key=f"{name}:cont{j}", on_change=_set_continuous, args=(name, model, j))
 
 
-def latent_controls(name: str, model) -> None:
-    """Seed, randomise, reset, the condition, and one slider per basis direction (the first
-    SHOWN_DIRECTIONS visible, the rest in an expander)."""
-    spec, s = model.latent, get_state(name, model)
-    basis = slider_basis(name)
+def seed_controls(name: str, model) -> None:
+    """Seed, randomise, reset."""
+    s = get_state(name, model)
     seed_col, rand_col, reset_col = st.columns([2, 1, 1], vertical_alignment="bottom")
     st.session_state.setdefault(f"{name}:seed", s.seed if s.seed is not None else 0)
     seed_col.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=f"{name}:seed",
@@ -226,6 +245,14 @@ def latent_controls(name: str, model) -> None:
     rand_col.button("Randomise", on_click=_randomise, args=(name, model), width="stretch")
     reset_col.button("Prior mean", on_click=_reset, args=(name, model), width="stretch",
                      help="z = 0, continuous codes centred; label and category kept")
+
+
+def latent_controls(name: str, model) -> None:
+    """Seed, randomise, reset, the condition, and one slider per basis direction (the first
+    SHOWN_DIRECTIONS visible, the rest in an expander)."""
+    spec, s = model.latent, get_state(name, model)
+    basis = slider_basis(name)
+    seed_controls(name, model)
     condition_controls(name, model)
     values = encodings.slider_values(basis.coords(s.z_tensor()), session.SLIDER_LIMIT)
     shown = min(spec.z_dim, encodings.SHOWN_DIRECTIONS)
@@ -281,3 +308,42 @@ def operand_picker(prefix: str, title: str, default: session.Operand, container=
 def show_notices() -> None:
     for notice in st.session_state.get("notices", []):
         st.warning(notice, icon=":material/link_off:")
+
+
+# ---------------------------------------------------------------- an image to ask a VAE about
+IMAGE_KINDS = ("test digit", "test digit, shifted 3 px", "a letter", "your drawing (Draw page)")
+
+
+def image_picker(prefix: str, model) -> tuple[torch.Tensor, int | None, str] | None:
+    """A test digit, the same digit shifted, a letter, or the Draw page's digit; plus the label a
+    conditional model is given. (image (1, 28, 28), label or None, description), or None after a message."""
+    from genlib.explorer import likelihood
+
+    kind_col, what_col, label_col = st.columns(3)
+    kind = kind_col.selectbox("Image", IMAGE_KINDS, key=f"{prefix}:kind")
+    test = test_split()
+    default_label = 0
+    if kind.startswith("test digit"):
+        index = int(what_col.number_input("Test digit (index)", 0, len(test) - 1, 0, key=f"{prefix}:index"))
+        image, default_label = test.unit_images(index), int(test.labels[index])
+        described = f"test digit #{index} (a {default_label})"
+        if kind != IMAGE_KINDS[0]:
+            image, described = likelihood.shifted(image, 3, 0), described + ", shifted 3 px right"
+    elif kind == IMAGE_KINDS[2]:
+        letter = what_col.selectbox("Letter", list(likelihood.LETTERS), key=f"{prefix}:letter")
+        image, described = likelihood.letter_image(letter), f"the letter {letter}"
+    else:
+        drawn = st.session_state.get("draw_result") or {}
+        prepared = drawn.get("prepared")
+        if prepared is None or prepared.image is None:
+            st.info("Nothing drawn yet: draw a digit on the **Draw** page, then come back.", icon=":material/info:")
+            return None
+        image, described = prepared.image.reshape(1, 28, 28), "your drawing"
+        analysis = drawn.get("analysis")
+        default_label = analysis.prediction if analysis is not None else 0
+    label = None
+    if model.latent.n_classes is not None:
+        label = int(label_col.selectbox("Label given to the model", list(range(model.latent.n_classes)),
+                                        index=default_label, key=f"{prefix}:label:{kind}"))
+        described += f", given label {label}"
+    return image, label, described

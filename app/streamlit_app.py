@@ -1,6 +1,8 @@
 """latent-lab explorer: `streamlit run app/streamlit_app.py` (or `make app`).
 This file sets up the pages, the sidebar model picker and the URL <-> state sync."""
+import os
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -21,10 +23,15 @@ torch.set_num_threads(1)
 
 st.set_page_config(page_title="latent-lab", page_icon=":material/blur_on:", layout="wide")
 
+if run_log := os.environ.get("LATENT_LAB_RUN_LOG"):  # tests and benchmarks count script runs here
+    with open(run_log, "a") as f:
+        f.write(f"{time.time():.3f}\n")
+
 models = c.available_models()
 if not models:
-    st.error("No trained model found in `checkpoints/`. Train one with `python train.py --model vae` "
-             "(or any of: " + ", ".join(genlib.MODELS) + ").")
+    st.error(f"No trained model found in `{genlib.CHECKPOINTS}`. Train one with `python train.py --model vae "
+             f"--out {genlib.CHECKPOINTS}` (or any of: " + ", ".join(genlib.MODELS) + "), or point GENLIB_CHECKPOINTS "
+             "at a folder of checkpoints.")
     st.stop()
 
 if "booted" not in st.session_state:  # first run of this browser session: read the URL once
@@ -34,22 +41,35 @@ if "booted" not in st.session_state:  # first run of this browser session: read 
     st.session_state["notices"] = q.notices
     if q.state is not None:
         st.session_state["latents"] = {q.model: q.state}
+    decode = st.query_params.get("decode")
+    if decode == "server":
+        st.session_state["decode_forced"] = True
+    elif decode not in (None, "browser"):
+        st.session_state["notices"].append(f"URL decode {session.shown(decode)} is not 'server' or 'browser'; ignored.")
     st.session_state["booted"] = True
 
 # The page files live in views/, not pages/: Streamlit's AppTest also registers a pages/ folder as
 # old-style pages and then runs a page without this entry file (no sidebar, no shared state).
-pages = [
-    st.Page("views/explore.py", title="Explore", icon=":material/tune:", default=True),
-    st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
-    st.Page("views/arithmetic.py", title="Arithmetic", icon=":material/calculate:"),
-    st.Page("views/interpolate.py", title="Interpolate", icon=":material/linear_scale:"),
-    st.Page("views/grids.py", title="Conditional grids", icon=":material/grid_on:"),
-    st.Page("views/draw.py", title="Draw", icon=":material/draw:"),
-    st.Page("views/models.py", title="Models", icon=":material/model_training:"),
-    st.Page("views/collapse.py", title="Mode collapse", icon=":material/bar_chart:"),
-    st.Page("views/toys.py", title="Lecture toys", icon=":material/school:"),
-]
-page = st.navigation(pages)
+pages = {
+    "Explore": [
+        st.Page("views/explore.py", title="Explore", icon=":material/tune:", default=True),
+        st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
+        st.Page("views/arithmetic.py", title="Arithmetic", icon=":material/calculate:"),
+        st.Page("views/interpolate.py", title="Interpolate", icon=":material/linear_scale:"),
+        st.Page("views/grids.py", title="Conditional grids", icon=":material/grid_on:"),
+        st.Page("views/draw.py", title="Draw", icon=":material/draw:"),
+        st.Page("views/models.py", title="Models", icon=":material/model_training:"),
+    ],
+    "The lecture, live": [
+        st.Page("views/likelihood.py", title="ELBO and likelihood", icon=":material/functions:"),
+        st.Page("views/reparam.py", title="Reparameterisation", icon=":material/shuffle:"),
+        st.Page("views/collapse.py", title="Mode collapse", icon=":material/bar_chart:"),
+        st.Page("views/information.py", title="InfoGAN information", icon=":material/info:"),
+        st.Page("views/codes.py", title="Codes measured", icon=":material/straighten:"),
+        st.Page("views/toys.py", title="Lecture toys", icon=":material/school:"),
+    ],
+}
+page = st.navigation(pages, expanded=True)  # 13 pages: the default would hide three behind "View more"
 st.sidebar.title("latent-lab")
 c.model_picker(st.sidebar)
 st.sidebar.caption(f"{len(genlib.MODELS)} generative models of MNIST digits. The chosen model and latent carry across pages; "
@@ -61,5 +81,7 @@ page.run()
 name = st.session_state["model"]
 if name in models:
     wanted = session.to_query(name, c.get_state(name, models[name]))
+    if st.session_state.get("decode_forced"):
+        wanted["decode"] = "server"  # a reload keeps the forced mode
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)

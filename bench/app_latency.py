@@ -7,6 +7,8 @@ training-set map).
   python bench/app_latency.py            # 5 cold starts, 20 key presses, 2 rounds of model switches
   python bench/app_latency.py --quick    # 1 cold start, 3 presses, 1 switch, 1 map
   python bench/app_latency.py --empty-cache   # cold starts also with an empty encodings cache
+  python bench/app_latency.py --live     # in-browser decoding instead (bench/live_decoding.py): drag frame
+                                         # rate, input → drawn, server CPU, runtime ready, hover, a class
 
 Targets: cold start ≤ 10 s, key press median ≤ 150 ms, model switch ≤ 500 ms, map ≤ 2 s,
 peak RSS ≤ 1.5 GB with all the models loaded and a map open."""
@@ -115,7 +117,7 @@ def cold_start(browser, env: dict | None) -> dict:
         healthy = time.perf_counter() - t0
         pg = new_page(browser)
         t1 = time.perf_counter()
-        pg.goto(url)
+        pg.goto(f"{url}/?decode=server")  # the server path's image (the in-browser one: --live)
         settle(pg, MAIN_IMAGE)
         done = time.perf_counter()
         pg.context.close()
@@ -247,7 +249,14 @@ def main(argv=None) -> None:
                    help="extra environment of the servers, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false")
     p.add_argument("--scale-points", type=int, nargs="*", default=None,
                    help="map sizes of the standalone plotly test (default 10k 30k 60k 120k; quick: 10k 60k)")
+    p.add_argument("--live", action="store_true", help="measure in-browser decoding (bench/live_decoding.py)")
+    p.add_argument("--class-sessions", type=int, default=30, help="--live: browser sessions of the class test")
+    p.add_argument("--class-seconds", type=float, default=60, help="--live: how long the class explores")
     args = p.parse_args(argv)
+    if args.live:
+        from live_decoding import main as live_main
+
+        return live_main(args, server, new_page, settle)
     if args.quick:
         args.starts, args.presses, args.switch_rounds, args.map_opens = 1, 3, 1, 1
     env = dict(kv.split("=", 1) for kv in args.env)
@@ -278,7 +287,7 @@ def main(argv=None) -> None:
 
         with server(env) as (url, proc, _):
             pg = new_page(browser)
-            pg.goto(f"{url}/?model=vae&seed=5")
+            pg.goto(f"{url}/?model=vae&seed=5&decode=server")
             settle(pg, MAIN_IMAGE)
             peaks = [["Explore open (all the models loaded)", *memory_mb(proc.pid)]]
             presses = key_presses(pg, args.presses)

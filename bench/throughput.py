@@ -1,4 +1,4 @@
-"""Training throughput (images/s) of each model at its shipped configuration (genlib.presets.PRESETS
+"""Training throughput (images/s) of each model at its shipped configuration (genlib.training.presets.PRESETS
 ["full"], genlib's own trainer, as `train.py` runs it) against a plain reference loop written the
 textbook way (pytorch/examples vae/main.py and dcgan/main.py: torchvision MNIST + ToTensor through a
 DataLoader, one training loop, default Adam, no speed-ups) on the same architecture, in this process,

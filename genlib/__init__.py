@@ -8,12 +8,13 @@ __version__ = "0.2.0"  # bump with every architecture or recipe change (CHANGELO
 from .checkpoint import CheckpointError  # noqa: E402
 from .latent import LatentSpec  # noqa: E402
 from .models import MODELS  # noqa: E402
+from .models.base import GenerativeModel  # noqa: E402
 from .paths import checkpoints_dir  # noqa: E402
 
 CHECKPOINTS = checkpoints_dir()
 
 
-def build(name: str, **overrides):
+def build(name: str, **overrides) -> GenerativeModel:
     """A fresh, untrained model; keyword arguments override its Config fields."""
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
@@ -21,9 +22,10 @@ def build(name: str, **overrides):
     return cls(cls.Config(**overrides))
 
 
-def load(name: str, path: str | Path | None = None):
+def load(name: str, path: str | Path | None = None) -> GenerativeModel:
     """The shipped checkpoint of `name` (or the folder `path`), in eval mode on the CPU. `name` may
-    also be an extra shipped variant such as "dcgan-collapsed" (genlib.presets.VARIANTS)."""
+    also be an extra shipped variant such as "dcgan-collapsed" (genlib.training.presets.VARIANTS); the
+    metrics classifier ("classifier") loads too, as a plain nn.Module."""
     from . import checkpoint
     from .models import ARCHITECTURES
     from .training.presets import VARIANTS
@@ -34,4 +36,4 @@ def load(name: str, path: str | Path | None = None):
     return checkpoint.load(Path(path) if path else CHECKPOINTS / name, expect=arch)
 
 
-__all__ = ["MODELS", "LatentSpec", "CheckpointError", "build", "load", "__version__"]
+__all__ = ["MODELS", "CHECKPOINTS", "GenerativeModel", "LatentSpec", "CheckpointError", "build", "load", "__version__"]

@@ -2,15 +2,18 @@
 Weights are safetensors (never a pickle); every file is written atomically, and config.json records
 the weights' sha256 so a torn or swapped pair is detected on load.
 
-A save is one transaction: the weights, metrics and history are first staged as NAME.next, then
-config.json (naming the new weights' sha256) is replaced — the commit point — and then the staged
-files take their names. A process killed at any moment leaves the previous checkpoint (config.json
-still names the old weights) or the new one (load() finishes the interrupted promotion)."""
+A save is one transaction: the weights, metrics, history, sample grid and per-epoch grids are first
+staged as NAME.next (the grids as a folder samples.next/), then config.json (naming the new weights'
+sha256) is replaced — the commit point — and then the staged files take their names (the old run's
+per-epoch grids are removed). A process killed at any moment leaves the previous checkpoint (config.json
+still names the old weights) or the new one (load() finishes the interrupted promotion); a save killed
+before its commit leaves only *.next files, which load ignores and the next save replaces."""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -22,10 +25,21 @@ from .fileio import atomic_write, json_bytes, write_json
 
 CONFIG, WEIGHTS, METRICS, HISTORY, SAMPLES = "config.json", "model.safetensors", "metrics.json", "history.json", "samples.png"
 STAGED = ".next"  # suffix of the files a save has written but not yet committed
+GRIDS = "samples"  # the per-epoch grids, samples/epoch_NNN.png ("watch it learn")
+OLD = ".old"  # the replaced grids folder while a committed save swaps in the new one
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint folder is missing, corrupt, or does not match its architecture."""
+
+
+def weights_digest(model: torch.nn.Module) -> str:
+    """sha256 over the model's parameters and buffers, in state-dict order (what derived caches are keyed by)."""
+    h = hashlib.sha256()
+    for k, v in model.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def half_state(model: torch.nn.Module) -> dict:
@@ -35,7 +49,11 @@ def half_state(model: torch.nn.Module) -> dict:
 
 
 def save(model: torch.nn.Module, folder: Path | str, *, metrics: dict | None = None,
-         history: list | None = None, train: dict | None = None, half: bool = False) -> Path:
+         history: list | None = None, train: dict | None = None, half: bool = False,
+         sample_grid: bytes | None = None, epoch_grids: dict[str, bytes] | None = None) -> Path:
+    """Write `model` to `folder` as one transaction (see the module's docstring). sample_grid: the PNG
+    bytes of samples.png; epoch_grids: file name -> PNG bytes, the whole new samples/ folder (the old
+    one's grids are removed at the commit). Extras left None keep the folder's current ones."""
     from . import __version__
 
     folder = Path(folder)
@@ -46,6 +64,19 @@ def save(model: torch.nn.Module, folder: Path | str, *, metrics: dict | None = N
         staged[METRICS] = json_bytes(metrics)
     if history is not None:
         staged[HISTORY] = json_bytes(history)
+    if sample_grid is not None:
+        staged[SAMPLES] = sample_grid
+    for name in (WEIGHTS, METRICS, HISTORY, SAMPLES):  # an uncommitted save's leftovers are not this one's
+        (folder / (name + STAGED)).unlink(missing_ok=True)
+    grids = folder / (GRIDS + STAGED)
+    if grids.is_dir():
+        shutil.rmtree(grids)
+    if epoch_grids is not None:
+        grids.mkdir(parents=True)
+        for name, data in epoch_grids.items():
+            if Path(name).name != name or not name.endswith(".png"):
+                raise ValueError(f"epoch grid name {name!r}: expected a plain file name ending in .png")
+            atomic_write(grids / name, data)
     for name, data in staged.items():
         atomic_write(folder / (name + STAGED), data)
     write_json(folder / CONFIG, {  # the commit point
@@ -62,11 +93,24 @@ def save(model: torch.nn.Module, folder: Path | str, *, metrics: dict | None = N
 
 
 def _promote(folder: Path) -> None:
-    """Give the staged files of a committed save their names (weights last)."""
-    for name in (METRICS, HISTORY, WEIGHTS):
+    """Give the staged files of a committed save their names (weights last: while they are staged, a
+    load repeats this). Every step can be repeated after a kill at any point."""
+    for name in (METRICS, HISTORY, SAMPLES):
         staged = folder / (name + STAGED)
         if staged.is_file():
             os.replace(staged, folder / name)
+    grids, staged, old = folder / GRIDS, folder / (GRIDS + STAGED), folder / (GRIDS + OLD)
+    if staged.is_dir():
+        if grids.is_dir():
+            if old.is_dir():
+                shutil.rmtree(old)
+            os.replace(grids, old)
+        os.replace(staged, grids)
+    if old.is_dir():
+        shutil.rmtree(old)
+    staged = folder / (WEIGHTS + STAGED)
+    if staged.is_file():
+        os.replace(staged, folder / WEIGHTS)
 
 
 def _committed_weights(folder: Path, cfg: dict) -> Path:
@@ -158,3 +202,13 @@ def read_extra(folder: Path | str, filename: str, default=None):
     """metrics.json / history.json of a checkpoint, or `default` when absent."""
     path = Path(folder) / filename
     return read_json(path, filename) if path.is_file() else default
+
+
+def read_metrics(folder: Path | str) -> dict:
+    """A checkpoint's metrics.json as a dict ({} when absent); CheckpointError naming the file when it
+    is not JSON or not an object of metrics."""
+    m = read_extra(folder, METRICS, {})
+    if not isinstance(m, dict):
+        raise CheckpointError(f"{Path(folder) / METRICS} holds a JSON {type(m).__name__}, not an object of metrics; "
+                              "the file is corrupt: re-measure it (train.py --evaluate-only) or restore it")
+    return m

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "train":
         from .training.cli import main as train
 
-        return train(rest)
+        return train(rest, prog="latent-lab train")
     if command == "app":
         try:
             script = app_script()

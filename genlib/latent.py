@@ -40,22 +40,35 @@ class LatentSpec:
         return {"categorical": cat, "continuous": cont}
 
     def check_labels(self, labels, n: int) -> torch.Tensor | None:
-        """Validate a label argument: required (0..n_classes-1, shape (n,)) for conditional models."""
+        """Validate a label argument: required for conditional models (integers 0..n_classes-1, shape (n,),
+        or one int for all n) and refused for unconditional ones, which have no use for it."""
         if self.n_classes is None:
+            if labels is not None:
+                raise ValueError("this model is unconditional: it takes no labels (pass labels=None)")
             return None
+        expected = f"a LongTensor of {n} digits 0-{self.n_classes - 1}, shape ({n},)"
         if labels is None:
-            raise ValueError(f"this model is conditional: pass labels, a LongTensor of {n} digits 0-{self.n_classes - 1}")
-        labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
-        if labels.numel() == 1 and n > 1:
+            raise ValueError(f"this model is conditional: pass labels, {expected}")
+        raw = torch.as_tensor(labels)
+        if raw.is_floating_point() or raw.is_complex() or raw.dtype == torch.bool:
+            raise ValueError(f"labels are {raw.dtype}; expected integers ({expected}): floats are not truncated")
+        if raw.ndim > 1:
+            hint = " (one-hot? pass labels.argmax(1))" if raw.shape[-1] == self.n_classes else ""
+            raise ValueError(f"labels has shape {tuple(raw.shape)}{hint}; expected {expected}")
+        labels = raw.to(torch.long).reshape(-1)
+        if labels.numel() == 1 and n != 1:
             labels = labels.expand(n)
         if labels.shape != (n,):
-            raise ValueError(f"labels has shape {tuple(labels.shape)}; expected ({n},)")
-        if labels.min() < 0 or labels.max() >= self.n_classes:
+            raise ValueError(f"labels has shape {tuple(raw.shape)}; expected {expected}")
+        if n and (labels.min() < 0 or labels.max() >= self.n_classes):
             raise ValueError(f"labels must be in 0..{self.n_classes - 1}; got {labels.min().item()}..{labels.max().item()}")
         return labels
 
     def check_z(self, z: torch.Tensor) -> torch.Tensor:
-        z = torch.as_tensor(z, dtype=torch.float32)
+        """z as (n, z_dim) floats (a float64 z stays float64; the model casts to its own dtype)."""
+        z = torch.as_tensor(z)
+        if not z.is_floating_point():
+            z = z.float()
         if z.ndim == 1:
             z = z.unsqueeze(0)
         if z.ndim != 2 or z.shape[1] != self.z_dim:
@@ -79,7 +92,7 @@ def lerp(a: torch.Tensor, b: torch.Tensor, steps: int) -> torch.Tensor:
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, steps: int) -> torch.Tensor:
-    """Spherical interpolation (keeps norms typical of a Gaussian prior); falls back to lerp for
+    """Spherical interpolation (between two ends of equal norm every point keeps that norm); falls back to lerp for
     (anti)parallel endpoints where the great circle is undefined."""
     a, b = a.reshape(-1).double(), b.reshape(-1).double()
     cos = torch.dot(a, b) / (a.norm() * b.norm()).clamp_min(1e-12)

@@ -1,6 +1,7 @@
 """Quality metrics, all measured with the project's own classifier (docs/design.md, "Quality")."""
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
@@ -13,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from scipy import linalg
 from scipy.optimize import linear_sum_assignment
+from tqdm.auto import tqdm
 
 from . import checkpoint, data
 
@@ -45,11 +47,23 @@ COVERAGE_BAR = BARS["min_class_share"].value  # every digit class must get at le
 
 
 def load_classifier(path: Path | str | None = None):
+    """The metrics classifier of `path`, else of the checkpoints folder (genlib.CHECKPOINTS), else the shipped
+    one (a folder of quick runs has none). It carries `folder` (where it came from), `test_accuracy` (None
+    when unknown) and `metrics_error` (why its metrics.json could not be read, else None): a corrupt
+    metrics.json loses the accuracy, not the classifier."""
     from . import CHECKPOINTS
+    from .paths import shipped_dir
 
     folder = Path(path) if path else CHECKPOINTS / "classifier"
+    if path is None and not folder.is_dir() and (shipped := shipped_dir()) and (shipped / "classifier").is_dir():
+        folder = shipped / "classifier"
     clf = checkpoint.load(folder, expect="classifier")
-    clf.test_accuracy = checkpoint.read_extra(folder, checkpoint.METRICS, {}).get("test_accuracy")
+    clf.folder, clf.metrics_error = folder, None
+    try:
+        acc = checkpoint.read_metrics(folder).get("test_accuracy")
+    except checkpoint.CheckpointError as e:
+        acc, clf.metrics_error = None, str(e)
+    clf.test_accuracy = acc if isinstance(acc, (int, float)) else None
     return clf
 
 
@@ -107,9 +121,10 @@ def conditional_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> fl
     return float((classifier.predict(x) == labels).float().mean())
 
 
-def infogan_code_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> dict:
-    """Generate n/10 samples per categorical value, classify them, match values to digits one-to-one
-    (Hungarian algorithm on the confusion matrix) and report the matched accuracy."""
+def code_confusion(model, classifier, n: int = 10000, seed: int = 0) -> dict:
+    """Generate n/10 samples per categorical value and classify them: {"confusion": (10, 10) counts,
+    code value x predicted digit; "code_to_digit": the one-to-one matching (Hungarian algorithm) that
+    maximises the matched count; "code_accuracy": that count's share}."""
     cat = torch.arange(10).repeat_interleave(n // 10)
     g = torch.Generator().manual_seed(seed + 7)
     codes = model.latent.continuous
@@ -120,8 +135,14 @@ def infogan_code_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> d
     conf = torch.zeros(10, 10, dtype=torch.long)
     conf.index_put_((cat, pred), torch.ones_like(cat), accumulate=True)
     rows, cols = linear_sum_assignment(-conf.numpy())
-    return {"code_accuracy": round(float(conf[rows, cols].sum()) / len(cat), 4),
-            "code_to_digit": [int(c) for c in cols]}
+    return {"confusion": conf, "code_to_digit": [int(c) for c in cols],
+            "code_accuracy": round(float(conf[rows, cols].sum()) / len(cat), 4)}
+
+
+def infogan_code_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> dict:
+    """The categorical code as a digit classifier after a one-to-one matching of values to digits."""
+    out = code_confusion(model, classifier, n, seed)
+    return {"code_accuracy": out["code_accuracy"], "code_to_digit": out["code_to_digit"]}
 
 
 SHELL_TOLERANCE = 2.5  # an encoding is "in the prior's shell" when | ‖z‖ − √d | is at most this
@@ -151,8 +172,7 @@ def test_nll(model, k: int = 500, n: int | None = None, seed: int = 0, data_dir=
     g = torch.Generator().manual_seed(seed)
     x = torch.bernoulli(test.unit_images(slice(n)), generator=g)
     labels = test.labels[: len(x)] if model.latent.n_classes is not None else None
-    torch.manual_seed(seed)
-    ll = model.log_likelihood(x, labels, k=k)
+    ll = model.log_likelihood(x, labels, k=k, generator=g)  # a private generator: the global one is left alone
     return {"test_nll": round(float(-ll.mean()), 3), "test_nll_k": k, "test_nll_images": len(x)}
 
 
@@ -174,35 +194,61 @@ def monitor(classifier, n: int = 1000):
 
 # ---------------------------------------------------------------- all metrics of a model
 def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int = 500, nll_images: int | None = None,
-             probe: bool = True, encoding_images: int = 2000) -> dict:
-    """Every metric that applies to `model` (DESIGN.md), as a JSON-able dict (probe=False skips the
+             probe: bool = True, progress: bool = False, encoding_images: int = 2000) -> dict:
+    """Every metric that applies to `model` (docs/design.md), as a JSON-able dict (probe=False skips the
     linear probes of the GANs' discriminator features, the slowest part; the GANs' encodings are
-    checked on the first `encoding_images` test digits: refined inversion costs ~6 ms a digit)."""
+    checked on the first `encoding_images` test digits). progress: a bar over the measurements (they
+    take up to minutes on a CPU)."""
     classifier = classifier or load_classifier()
     model.eval()
     spec = model.latent
+    steps = ["samples", "Fréchet distance", "Fréchet floor", "classes"]
+    steps += ["test NLL"] * model.has_likelihood + ["code accuracy"] * model.infers_codes
+    steps += ["encodings"] * bool(model.inverts_generator and encoding_images)
+    steps += ["linear probes"] * (probe and model.has_discriminator)
+    bar = tqdm(total=len(steps), desc=f"measuring {model.name}", leave=False, disable=not progress)
+
+    def step(what: str):
+        bar.set_postfix_str(what)
+
     out: dict = {"n_samples": n, "classifier_test_accuracy": getattr(classifier, "test_accuracy", None)}
     labels = torch.arange(10).repeat_interleave(n // 10) if spec.n_classes else None
-    x = draw(model, n if labels is None else len(labels), labels=labels)
-    pred = classifier.predict(x)
-    out["fid"] = round(frechet_distance(_batched(classifier.features, x), _test_features(classifier, data_dir)), 3)
-    out["fid_floor_train_vs_test"] = round(fid_floor(classifier, n, data_dir), 3)
-    if spec.n_classes:
-        out["conditional_accuracy"] = round(float((pred == labels).float().mean()), 4)
-    else:
-        out.update(class_coverage(pred))
-    if model.has_likelihood:
-        out.update(test_nll(model, k=nll_k, n=nll_images, data_dir=data_dir))
-    if model.infers_codes:
-        out.update(infogan_code_accuracy(model, classifier, n))
-    if model.inverts_generator and encoding_images:
-        out.update(encoding_quality(model, classifier, min(encoding_images, n), data_dir))
-    if probe and model.has_discriminator:
-        t0 = time.time()
-        probes = probe_table(model, data_dir=data_dir)
-        out["probe"] = {str(k): v for k, v in probes.items()}
-        out["probe_seconds"] = round(time.time() - t0, 1)
-        out["probe_100_per_class_d_features"] = probes[100]["d_features"]
+    with bar:
+        step(f"drawing {n:,} samples")
+        x = draw(model, n if labels is None else len(labels), labels=labels)
+        pred = classifier.predict(x)
+        bar.update()
+        step("Fréchet distance")
+        out["fid"] = round(frechet_distance(_batched(classifier.features, x), _test_features(classifier, data_dir)), 3)
+        bar.update()
+        step("Fréchet floor")
+        out["fid_floor_train_vs_test"] = round(fid_floor(classifier, n, data_dir), 3)
+        bar.update()
+        if spec.n_classes:
+            out["conditional_accuracy"] = round(float((pred == labels).float().mean()), 4)
+        else:
+            out.update(class_coverage(pred))
+        bar.update()
+        if model.has_likelihood:
+            step(f"test NLL, k = {nll_k}")
+            out.update(test_nll(model, k=nll_k, n=nll_images, data_dir=data_dir))
+            bar.update()
+        if model.infers_codes:
+            step("code accuracy")
+            out.update(infogan_code_accuracy(model, classifier, n))
+            bar.update()
+        if model.inverts_generator and encoding_images:
+            step("encodings")
+            out.update(encoding_quality(model, classifier, min(encoding_images, n), data_dir))
+            bar.update()
+        if probe and model.has_discriminator:
+            step("linear probes")
+            t0 = time.time()
+            probes = probe_table(model, data_dir=data_dir)
+            out["probe"] = {str(k): v for k, v in probes.items()}
+            out["probe_seconds"] = round(time.time() - t0, 1)
+            out["probe_100_per_class_d_features"] = probes[100]["d_features"]
+            bar.update()
     return out
 
 
@@ -219,7 +265,11 @@ def table(root: Path | str) -> str:
              "|---" * (len(cols) + 3) + "|"]
     for name in [*MODELS, *VARIANTS]:
         folder = Path(root) / name
-        m = checkpoint.read_extra(folder, checkpoint.METRICS)
+        try:
+            m = checkpoint.read_metrics(folder) if (folder / checkpoint.METRICS).is_file() else None
+        except checkpoint.CheckpointError:
+            lines.append(f"| {name} | " + " | ".join(f"unreadable {checkpoint.METRICS}" for _ in cols) + " | | |")
+            continue
         if m is None and name in VARIANTS:
             continue  # an optional extra
         if m is None:
@@ -256,8 +306,9 @@ def fit_probe(ftr: torch.Tensor, ytr: torch.Tensor, fte: torch.Tensor, yte: torc
     """Test accuracy of a logistic regression fitted on standardised features ."""
     mu, sd = ftr.mean(0), ftr.std(0) + 1e-6
     ftr, fte = (ftr - mu) / sd, (fte - mu) / sd
-    torch.manual_seed(seed)
-    lin = torch.nn.Linear(ftr.shape[1], 10)
+    with torch.random.fork_rng(devices=[]):  # a seeded init that leaves the caller's global RNG as it was
+        torch.manual_seed(seed)
+        lin = torch.nn.Linear(ftr.shape[1], 10)
     opt = torch.optim.Adam(lin.parameters(), lr=1e-2, weight_decay=1e-3)
     for _ in range(epochs):
         opt.zero_grad()
@@ -267,18 +318,36 @@ def fit_probe(ftr: torch.Tensor, ytr: torch.Tensor, fte: torch.Tensor, yte: torc
         return float((lin(fte).argmax(1) == yte).float().mean())
 
 
-def probe_table(model, counts=PROBE_COUNTS, seed: int = 0, data_dir=None, epochs: int = 300) -> dict:
-    """{count: {"d_features": acc, "pixels": acc}}: a linear probe with `count` labels per class on the
-    discriminator's features against the same probe on raw pixels (the lecture's "GAN features can
-    directly be used for classification"). Features are computed once for the largest count."""
+def untrained_twin(model, seed: int = 0):
+    """A freshly initialised model of the same architecture and configuration (eval mode): what the
+    architecture alone gives, before any training."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        twin = type(model)(copy.deepcopy(model.config))
+    return twin.eval()
+
+
+PROBE_SPACES = ("d_features", "d_untrained", "pixels")
+
+
+def probe_table(model, counts=PROBE_COUNTS, seed: int = 0, data_dir=None, epochs: int = 300,
+                spaces=PROBE_SPACES) -> dict:
+    """{count: {"d_features": acc, "d_untrained": acc, "pixels": acc}}: a linear probe with `count` labels per
+    class on the discriminator's features, against the same probe on an untrained discriminator of the same
+    architecture and on raw pixels (the lecture's "GAN features can directly be used for classification":
+    only the gain over the untrained D is learned). Features are computed once for the largest count;
+    `spaces` picks which of the three to fit."""
     if not model.has_discriminator:
         raise ValueError(f"{model.name} has no discriminator features to probe")
     model.eval()
     train, test = data.load_split(True, data_dir), data.load_split(False, data_dir)
     idx = probe_indices(train.labels, max(counts), seed)
     x_tr, x_te = train.unit_images(idx), test.unit_images()
-    spaces = {"d_features": (_batched(model.features, x_tr), _batched(model.features, x_te)),
-              "pixels": (x_tr.flatten(1), x_te.flatten(1))}
+    if not spaces or set(spaces) - set(PROBE_SPACES):
+        raise ValueError(f"spaces must be among {PROBE_SPACES}; got {spaces}")
+    nets = {"d_features": model, "d_untrained": untrained_twin(model, seed) if "d_untrained" in spaces else None}
+    spaces = {s: (_batched(nets[s].features, x_tr), _batched(nets[s].features, x_te)) if s in nets
+              else (x_tr.flatten(1), x_te.flatten(1)) for s in spaces}
     table = {}
     for n in sorted(counts):
         # the first n of each class's draw: the same images probe_indices(…, n, seed) gives
@@ -314,12 +383,16 @@ def probe_report(root: Path | str) -> str:
     from .models import MODELS
     from .training.presets import VARIANTS
 
-    lines = ["| model | " + " | ".join(f"{n}/class: D features vs pixels" for n in PROBE_COUNTS) + " |",
+    lines = ["| model | " + " | ".join(f"{n}/class: D features vs untrained D vs pixels" for n in PROBE_COUNTS) + " |",
              "|---" * (len(PROBE_COUNTS) + 1) + "|"]
     for name in [*MODELS, *VARIANTS]:
-        probe = read_probe(checkpoint.read_extra(Path(root) / name, checkpoint.METRICS))
+        try:
+            probe = read_probe(checkpoint.read_metrics(Path(root) / name))
+        except checkpoint.CheckpointError:
+            continue  # the metrics table above marks it unreadable
         if probe:
-            cells = [f"{probe[n]['d_features']:.3f} vs {probe[n]['pixels']:.3f}" if n in probe else "–" for n in PROBE_COUNTS]
+            cells = [" vs ".join(f"{probe[n][k]:.3f}" for k in PROBE_SPACES if k in probe[n]) if n in probe else "–"
+                     for n in PROBE_COUNTS]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

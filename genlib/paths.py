@@ -18,9 +18,23 @@ def checkpoints_dir() -> Path:
     return CHECKOUT / "checkpoints"
 
 
+def shipped_dir() -> Path | None:
+    """The checkpoints that come with latent-lab (the checkout's, else the installed copy), whatever
+    GENLIB_CHECKPOINTS says; None when neither exists."""
+    for folder in (CHECKOUT / "checkpoints", PACKAGE / "shipped"):
+        if folder.is_dir():
+            return folder
+    return None
+
+
 def app_script() -> Path:
     """The Streamlit entry file: the checkout's app/ or the copy installed as genlib/app."""
     for folder in (CHECKOUT / "app", PACKAGE / "app"):
         if (folder / "streamlit_app.py").is_file():
             return folder / "streamlit_app.py"
     raise FileNotFoundError("the app is not installed: reinstall with `pip install 'latent-lab[app]'`")
+
+
+def cache_root() -> Path:
+    """$GENLIB_CACHE, else ~/.cache/genlib: derived files keyed by the weights they come from (encodings, decoders)."""
+    return Path(os.environ.get("GENLIB_CACHE") or Path.home() / ".cache" / "genlib")

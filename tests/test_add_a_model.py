@@ -58,6 +58,7 @@ def test_a_seventh_model_trains_saves_loads_and_renders(seventh_model, tmp_path,
     for page in ("views/explore.py", "views/latent_map.py", "views/models.py"):
         at = AppTest.from_file(APP, default_timeout=120)
         at.query_params["model"] = "tinyvae"
+        at.query_params["decode"] = "server"  # Streamlit's own sliders, which AppTest can read
         at.run()
         if page != "views/explore.py":
             at.switch_page(page)

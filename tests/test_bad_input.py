@@ -387,6 +387,7 @@ def app(**params):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=120)
+    params.setdefault("decode", "server")  # the Streamlit sliders (the in-browser ones need a browser)
     for k, v in params.items():
         at.query_params[k] = v
     at.run()

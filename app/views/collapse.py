@@ -28,7 +28,8 @@ def load_extra(folder: str):
 @st.cache_resource(show_spinner="Sampling and classifying…", max_entries=32)
 def _histogram(folder: str, stamp: tuple, n: int, seed: int) -> collapse.Histogram:
     model = c.load_model(folder)[0] if folder in genlib.MODELS else load_extra(folder)[0]
-    return collapse.class_histogram(model, c.classifier()[0], n=n, seed=seed)
+    test = c.test_split()
+    return collapse.class_histogram(model, c.classifier()[0], n=n, seed=seed, reference=(test.unit_images(), test.labels))
 
 
 def histogram(folder: str, n: int, seed: int) -> collapse.Histogram:
@@ -37,7 +38,12 @@ def histogram(folder: str, n: int, seed: int) -> collapse.Histogram:
 
 def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:
     digits = [str(d) for d in range(10)]
-    fig = go.Figure(go.Bar(x=digits, y=h.class_shares, name=f"these {h.n:,} samples", marker_color="#4c78a8"))
+    lo, hi = zip(*h.intervals, strict=True)
+    name = f"{h.n:,} samples at ship time" if h.samples is None else f"these {h.n:,} samples"
+    band = dict(type="data", symmetric=False, array=[u - s for u, s in zip(hi, h.class_shares, strict=True)],
+                arrayminus=[s - v for s, v in zip(h.class_shares, lo, strict=True)])
+    fig = go.Figure(go.Bar(x=digits, y=h.class_shares, name=f"{name} (95% band)",
+                           marker_color="#4c78a8", error_y=band))
     if shipped is not None:
         fig.add_bar(x=digits, y=shipped, name="10,000 samples at ship time", marker_color="#bbbbbb")
     # line labels sit in the right margin so no bar hides them
@@ -54,28 +60,61 @@ def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:
 def section(folder: str, h: collapse.Histogram, shipped: list[float] | None) -> None:
     left, right = st.columns([3, 2], gap="large")
     left.plotly_chart(chart(h, shipped), key=f"collapse:{folder}:chart")
-    a, b = right.columns(2)
+    a, b, d = right.columns(3)
     a.metric(f"Least frequent digit: {h.least_frequent}", f"{h.min_class_share:.1%}",
              delta=f"{h.min_class_share - metrics.COVERAGE_BAR:+.1%} vs {metrics.COVERAGE_BAR:.0%} bar", delta_color="normal")
     b.metric("Class entropy", f"{h.class_entropy:.3f} nats", help=f"log 10 = {h.class_entropy_max:.3f}: all digits equally often")
+    if h.mean_diversity is not None:
+        d.metric("Within-class diversity", f"{h.mean_diversity:.2f}",
+                 help="Mean pixel distance between samples of the same predicted digit, over the same for real test "
+                      "digits of that class, averaged over the digits drawn: 1 ≈ as varied as MNIST, near 0 = one "
+                      "image repeated. A histogram cannot see collapse inside a class; this can.")
     if h.below_bar:
-        right.warning(f"Under-produced (below {metrics.COVERAGE_BAR:.0%}): " + ", ".join(map(str, h.below_bar)), icon=":material/warning:")
+        right.warning(f"Under-produced (the whole 95% band below {metrics.COVERAGE_BAR:.0%}): "
+                      + ", ".join(map(str, h.below_bar)), icon=":material/warning:")
+    elif h.undecided:
+        right.info(f"Below {metrics.COVERAGE_BAR:.0%} in this sample, but within sampling noise of the bar: "
+                   + ", ".join(map(str, h.undecided)) + ". More samples decide it.", icon=":material/info:")
     else:
         right.success(f"Every digit is produced at least {metrics.COVERAGE_BAR:.0%} of the time.", icon=":material/check:")
-    right.image(images.png_bytes(images.grid(h.samples, nrow=8), 3), caption="the first 16 samples")
+    if h.samples is not None:
+        right.image(images.png_bytes(images.grid(h.samples, nrow=8), 3), caption="the first 16 samples")
+    elif (png := genlib.CHECKPOINTS / folder / "samples.png").is_file():
+        right.image(str(png), caption="samples at ship time")
+
+
+def show_recipe(folder: str) -> None:
+    """The bad recipe, read from the checkpoint's own config, beside the healthy model of its architecture."""
+    bad, arch = collapse.recipe(genlib.CHECKPOINTS / folder), VARIANTS[folder]
+    good = collapse.recipe(genlib.CHECKPOINTS / arch)
+    if bad is None:
+        return
+    rows = [{"model": name, "G's learning rate": r["lr_g"], "D's learning rate": r["lr_d"],
+             "G / D": f"{r['ratio']:g}×", "k": r["k"], "epochs": r["epochs"], "weight average of G": r["ema"] or "none"}
+            for name, r in ((folder, bad), (arch, good)) if r is not None]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(f"Read from `checkpoints/{folder}/config.json`: G learns {bad['ratio']:g} times as fast as D, so D "
+               "cannot keep up with G's moves. The lecture lists \"need to sync D with G\" among a GAN's weaknesses "
+               "and names mode collapse beside it: a G far ahead of its D finds one image D currently accepts and "
+               f"puts everything there. Trained with `{bad['command'] or collapse.train_hint(folder)}`.")
 
 
 st.title("Mode collapse")
 st.markdown(f"A GAN's generator is only rewarded for fooling the discriminator, not for covering every mode of "
             "the data: it can *collapse* onto the few digits it draws best. Here each unconditional GAN draws "
             "samples, the project's classifier names each digit, and the bars count them. A healthy model sits "
-            f"near the uniform 10% line; the project's bar is at least {metrics.COVERAGE_BAR:.0%} for every digit.")
-if (why := c.classifier()[1]) is not None:
-    st.error(f"The project's classifier cannot be loaded: {why}\n\nTrain it with `python train.py --model classifier`.")
-    st.stop()
-n_col, seed_col = st.columns(2)
-n = n_col.select_slider("Samples per model", SAMPLE_COUNTS, value=2000, key="collapse:n")
-seed = int(seed_col.number_input("Seed", 0, 2**31 - 1, 0, key="collapse:seed"))
+            f"near the uniform 10% line; the project's bar is at least {metrics.COVERAGE_BAR:.0%} for every digit. "
+            "Each bar carries its 95% band: a digit is flagged only when the whole band lies under the bar, so that "
+            "the luck of a sample alone does not flag a model that met its bar at ship time (with 10,000 samples).")
+c.require_classifier()
+# the histograms measured at ship time show at once; sampling new ones (seconds per model) is on request
+sampling = st.toggle("Sample and classify new digits now (a few seconds per model)", key="collapse:sample")
+if sampling:
+    n_col, seed_col = st.columns(2)
+    n = n_col.select_slider("Samples per model", SAMPLE_COUNTS, value=2000, key="collapse:n")
+    seed = int(seed_col.number_input("Seed", 0, 2**31 - 1, 0, key="collapse:seed"))
+else:
+    st.caption("Showing the histograms measured when each model was shipped (10,000 samples).")
 
 shown = st.session_state["collapse"] = {}
 candidates = [(nm, m) for nm, m in c.available_models().items() if collapse.is_unconditional_gan(m)]
@@ -91,16 +130,22 @@ if not candidates:
 
 for folder, model in candidates:
     st.subheader(folder)
-    try:
-        h = histogram(folder, n, seed)
-    except (ValueError, RuntimeError) as e:
-        st.error(f"Could not sample and classify {folder}: {e}")
-        continue
+    at_ship = collapse.shipped_histogram(genlib.CHECKPOINTS / folder)
+    if sampling or at_ship is None:  # a checkpoint that recorded no histogram is sampled here
+        try:
+            h = histogram(folder, n if sampling else 2000, seed if sampling else 0)
+        except (ValueError, RuntimeError) as e:
+            st.error(f"Could not sample and classify {folder}: {e}")
+            continue
+    else:
+        h = at_ship
     shown[folder] = h
-    section(folder, h, collapse.shipped_shares(genlib.CHECKPOINTS / folder))
+    if folder in VARIANTS:
+        show_recipe(folder)
+    section(folder, h, None if h is at_ship or at_ship is None else at_ship.class_shares)
 
 for folder, arch in VARIANTS.items():
     if not (genlib.CHECKPOINTS / folder).is_dir():
         st.info(f"**{folder}** (a {arch} trained with deliberately bad settings, to show collapse beside the healthy "
-                f"models) is not in `checkpoints/` yet. Train it with `{collapse.train_hint(folder)}`; this page "
+                f"models) is not in `{genlib.CHECKPOINTS}` yet. Train it with `{collapse.train_hint(folder)}`; this page "
                 "picks it up.", icon=":material/info:")

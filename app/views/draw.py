@@ -100,11 +100,7 @@ name, model = c.require_model()
 st.title("Draw a digit")
 st.caption(f"**{name}**: your digit is made to look like MNIST (bounding box scaled to 20 × 20 px, centre of mass "
            "moved to the middle of 28 × 28), then encoded, reconstructed, classified and placed on the latent map.")
-clf, clf_error = c.classifier()
-if clf is None:
-    st.error(f"The project classifier cannot be loaded: {clf_error}\n\nTrain it with "
-             "`python train.py --model classifier` (or `--all`).", icon=":material/error:")
-    st.stop()
+clf = c.require_classifier()
 
 left, right = st.columns([1, 2], gap="large")
 with left:

@@ -1,46 +1,68 @@
-"""Explore: move through one model's latent space with sliders built from its LatentSpec."""
+"""Explore: move through one model's latent space with sliders built from its LatentSpec. The sliders decode
+in the browser while they move (livedecode); where that cannot run, or with ?decode=server, on the server."""
 import streamlit as st
 
 import components as c
-from genlib.explorer import session
+import livedecode
+from genlib.explorer import live, session
 
 name, model = c.require_model()
 st.title("Explore")
 st.caption(f"**{name}** · z has {model.latent.z_dim} dimensions · prior N(0, I)")
+server = livedecode.server_reason(name)
+livedecode.fallback_notice()
 
-controls, view = st.columns([3, 2], gap="large")
-with controls:
-    c.latent_controls(name, model)
 
-state = c.get_state(name, model)
-image = session.decode_states(model, [state])[0]
-st.session_state["explore_image"] = image  # what the page shows (tests read it)
-with view:
-    c.show_image(image)
+def details(image, state) -> None:
+    """The typical-set check, downloads and the latent upload for the shown image."""
     check = session.typical_set(state.z_tensor().unsqueeze(0))
     norm = check.norms[0]
     if check.outside:
-        st.warning(f"‖z‖ = {norm:.1f}, far from √d ≈ {check.expected:.1f}: this point is outside the prior's "
+        st.warning(f"‖z‖ = {norm:.1f}, far from E‖z‖ ≈ √(d − ½) ≈ {check.expected:.1f}: this point is outside the prior's "
                    "typical set, where the model was rarely trained.", icon=":material/warning:")
     else:
-        st.caption(f"‖z‖ = {norm:.1f} (typical: {check.expected:.1f} ± {check.tolerance:.1f})")
+        st.caption(f"‖z‖ = {norm:.1f} (typical: √(d − ½) ≈ {check.expected:.1f} ± {check.tolerance:.1f})")
     png_col, json_col = st.columns(2)
     c.png_download(image, f"{name}-explore.png", container=png_col, key="explore:png")
     c.json_download(name, state, container=json_col, key="explore:json")
     with st.expander("Open a saved latent"):
         c.latent_upload(name, model)
 
-st.divider()
-st.subheader("The same z through every model")
+
 others = c.available_models()
-shown, skipped = [], []
-for other, m in others.items():
-    adapted = session.adapt(state, m.latent)
-    (shown if adapted is not None else skipped).append((other, m, adapted))
-cols = st.columns(max(len(shown), 1))
-for col, (other, m, adapted) in zip(cols, shown):
-    c.show_image(session.decode_states(m, [adapted])[0], caption=other + (" ← this one" if other == name else ""),
-                 scale=5, container=col)
+if server is None:
+    state = c.get_state(name, model)
+    image = session.decode_states(model, [state])[0]  # the synced latent: downloads and other pages use it
+    st.session_state["explore_image"] = image
+    controls, view = st.columns([3, 2], gap="large")
+    with controls:
+        c.seed_controls(name, model)
+    with view:
+        details(image, state)
+    clf, _ = c.classifier()
+    livedecode.explore_component(name, model, state, live.reading(clf, image) if clf is not None else None)
+    skipped = [(o, m) for o, m in others.items() if m.latent.z_dim != model.latent.z_dim]
+else:
+    controls, view = st.columns([3, 2], gap="large")
+    with controls:
+        c.latent_controls(name, model)
+    state = c.get_state(name, model)
+    image = session.decode_states(model, [state])[0]
+    st.session_state["explore_image"] = image  # what the page shows (tests read it)
+    with view:
+        c.show_image(image)
+        details(image, state)
+    st.divider()
+    st.subheader("The same z through every model")
+    shown, skipped = [], []
+    for other, m in others.items():
+        adapted = session.adapt(state, m.latent)
+        (shown if adapted is not None else skipped).append((other, m, adapted))
+    cols = st.columns(max(len(shown), 1))
+    for col, (other, m, adapted) in zip(cols, shown, strict=False):
+        c.show_image(session.decode_states(m, [adapted])[0], caption=other + (" ← this one" if other == name else ""),
+                     scale=5, container=col)
+    skipped = [(o, m) for o, m, _ in skipped]
 if skipped:
     st.caption("Other latent sizes, so not comparable: " +
-               ", ".join(f"{o} (z_dim {m.latent.z_dim})" for o, m, _ in skipped) + ".")
+               ", ".join(f"{o} (z_dim {m.latent.z_dim})" for o, m in skipped) + ".")

@@ -2,14 +2,16 @@
 import streamlit as st
 
 import components as c
+import livedecode
 from genlib import images
 from genlib.explorer import session
 
 name, model = c.require_model()
 spec = model.latent
 st.title("Interpolate")
-st.caption(f"**{name}**: walk from A to B. slerp follows a great circle and keeps ‖z‖ typical of the prior; "
-           "lerp cuts through the middle, where a Gaussian prior has little mass in high dimensions.")
+st.caption(f"**{name}**: walk from A to B. slerp follows a great circle: between two ends of equal norm every point keeps that "
+           "norm, so ‖z‖ stays typical of the prior only when both ends are typical (a draw from the prior is; a "
+           "class mean, much shorter, is not). lerp cuts through the middle, where a Gaussian prior has little mass in high dimensions.")
 enc = c.test_encodings(name)
 explore_state = c.get_state(name, model)
 
@@ -38,6 +40,7 @@ frames = session.decode_states(model, path)
 st.session_state["interp_frames"] = frames
 strip = images.grid(frames, nrow=steps)
 st.image(images.png_bytes(strip, 4 if steps <= 12 else 2 if steps <= 24 else 1), width="stretch")
+livedecode.interpolate_scrub(name, ends, method)
 
 check = session.typical_set(frames.new_tensor([s.z for s in path]))
 if check.outside:
@@ -46,7 +49,7 @@ if check.outside:
                + (" Try slerp." if method == "lerp" else ""), icon=":material/warning:")
 else:
     st.caption(f"Every point stays in the typical set: ‖z‖ {min(check.norms):.1f}–{max(check.norms):.1f}, "
-               f"√d ≈ {check.expected:.1f}.")
+               f"E‖z‖ ≈ √(d − ½) ≈ {check.expected:.1f}.")
 
 gif = images.gif_bytes(frames, scale=6)
 gif_col, dl_col = st.columns([1, 2])

@@ -4,6 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import components as c
+import livedecode
 from genlib.explorer import encodings, session
 
 DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -21,7 +22,7 @@ state = c.get_state(name, model)
 how = ("onto the two principal components of the encodings" if method == "PCA" else
        "by t-SNE (the ★ is placed among its 10 nearest encodings: t-SNE has no map for new points)")
 st.caption(f"**{name}**: the {len(enc.z):,} MNIST test digits encoded to z ({model.latent.z_dim}-D) and projected "
-           f"{how}. Click a point to decode it; ★ is the Explore latent.")
+           f"{how}. Hover a point to preview its digit, click it to decode it here; ★ is the Explore latent.")
 if model.latent.n_classes is not None:
     st.caption("This model is given the label, so z need not encode the digit: expect the classes to overlap "
                "here, and z to hold style (slant, thickness) instead.")
@@ -54,8 +55,10 @@ with plot_col:
     st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"map:{name}")
 
 with side:
+    hovering = livedecode.map_hover(name, model, state)
     if picked is None:
-        st.info("Click a point on the map to decode it here.", icon=":material/touch_app:")
+        if not hovering:
+            st.info("Click a point on the map to decode it here.", icon=":material/touch_app:")
     else:
         label = int(enc.labels[picked])
         point = session.with_z(session.adapt(state, model.latent), enc.z[picked])

@@ -4,13 +4,13 @@ with a discriminator, its features as a classifier. Layout only: the content com
 
 session_state written here (read by tests): "models_sample" = {"model", "epoch", "png"} of the shown
 sample grid; "models_probe" = the probe table shown (or None)."""
-import components as c
 import plotly.graph_objects as go
 import streamlit as st
 
+import components as c
 import genlib
 from genlib import checkpoint, metrics
-from genlib.explorer import cards
+from genlib.explorer import cards, session
 
 STATUS = {"met": "met", "missed": "MISSED", "not measured": "not measured", "—": ""}
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"]  # distinct per series (the theme's blues blur together)
@@ -127,11 +127,15 @@ else:
 
 # ---------------------------------------------------------------- metrics
 st.subheader("Quality")
-m = checkpoint.read_extra(folder, checkpoint.METRICS) or {}
-if not m:
+try:
+    m = checkpoint.read_metrics(folder)
+except checkpoint.CheckpointError as e:
+    st.warning(f"The quality numbers cannot be read: {e}", icon=":material/warning:")
+    m = None
+if m == {}:
     st.info(f"No `{checkpoint.METRICS}` here: measure it with `python train.py --model {name} --evaluate-only`.",
             icon=":material/info:")
-else:
+elif m:
     table = cards.metric_rows(m, card.bars)
     st.dataframe([{"metric": r["metric"], "value": r["value"], "bar": r["bar"], "": STATUS[r["status"]],
                    "what it measures": r["meaning"]} for r in table], hide_index=True, width="stretch",
@@ -139,24 +143,39 @@ else:
     if "fid" in m and "fid_floor_train_vs_test" in m:
         st.caption(f"Fréchet distance has no bar: {m['fid']:g} against a floor of {m['fid_floor_train_vs_test']:g} "
                    "(real training digits vs the test set) — lower is closer to MNIST.")
-clf = cards.classifier_summary(genlib.CHECKPOINTS / "classifier")
-if clf and clf["test_accuracy"] is not None:
-    st.caption(f"Measured with the project's own MNIST classifier (`checkpoints/classifier`): test accuracy "
+m = m or {}
+loaded_clf = c.classifier()[0]
+clf_folder = loaded_clf.folder if loaded_clf is not None else genlib.CHECKPOINTS / "classifier"
+try:
+    clf = cards.classifier_summary(clf_folder)
+except checkpoint.CheckpointError as e:
+    clf = None
+    st.caption(f"The metrics classifier's numbers cannot be read: {e}")
+if clf and isinstance(clf["test_accuracy"], (int, float)):
+    st.caption(f"Measured with the project's own MNIST classifier (`{clf_folder}`): test accuracy "
                f"{clf['test_accuracy']:.2%} ({clf['test_errors']} errors of 10,000), trained {clf['epochs']} epochs; "
                f"{m.get('n_samples', 10000):,} samples per metric.")
-else:
-    st.caption("The metrics classifier (`checkpoints/classifier`) is missing: `python train.py --model classifier`.")
+elif loaded_clf is None:
+    st.caption(f"The metrics classifier (`{clf_folder}`) is missing: `python train.py --model classifier`.")
 
 
 # ---------------------------------------------------------------- GAN features for classification
+UNTRAINED_COUNTS = (10, 100)  # on request; 1,000 per class takes minutes here (train.py --probe records all three)
+
+
+@st.cache_data(max_entries=8, show_spinner="Probing an untrained discriminator (10 and 100 labels per class)…")
+def untrained_probe(model_name: str, stamp: tuple) -> dict:
+    return metrics.probe_table(c.load_model(model_name)[0], counts=UNTRAINED_COUNTS, spaces=("d_untrained",))
+
+
 st.session_state["models_probe"] = None
 if arch_model.has_discriminator:
     st.subheader("Discriminator features for classification")
     st.caption("The lecture: \"GAN features can directly be used for classification\". A logistic regression "
                "on D's body features, trained with a few labelled digits per class, against the same "
-               "regression on raw pixels; accuracy on the 10,000 test digits.")
+               "regression on the features of an **untrained** D of the same architecture (random weights) and on "
+               "raw pixels; accuracy on the 10,000 test digits. Only the gain over the untrained D was learned.")
     probe = metrics.read_probe(m)
-    st.session_state["models_probe"] = probe
     if probe is None:
         old = m.get("probe_100_per_class_d_features")
         st.info(f"The probe table is not measured yet: `python train.py --probe --model {name}` "
@@ -164,14 +183,27 @@ if arch_model.has_discriminator:
                                             f"**{old:.2%}**." if old is not None else ""), icon=":material/info:")
     else:
         counts = list(probe)
+        if not all("d_untrained" in probe[n] for n in counts if n in UNTRAINED_COUNTS):
+            stamp = session.checkpoint_stamp(folder)
+            if st.button("Probe an untrained D of the same architecture", key="models:untrained",
+                         help="Not in this checkpoint's metrics.json; 10 and 100 labels per class, then cached.") \
+                    or st.session_state.get(f"models:untrained:{name}"):
+                st.session_state[f"models:untrained:{name}"] = True
+                extra = untrained_probe(name, stamp)
+                probe = {n: {**probe[n], **extra.get(n, {})} for n in counts}
+        st.session_state["models_probe"] = probe
+        spaces = [(k, label) for k, label in (("d_features", "D features"), ("d_untrained", "untrained D"),
+                                              ("pixels", "pixels")) if any(k in probe[n] for n in counts)]
         t_col, p_col = st.columns([2, 3])
-        t_col.dataframe([{"labels per class": n, "D features": probe[n]["d_features"], "pixels": probe[n]["pixels"],
-                          "gain": probe[n]["d_features"] - probe[n]["pixels"]} for n in counts], hide_index=True,
+        rows = [{"labels per class": n, **{label: probe[n].get(k) for k, label in spaces},
+                 **({"learned gain": probe[n]["d_features"] - probe[n]["d_untrained"]}
+                    if "d_untrained" in probe[n] else {})} for n in counts]
+        t_col.dataframe(rows, hide_index=True,
                         column_config={k: st.column_config.NumberColumn(format="percent")
-                                       for k in ("D features", "pixels", "gain")})
+                                       for k in ("D features", "untrained D", "pixels", "learned gain")})
         fig = go.Figure()
-        for j, (key, label) in enumerate((("d_features", "D features"), ("pixels", "raw pixels"))):
-            fig.add_trace(go.Scatter(x=counts, y=[probe[n][key] for n in counts], mode="lines+markers", name=label,
+        for j, (key, label) in enumerate(spaces):
+            fig.add_trace(go.Scatter(x=counts, y=[probe[n].get(key) for n in counts], mode="lines+markers", name=label,
                                      line=dict(color=COLOURS[j])))
         fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_type="log",
                           xaxis_title="labelled digits per class", yaxis_title="test accuracy", yaxis_tickformat=".0%")

@@ -1,9 +1,11 @@
-"""Lecture toys: three slides made live. Computation in genlib.toys; this file is layout only.
+"""Lecture toys: three slides made live. Computation in genlib.explorer.toys; this file is layout only.
 
 session_state keys (tests read them):
   "toys_ring"  : genlib.explorer.toys.RingSamples of tab (a), recomputed every run from its controls;
   "toys_gan"   : genlib.explorer.toys.ToyGANResult of the last "Train" press in tab (b) (kept across reruns);
-  "toys_shift" : genlib.explorer.toys.ShiftComparison of tab (c) for the chosen model.
+  "toys_shift" : genlib.explorer.toys.ShiftComparison of tab (c) for the chosen model;
+  "toys_erase" : genlib.explorer.toys.ShiftVsErase of tab (c) for the chosen model;
+  "toys_frame" : the genlib.explorer.toys.Snapshot shown by the replay slider of tab (b).
 """
 import math
 
@@ -20,7 +22,7 @@ st.title("Lecture toys")
 st.caption("Three slides of the lecture as small live experiments. The first two need no trained model; "
            "the third uses the model chosen in the sidebar.")
 ring_tab, gan_tab, shift_tab = st.tabs(["Variable transformation", "An optimum exists (1-D GAN)",
-                                        "Shifted digit vs nearest neighbour"])
+                                        "Shifted or erased digit"])
 
 
 # ---------------------------------------------------------------- (a)
@@ -60,14 +62,19 @@ def gan_config() -> toys.ToyGANConfig:
     std = b.slider("σ of each mode", 0.2, 1.0, 0.5, step=0.05, key="toys:std")
     k = cc.slider("k (D steps per G step)", 1, 5, 1, key="toys:k")
     steps = d.number_input("Training iterations", 10, 5000, 500, step=50, key="toys:steps")
-    a, b, cc = st.columns([1, 2, 1])
-    lr = a.select_slider("Learning rate", [5e-4, 1e-3, 2e-3, 5e-3, 1e-2], 2e-3, key="toys:lr")
+    a, a2, b, cc = st.columns([1, 1, 2, 1])
+    lr = a.select_slider("G's learning rate", LRS, 2e-3, key="toys:lr")
+    lr_d = a2.select_slider("D's learning rate", LRS, 2e-3, key="toys:lr_d")
     loss = b.radio("Generator loss", toys.LOSSES, horizontal=True, key="toys:loss",
                    help="non-saturating: minimise −log D(G(z)) (the paper's practical choice); "
                         "minimax: minimise log(1 − D(G(z))), exactly the lecture's loop, whose gradient vanishes "
                         "while D rejects the fakes confidently.")
     seed = cc.number_input("Seed", 0, 2**31 - 1, 0, key="toys:gan_seed")
-    return toys.ToyGANConfig(data=toys.mixture(modes, std), steps=int(steps), k=k, lr=lr, loss=loss, seed=int(seed))
+    return toys.ToyGANConfig(data=toys.mixture(modes, std), steps=int(steps), k=k, lr=lr, lr_d=lr_d, loss=loss,
+                             seed=int(seed))
+
+
+LRS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2]
 
 
 def train(cfg: toys.ToyGANConfig) -> None:
@@ -105,6 +112,42 @@ def density_figure(data: toys.Mixture, result: toys.ToyGANResult | None) -> go.F
                      showgrid=False)
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=1.12), xaxis_title="x")
+    return fig
+
+
+def replay_figure(result: toys.ToyGANResult, snap: toys.Snapshot) -> go.Figure:
+    fig = make_subplots(1, 2, column_widths=[0.68, 0.32], specs=[[{"secondary_y": True}, {}]],
+                        subplot_titles=(f"after {snap.step} of {result.config.steps} iterations", "the map z → G(z)"))
+    x = result.replay_grid.tolist()
+    p_data = result.config.data.pdf(result.replay_grid)
+    fig.add_trace(go.Scatter(x=x, y=p_data.tolist(), name="p_data", line=dict(color="black")), 1, 1)
+    fig.add_trace(go.Scatter(x=x, y=snap.p_g.tolist(), name="p_g", line=dict(color="#1f77b4")), 1, 1)
+    fig.add_trace(go.Scatter(x=x, y=snap.d.tolist(), name="D(x)", line=dict(color="#d62728")), 1, 1, secondary_y=True)
+    fig.add_trace(go.Scatter(x=x, y=snap.d_star.tolist(), name="D*(x)", line=dict(color="#ff7f0e", dash="dash")),
+                  1, 1, secondary_y=True)
+    fig.add_trace(go.Scatter(x=result.z_grid.tolist(), y=snap.g_of_z.tolist(), name="G(z)", line=dict(color="#2ca02c"),
+                             showlegend=False), 1, 2)
+    fig.update_yaxes(title_text="density", rangemode="tozero", row=1, col=1, secondary_y=False)
+    fig.update_yaxes(title_text="D", range=[0, 1.02], row=1, col=1, secondary_y=True, showgrid=False)
+    fig.update_xaxes(title_text="x", row=1, col=1)
+    fig.update_xaxes(title_text="z ~ N(0, 1)", row=1, col=2)
+    fig.update_yaxes(title_text="x = G(z)", range=[float(result.replay_grid[0]), float(result.replay_grid[-1])],
+                     row=1, col=2)
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=1.18))
+    return fig
+
+
+def criterion_figure(result: toys.ToyGANResult, step: int) -> go.Figure:
+    steps = [s.step for s in result.snapshots]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=steps, y=[s.criterion for s in result.snapshots],
+                             name="C(G) = −log 4 + 2·JSD(p_data ‖ p_g)"))
+    fig.add_trace(go.Scatter(x=steps, y=[s.value for s in result.snapshots], name="V(D, G) with the current D",
+                             line=dict(dash="dot")))
+    fig.add_hline(y=-math.log(4), line=dict(color="grey", dash="dot", width=1), annotation_text="−log 4 (p_g = p_data)")
+    fig.add_vline(x=step, line=dict(color="grey", width=1))
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="iteration", yaxis_title="nats",
+                      legend=dict(orientation="h", y=1.2))
     return fig
 
 
@@ -147,11 +190,24 @@ with gan_tab:
         m[1].metric("D(x) on real, last batch", f"{result.history['d_real'][-1]:.2f}")
         m[2].metric("D(G(z)) on fake, last batch", f"{result.history['d_fake'][-1]:.2f}")
         m[3].metric("Training time", f"{result.seconds:.1f} s")
-        st.plotly_chart(curves_figure(result.history), width="stretch", key="toys:gan_curves")
         st.caption(f"p_g is a kernel density estimate of {len(result.samples):,} generator samples; D* is drawn "
                    "where p_data + p_g is not negligible. The trained D only approaches D* where it has seen "
-                   "samples, and a tiny D cannot be exact. Try 3–4 modes, a larger k, "
-                   "or the minimax loss with a high learning rate to see the game fail (e.g. one mode dropped).")
+                   "samples, and a tiny D cannot be exact.")
+        st.markdown("**Replay.** The game as it was played: every few iterations the densities, D, D\\* and the "
+                    "map from z to x were kept. Below the slider, the generator's criterion at the optimal D, "
+                    "C(G) = −log 4 + 2·JSD(p_data ‖ p_g), falls to −log 4 only when p_g = p_data; the value "
+                    "V(D, G) of the D actually trained lies below it (D is not optimal).")
+        steps = [s.step for s in result.snapshots]
+        at = st.select_slider("Iteration", steps, value=steps[-1], key="toys:replay")
+        snap = result.snapshots[steps.index(at)]
+        st.session_state["toys_frame"] = snap
+        st.plotly_chart(replay_figure(result, snap), width="stretch", key="toys:replay_chart")
+        st.plotly_chart(criterion_figure(result, at), width="stretch", key="toys:criterion")
+        st.caption("Make it collapse: two modes, G's learning rate 1e-2 with D's at 5e-4, 800 iterations, seed 0 — "
+                   "D cannot keep up, and G piles all its samples into one spike between the modes (JSD 0.68, near "
+                   "its maximum log 2). Repair it by letting D catch up, k = 5 (JSD 0.24), or by giving D the same "
+                   "rate (JSD 0.17): the lecture's point that D and G must stay in step.")
+        st.plotly_chart(curves_figure(result.history), width="stretch", key="toys:gan_curves")
 
 
 # ---------------------------------------------------------------- (c)
@@ -163,7 +219,7 @@ def neighbour_of(index: int) -> int:
 
 @st.cache_data(show_spinner=False)
 def typical_pixel_distance() -> float:
-    return toys.typical_distance(c.test_split().float())
+    return toys.typical_distance(c.test_split().unit_images())
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
@@ -176,18 +232,43 @@ def ratio(a: float, b: float) -> str:
 
 
 with shift_tab:
-    st.markdown("The lecture's warning: with a Gaussian P(X|z) the model measures similarity by pixel "
-                "distance, so **the most obvious variation may not be the most likely**. Shifting a digit by "
-                "a pixel or two keeps it the same digit, yet moves it farther in pixel space than a "
-                "*different* training digit.")
+    st.markdown("The lecture's warning: a decoder whose P(X|z) scores each pixel on its own (a Gaussian in the "
+                "lecture, a Bernoulli here) judges similarity pixel by pixel, so **the most obvious variation may "
+                "not be the most likely**. A digit moved by a pixel or two is still the same digit; the same digit "
+                "with a piece of its stroke erased is a worse one. Which is closer in pixels, and which does the "
+                "model find more likely?")
     name, model = c.require_model()  # stops only this tab's content: it is the last one drawn
     test = c.test_split()
-    a, b, cc = st.columns(3)
+    a, b, cc, d = st.columns(4)
     index = int(a.number_input("Test digit (index)", 0, len(test) - 1, 0, key="toys:index"))
     dx = b.slider("Shift right (pixels)", -3, 3, 2, key="toys:dx")
     dy = cc.slider("Shift down (pixels)", -3, 3, 0, key="toys:dy")
-    train_split = load_split(True)  # in memory after c.train_images(); its labels condition label models
+    size = d.slider("Erased square (pixels)", 2, 10, 6, key="toys:erase")
     label = int(test.labels[index])
+    contrast = toys.shift_vs_erase(model, test.unit_images(index), label, dx, dy, size)
+    st.session_state["toys_erase"] = contrast
+    cols = st.columns(3)
+    nll = contrast.nll
+    for col, key, what in ((cols[0], "original", f"test #{index} (a {label})"),
+                           (cols[1], "shifted", f"shifted by ({dx:+d}, {dy:+d}) px"),
+                           (cols[2], "erased", f"a {size}×{size} piece erased")):
+        caption = what + (f": pixel distance {contrast.pixel[key]:.2f}" if key in contrast.pixel else "")
+        caption += f"; −log P(X) = {nll[key]:.1f} nats" if nll else ""
+        c.show_image(getattr(contrast, key), caption, scale=7, container=col)
+    closer = "erased" if contrast.pixel["erased"] < contrast.pixel["shifted"] else "shifted"
+    if nll is None:
+        st.caption(f"In pixels the **{closer}** copy is closer to the original. **{name}** defines no likelihood "
+                   "P(X); pick the VAE or the CVAE to see which copy it finds more likely.")
+    else:
+        likelier = "erased" if nll["erased"] < nll["shifted"] else "shifted"
+        gap = abs(nll["erased"] - nll["shifted"])
+        st.markdown(f"In pixels the **{closer}** copy is closer; **{name}** finds the **{likelier}** copy more likely "
+                    f"(by {gap:.1f} nats, a factor e^{gap:.0f}). "
+                    "NLLs are importance-weighted estimates on the binarised images.")
+    st.divider()
+    st.markdown("**Farther than a different digit.** The shifted copy against the nearest *other* training digit, "
+                "in pixel distance and in the model's latent distance.")
+    train_split = load_split(True)  # in memory after c.train_images(); its labels condition label models
     cmp = toys.compare_shift(model, test.unit_images(index), label, dx, dy, c.train_images(), train_split.labels,
                              neighbour=neighbour_of(index))
     st.session_state["toys_shift"] = cmp

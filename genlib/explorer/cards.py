@@ -32,12 +32,20 @@ _V = r"V(D,G) = \mathbb{E}_{x\sim p_{\mathrm{data}}(x)}\left[\log D(x)\right] + 
 _GAN_LOOP = (
     ("The k-step loop: k times, update D by ascending",
      r"\nabla_{\theta_d}\,\frac{1}{m}\sum_{i=1}^{m}\left[\log D\left(x^{(i)}\right) + \log\left(1 - D\left(G\left(z^{(i)}\right)\right)\right)\right]"),
-    ("then update G by descending (the minimax loss; it saturates when D wins early) …",
+    ("then update G by descending (the lecture's minimax step; its gradient vanishes while D rejects the fakes)",
      r"\nabla_{\theta_g}\,\frac{1}{m}\sum_{i=1}^{m}\log\left(1 - D\left(G\left(z^{(i)}\right)\right)\right)"),
-    ("… or, as trained here, the non-saturating loss: G maximises log D(G(z)), same fixed point, strong early gradients",
+    ("Generator step as trained here: descend the non-saturating loss (G maximises log D(G(z)) rather than "
+     "minimising the lecture's log(1 − D(G(z))); same fixed point, strong gradients while D still wins)",
      r"\nabla_{\theta_g}\,\frac{1}{m}\sum_{i=1}^{m} -\log D\left(G\left(z^{(i)}\right)\right)"),
     ("For a fixed G the optimal discriminator is",
      r"D^*_G(x) = \frac{p_{\mathrm{data}}(x)}{p_{\mathrm{data}}(x) + p_g(x)}"),
+)
+_CGAN_LOOP = (
+    ("Discriminator step: ascend, with each real digit's own label y and the label the fake was drawn for",
+     r"\nabla_{\theta_d}\,\frac{1}{m}\sum_{i=1}^{m}\left[\log D\left(x^{(i)}\mid y^{(i)}\right) + "
+     r"\log\left(1 - D\left(G\left(z^{(i)}\mid y'^{(i)}\right)\mid y'^{(i)}\right)\right)\right]"),
+    ("Generator step as trained here (non-saturating): descend",
+     r"\nabla_{\theta_g}\,\frac{1}{m}\sum_{i=1}^{m} -\log D\left(G\left(z^{(i)}\mid y'^{(i)}\right)\mid y'^{(i)}\right)"),
 )
 _ELBO = (r"\log P(X) - \mathcal{D}\left[Q(z\mid X)\,\|\,P(z\mid X)\right] = "
          r"\mathbb{E}_{z\sim Q}\left[\log P(X\mid z)\right] - \mathcal{D}\left[Q(z\mid X)\,\|\,P(z)\right]")
@@ -96,10 +104,14 @@ CARDS: dict[str, Card] = {
         what=("Two networks play a game. The generator G turns noise z into an image; the discriminator D "
               "outputs the probability that an image is real. D is trained to tell real digits from G's, G to "
               "fool D. No likelihood and no encoder are needed: at the game's optimum the distribution of G(z) "
-              "equals the data's and D(x) = ½ everywhere. In training, D is allowed to catch up (k steps) "
-              "before each generator step. Both networks here are multilayer perceptrons, as in the original paper."),
+              "equals the data's and D(x) = ½ everywhere. The lecture's loop lets D catch up with k steps before "
+              "each generator step, so that D stays near its optimum for the current G. Both networks here are "
+              "multilayer perceptrons, as in the original paper."),
         objective=(("The minimax game", r"\min_G\max_D\; " + _V), *_GAN_LOOP),
-        notes=(("D's real/fake probabilities D(x) and D(G(z)) are plotted per epoch below: a healthy game keeps "
+        notes=(("Every GAN shipped here trains with k = 1, one D step per G step (Goodfellow et al. also used "
+               "k = 1 in their experiments); D and G are kept in step by their learning rates instead, the "
+               "values used are under Training below."),
+               ("D's real/fake probabilities D(x) and D(G(z)) are plotted per epoch below: a healthy game keeps "
                "both away from 1 and 0."),
                "GANs have no encoder; for the latent map an inversion encoder is fitted on (G(z), z) pairs after training."),
         bars=("min_class_share", "encoding_shell_share", "encoding_kept_class"),
@@ -110,14 +122,15 @@ CARDS: dict[str, Card] = {
         what=("The same game as the GAN, with convolutional networks built by the lecture's rules, which made "
               "GAN training stable enough to produce good images: no pooling — strided convolutions in D and "
               "fractionally strided (transposed) convolutions in G; no hidden fully connected layers; batch "
-              "normalisation throughout; ReLU in G and LeakyReLU in D, except the last layers; tanh on G's "
+              "normalisation in every layer except D's input layer and G's output layer; ReLU in G and LeakyReLU in D, except the last layers; tanh on G's "
               "output. The discriminator's features turn out useful for classification (see the probe below)."),
         objective=(("The minimax game (unchanged from the GAN)", r"\min_G\max_D\; " + _V), *_GAN_LOOP[:1], _GAN_LOOP[2]),
         notes=(("G: z → linear projection to 7×7 maps → transposed conv to 14×14 → transposed conv to 28×28, tanh. "
                "D: conv 28→14 (LeakyReLU) → conv 14→7 (batch norm, LeakyReLU) → linear logit. The projection "
                "and the logit are the only linear layers, as in the paper."),
                ("The shipped G is the running average of its weights over the training steps (decay 0.999), "
-               "with batch-norm statistics re-estimated for it; D learns at a tenth of G's rate (1e-4 vs 1e-3). "
+               "with batch-norm statistics re-estimated for it. Rather than letting D catch up (k = 1 here), D learns "
+               "at a tenth of G's rate (1e-4 vs 1e-3). "
                "Both even out the digit classes: with D at 2e-4 and no average, G drew 17% zeros and 4% fours.")),
         bars=("min_class_share", "encoding_shell_share", "encoding_kept_class"),
     ),
@@ -131,7 +144,7 @@ CARDS: dict[str, Card] = {
             ("The conditional minimax game",
              (r"\min_G\max_D\; \mathbb{E}_{x\sim p_{\mathrm{data}}(x)}\left[\log D(x\mid y)\right] + "
              r"\mathbb{E}_{z\sim p_z(z)}\left[\log\left(1 - D(G(z\mid y)\mid y)\right)\right]")),
-            _GAN_LOOP[2],
+            *_CGAN_LOOP,
         ),
         notes=(("G gets [z, onehot(y)]; D gets y as label maps beside its first convolution's features and as a "
                "projection term ⟨embed(y), h⟩ on its logit (Miyato & Koyama), which makes it check the label strictly."),),
@@ -153,10 +166,14 @@ CARDS: dict[str, Card] = {
              r"I\left(c;\, G(z,c)\right) \geq L_I(G,Q) = \mathbb{E}_{c\sim P(c),\, x\sim G(z,c)}\left[\log Q(c\mid x)\right] + H(c)"),
             ("Overall", r"\min_{G,Q}\max_D\; V_{\mathrm{InfoGAN}}(D,G,Q) = V(D,G) - \lambda\, L_I(G,Q)"),
         ),
-        notes=(("−L_I is a cross-entropy for the categorical code plus a Gaussian negative log-likelihood for the "
-               "continuous ones (weights λ_cat, λ_cont below); the 'information loss' curve is that sum, minus H(c)."),
-               ("Code accuracy: each categorical value is matched to the digit the classifier sees most "
-               "(Hungarian matching); the paper reports 5 % error.")),
+        notes=(("With Q a softmax over the categorical code and a Gaussian per continuous code, −L_I = "
+               "cross-entropy + Gaussian negative log-likelihood − H(c). The 'information loss' curve below is what "
+               "training minimises: λ_cat · cross-entropy + λ_cont · Gaussian NLL without its constant ½ log 2π, "
+               "that is −L_I + H(c) + a constant, with the two terms weighted differently (λ_cat, λ_cont under "
+               "Training). It can go below zero: the continuous codes' NLL is a density, negative once Q's σ is small."),
+               ("Code accuracy: each categorical value is matched to a different digit, one-to-one, by the "
+               "Hungarian algorithm on the code-versus-classifier confusion matrix (so two codes can never claim "
+               "the same digit); the paper reports 5 % error.")),
         bars=("min_class_share", "code_accuracy", "encoding_shell_share", "encoding_kept_class"),
     ),
 }
@@ -279,7 +296,7 @@ class Panel:
 PANELS = (
     Panel("Loss (−ELBO, nats per image)", {"loss": "train", "test_loss": "test"}),
     Panel("ELBO terms (nats per image)", {"recon": "reconstruction −log P(X|z)", "kl": "KL(Q(z|X) ‖ P(z))"}),
-    Panel("Losses", {"loss_d": "D loss", "loss_g": "G loss", "info": "information loss −λ·L_I + const"}),
+    Panel("Losses", {"loss_d": "D loss", "loss_g": "G loss", "info": "information loss λ_cat·CE + λ_cont·NLL (can be < 0)"}),
     Panel("Discriminator outputs (mean probability)", {"d_real": "D(x)", "d_fake": "D(G(z))"}, reference=0.5),
     Panel("Quality per epoch (1,000 samples)",
           {"cond_acc": "conditional accuracy", "min_class_share": "min class share", "code_acc": "code accuracy"},
@@ -351,10 +368,13 @@ def training_summary(folder: Path | str, history: list[dict] | None = None) -> d
 
 
 def classifier_summary(folder: Path | str) -> dict | None:
-    """The metrics classifier's test accuracy and errors (checkpoints/classifier), None when absent."""
-    m = checkpoint.read_extra(folder, checkpoint.METRICS)
-    if not isinstance(m, dict):
+    """The metrics classifier's test accuracy and errors (checkpoints/classifier), None when absent;
+    CheckpointError (naming the file) when its metrics.json or config.json is corrupt."""
+    if not (Path(folder) / checkpoint.METRICS).is_file():
         return None
-    cfg = checkpoint.read_extra(folder, checkpoint.CONFIG, {}) or {}
+    m = checkpoint.read_metrics(folder)
+    cfg = checkpoint.read_extra(folder, checkpoint.CONFIG, {})
+    if not isinstance(cfg, dict):
+        raise checkpoint.CheckpointError(f"{Path(folder) / checkpoint.CONFIG} is not an object of settings")
     return {"test_accuracy": m.get("test_accuracy"), "test_errors": m.get("test_errors"),
             "epochs": ((cfg.get("train") or {}).get("config") or {}).get("epochs")}

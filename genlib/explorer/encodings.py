@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..checkpoint import weights_digest  # noqa: F401 - drawing and tests use it from here
 from ..fileio import atomic_write
 from ..latent import pca_2d
+from ..paths import cache_root
 
 SHOWN_DIRECTIONS = 12  # sliders shown before the expander
 
@@ -28,17 +29,7 @@ class Encodings:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("GENLIB_CACHE") or Path.home() / ".cache" / "genlib"
-    return Path(root) / "encodings"
-
-
-def weights_digest(model: torch.nn.Module) -> str:
-    """sha256 over the model's parameters and buffers, in state-dict order."""
-    h = hashlib.sha256()
-    for k, v in model.state_dict().items():
-        h.update(k.encode())
-        h.update(v.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
+    return cache_root() / "encodings"
 
 
 @torch.no_grad()

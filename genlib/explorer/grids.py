@@ -90,7 +90,7 @@ def label_grid(model, n_cols: int = 8, seed: int = 0) -> Grid:
 def checkpoint_metrics(folder) -> dict:
     """A checkpoint's metrics.json, or {} when it is absent or unreadable."""
     try:
-        return checkpoint.read_extra(folder, checkpoint.METRICS, {}) or {}
+        return checkpoint.read_metrics(folder)
     except checkpoint.CheckpointError:
         return {}
 

@@ -310,12 +310,12 @@ def path_states(a: LatentState, b: LatentState, steps: int, method: str = "slerp
 @dataclass(frozen=True)
 class TypicalCheck:
     norms: tuple[float, ...]
-    expected: float  # E‖z‖ for z ~ N(0, I_d), ≈ √d
+    expected: float  # E‖z‖ for z ~ N(0, I_d), ≈ √(d − ½)
     tolerance: float  # how far from `expected` still counts as typical
     outside: tuple[int, ...]  # indices of points outside
 
     def describe(self) -> str:
-        return f"‖z‖ should be near √d ≈ {self.expected:.1f} (±{self.tolerance:.1f}) for a draw from the prior"
+        return f"‖z‖ should be near √(d − ½) ≈ {self.expected:.1f} (±{self.tolerance:.1f}) for a draw from the prior"
 
 
 def typical_set(z: torch.Tensor, n_sigma: float = 4.0) -> TypicalCheck:

@@ -92,17 +92,26 @@ class ToyGANConfig:
     data: Mixture = field(default_factory=lambda: mixture(2))
     steps: int = 500  # generator steps (training iterations)
     k: int = 1  # discriminator steps per generator step, as in the lecture's loop
-    lr: float = 2e-3
+    lr: float = 2e-3  # the generator's learning rate
+    lr_d: float | None = None  # the discriminator's (None: the same as G's)
     batch: int = 128
     hidden: int = 16  # both MLPs are 1 -> hidden -> hidden -> 1
     loss: str = "non-saturating"  # generator loss: −log D(G(z)), or the minimax log(1 − D(G(z)))
     seed: int = 0
+    snapshots: int = 50  # states kept for the replay, evenly spaced over the steps (plus the start)
+
+    @property
+    def d_lr(self) -> float:
+        return self.lr if self.lr_d is None else self.lr_d
 
     def check(self) -> None:
         if self.steps < 1 or self.k < 1 or self.batch < 2 or self.hidden < 1:
             raise ValueError("steps, k and hidden must be ≥ 1 and batch ≥ 2")
-        if not (0 < self.lr < 1):
-            raise ValueError(f"learning rate must be in (0, 1); got {self.lr}")
+        for what, lr in (("G", self.lr), ("D", self.d_lr)):
+            if not (0 < lr < 1):
+                raise ValueError(f"{what}'s learning rate must be in (0, 1); got {lr}")
+        if self.snapshots < 1:
+            raise ValueError(f"keep at least one snapshot; got {self.snapshots}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}; got {self.loss!r}")
 
@@ -125,6 +134,30 @@ class ToyGANResult:
     history: dict  # per generator step: loss_d (mean of its k D steps), loss_g, d_real, d_fake, g_mean
     jsd: float  # Jensen–Shannon divergence between p_data and p_g on the grid (nats; 0 at the optimum)
     seconds: float
+    snapshots: list = field(default_factory=list)  # Snapshot at step 0 and every few steps, for the replay
+    replay_grid: torch.Tensor | None = None  # (m,) x values shared by every snapshot's curves
+    z_grid: torch.Tensor | None = None  # (r,) z values of the snapshots' z -> x maps
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    step: int  # generator steps done
+    p_g: torch.Tensor  # on the replay grid
+    d: torch.Tensor  # D(x) on the replay grid
+    d_star: torch.Tensor  # p_data / (p_data + p_g) on the replay grid (NaN where both are negligible)
+    g_of_z: torch.Tensor  # G(z) on the z grid: the map that pushes N(0, 1) onto p_g
+    jsd: float  # JSD(p_data ‖ p_g), nats
+    value: float  # V(D, G) of the current D, estimated on fixed draws (≤ C(G))
+
+    @property
+    def criterion(self) -> float:
+        """C(G) = max_D V(D, G) = −log 4 + 2·JSD(p_data ‖ p_g): −log 4 exactly when p_g = p_data."""
+        return criterion(self.jsd)
+
+
+def criterion(jsd: float) -> float:
+    """The generator's criterion at the optimal discriminator, C(G) = −log 4 + 2·JSD."""
+    return -math.log(4) + 2 * jsd
 
 
 def optimal_discriminator(p_data: torch.Tensor, p_g: torch.Tensor, floor: float = 0.0) -> torch.Tensor:
@@ -182,9 +215,12 @@ def _train(cfg: ToyGANConfig, callback, n_eval: int, points: int) -> ToyGANResul
         torch.manual_seed(cfg.seed)
         G, D = mlp(cfg.hidden), mlp(cfg.hidden)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.d_lr, betas=(0.5, 0.999))
     ones, zeros = torch.ones(cfg.batch, 1), torch.zeros(cfg.batch, 1)
     hist = {k: [] for k in ("loss_d", "loss_g", "d_real", "d_fake", "g_mean")}
+    replay = _replay_setup(cfg)
+    every = max(1, cfg.steps // cfg.snapshots)
+    snaps = [_snapshot(0, G, D, cfg, replay)]
     t0 = time.perf_counter()
     for step in range(cfg.steps):
         loss_d_sum = d_real = d_fake = 0.0
@@ -215,6 +251,8 @@ def _train(cfg: ToyGANConfig, callback, n_eval: int, points: int) -> ToyGANResul
             hist[key].append(v)
         if not math.isfinite(hist["loss_d"][-1]) or not math.isfinite(hist["loss_g"][-1]):
             raise FloatingPointError(f"the loss became NaN/inf at step {step + 1}; lower the learning rate")
+        if (step + 1) % every == 0 or step + 1 == cfg.steps:
+            snaps.append(_snapshot(step + 1, G, D, cfg, replay))
         if callback is not None:
             callback(step + 1, cfg.steps)
     seconds = time.perf_counter() - t0
@@ -226,8 +264,31 @@ def _train(cfg: ToyGANConfig, callback, n_eval: int, points: int) -> ToyGANResul
     h = min(1.06 * float(samples.std()) * len(samples) ** -0.2, min(cfg.data.stds) / 4)
     p_data, p_g = cfg.data.pdf(grid), kde(samples, grid, bandwidth=max(h, 1e-3))
     d_star = optimal_discriminator(p_data, p_g, floor=1e-3 * float((p_data + p_g).max()))
-    return ToyGANResult(cfg, grid, p_data, p_g, d, d_star, samples, hist,
-                        js_divergence(p_data, p_g, grid), seconds)
+    return ToyGANResult(cfg, grid, p_data, p_g, d, d_star, samples, hist, js_divergence(p_data, p_g, grid), seconds,
+                        snaps, replay["grid"], replay["z_grid"])
+
+
+def _replay_setup(cfg: ToyGANConfig, n: int = 2000, points: int = 300) -> dict:
+    """Fixed draws (their own seed: training's stream is untouched) and grids shared by every snapshot."""
+    g = torch.Generator().manual_seed(cfg.seed + 1)
+    lo = min(m - 4 * s for m, s in zip(cfg.data.means, cfg.data.stds, strict=True)) - 1
+    hi = max(m + 4 * s for m, s in zip(cfg.data.means, cfg.data.stds, strict=True)) + 1
+    grid = torch.linspace(min(lo, -3.0), max(hi, 3.0), points, dtype=torch.float64)
+    return {"z": torch.randn(n, 1, generator=g), "x": cfg.data.sample(n, g), "grid": grid,
+            "p_data": cfg.data.pdf(grid), "z_grid": torch.linspace(-3, 3, 61)}
+
+
+@torch.no_grad()
+def _snapshot(step: int, G, D, cfg: ToyGANConfig, r: dict) -> Snapshot:
+    samples = G(r["z"]).reshape(-1)
+    h = max(min(1.06 * float(samples.std()) * len(samples) ** -0.2, min(cfg.data.stds) / 4), 1e-3)
+    wide = _curve_grid(cfg.data, samples, 400)  # the JSD needs all of p_g's mass, the replay a fixed window
+    jsd = js_divergence(cfg.data.pdf(wide), kde(samples, wide, h), wide)
+    p_g = kde(samples, r["grid"], h)
+    d = torch.sigmoid(D(r["grid"].float().unsqueeze(1))).reshape(-1).double()
+    d_star = optimal_discriminator(r["p_data"], p_g, floor=1e-3 * float((r["p_data"] + p_g).max()))
+    value = float(F.logsigmoid(D(r["x"])).mean() + F.logsigmoid(-D(samples.unsqueeze(1))).mean())
+    return Snapshot(step, p_g, d, d_star, G(r["z_grid"].unsqueeze(1)).reshape(-1).clone(), jsd, value)
 
 
 # ---------------------------------------------------------------- (c) shifted digit vs nearest neighbour
@@ -296,3 +357,45 @@ def typical_distance(z: torch.Tensor, pairs: int = 2000, seed: int = 0) -> float
     a, b = torch.randint(0, len(z), (2, pairs), generator=g)
     keep = a != b
     return float((z[a[keep]] - z[b[keep]]).norm(dim=1).median())
+
+
+# ---------------------------------------------------------------- (c') shifted digit vs a piece erased
+def erase_piece(image: torch.Tensor, size: int = 6) -> torch.Tensor:
+    """The image with a size × size square of ink removed where its stroke starts at the top (the
+    first row with ink, centred on that row's ink)."""
+    img = torch.as_tensor(image, dtype=torch.float32).reshape(1, 28, 28).clone()
+    rows = torch.nonzero(img[0].amax(1) > 0.5).reshape(-1)
+    if len(rows) == 0 or size < 1:
+        return img
+    top = int(rows[0])
+    cols = torch.nonzero(img[0, top] > 0.5).reshape(-1).float()
+    cx = int(round(float(cols.mean())))
+    x0 = min(max(cx - size // 2, 0), 28 - size)
+    img[0, top : top + size, x0 : x0 + size] = 0
+    return img
+
+
+@dataclass(frozen=True)
+class ShiftVsErase:
+    original: torch.Tensor
+    shifted: torch.Tensor
+    erased: torch.Tensor
+    pixel: dict  # "shifted" / "erased" -> L2 distance to the original ([0, 1] units)
+    nll: dict | None  # "original" / "shifted" / "erased" -> −log P(X) in nats (VAE family), else None
+
+
+def shift_vs_erase(model, image: torch.Tensor, label: int | None, dx: int, dy: int, size: int = 6) -> ShiftVsErase:
+    """The lecture's contrast: a copy shifted by (dx, dy) pixels and a copy with a piece erased. Which is
+    closer to the original in pixel distance, and which does the model find more likely (its NLL, for
+    models with a likelihood)?"""
+    from .drawing import nll
+
+    x = torch.as_tensor(image, dtype=torch.float32).reshape(1, 28, 28)
+    moved, cut = shift_image(x, dx, dy), erase_piece(x, size)
+    pixel = {"shifted": float((moved - x).norm()), "erased": float((cut - x).norm())}
+    out = None
+    if model.has_likelihood:
+        labels = None if model.latent.n_classes is None else torch.full((3,), int(label))
+        values = nll(model, torch.stack([x, moved, cut]), labels).tolist()
+        out = dict(zip(("original", "shifted", "erased"), values, strict=True))
+    return ShiftVsErase(x, moved, cut, pixel, out)

@@ -45,10 +45,11 @@ class GANBase(GenerativeModel):
         """z on the prior's shell ‖z‖ = √d with G(z) ≈ x: the inversion encoder's guess, then `refine_steps`
         (default: the class's) Adam steps on the pixel error, each followed by a projection back onto the
         shell, so encodings stay where G was trained (conditional models refine only when labels are given)."""
-        x = check_images(x)
+        device, dtype = self.placement()
+        x = check_images(x, dtype, device)
         with torch.no_grad():
             z0 = self.inverter(x * 2 - 1)
-        labels = None if labels is None else self.latent.check_labels(labels, len(x))
+        labels = None if labels is None else self.latent.check_labels(labels, len(x)).to(device)
         steps = self.refine_steps if refine_steps is None else refine_steps
         if steps <= 0 or (self.latent.n_classes is not None and labels is None):
             return z0

@@ -1,6 +1,7 @@
 """The public model API every generative model implements (docs/design.md, "Public API")."""
 from __future__ import annotations
 
+import operator
 from abc import ABC, abstractmethod
 
 import torch
@@ -8,16 +9,41 @@ from torch import nn
 
 from ..latent import LatentSpec
 
+RANGE_SLACK = 1e-4  # float rounding (e.g. a resize) may step this far outside [0, 1]: clamped, not refused
 
-def check_images(x: torch.Tensor) -> torch.Tensor:
-    x = torch.as_tensor(x, dtype=torch.float32)
+
+def check_images(x, dtype: torch.dtype = torch.float32, device=None) -> torch.Tensor:
+    """Images as (n, 1, 28, 28) in [0, 1] of `dtype` on `device`. Floats must already lie in [0, 1]
+    (values in 0..255 are refused, not clamped to white); uint8 images are divided by 255."""
+    x = torch.as_tensor(x)
+    if x.dtype == torch.uint8:
+        x = x.to(dtype) / 255
+    elif not (x.is_floating_point() or x.dtype == torch.bool):
+        raise ValueError(f"images are {x.dtype}; expected floats in [0, 1] (or uint8 in 0..255, divided by 255)")
+    x = x.to(device=device, dtype=dtype)
     if x.ndim == 3:
         x = x.unsqueeze(1)
     if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
         raise ValueError(f"images have shape {tuple(x.shape)}; expected (n, 1, 28, 28) floats in [0, 1]")
     if not torch.isfinite(x).all():
         raise ValueError("images contain NaN or infinite values")
+    if x.numel() and (x.min() < -RANGE_SLACK or x.max() > 1 + RANGE_SLACK):
+        raise ValueError(f"image values span {x.min().item():g}..{x.max().item():g}; expected floats in [0, 1] "
+                         "(divide 0..255 images by 255, or pass them as uint8)")
     return x.clamp(0, 1)
+
+
+def check_count(n) -> int:
+    """A sample count: a whole number >= 0 (numpy integers too; 2.5, -1 and True are refused)."""
+    if isinstance(n, bool):
+        raise ValueError(f"n must be a whole number of samples >= 0, not {n!r}")
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise ValueError(f"n must be a whole number of samples >= 0, not {n!r}") from None
+    if n < 0:
+        raise ValueError(f"n must be a whole number of samples >= 0, not {n}")
+    return n
 
 
 class GenerativeModel(nn.Module, ABC):
@@ -59,20 +85,38 @@ class GenerativeModel(nn.Module, ABC):
             return torch.sigmoid(out).view(-1, 1, 28, 28)
         return ((out + 1) / 2).clamp(0, 1).view(-1, 1, 28, 28)
 
-    # -- public API
+    # -- public API: inputs may come on any device and float type; they are moved to the model's
+    def placement(self) -> tuple[torch.device, torch.dtype]:
+        """(device, floating dtype) of the model's parameters: where inputs are moved before use."""
+        p = next((t for t in self.parameters() if t.is_floating_point()), None)
+        return (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.float32)
+
     def check_codes(self, codes, n: int):
+        """Models without codes take none: codes given to them are refused (a ValueError)."""
+        if codes is not None:
+            raise ValueError(f"{self.name} has no latent codes (only InfoGAN has): pass codes=None")
         return None
 
     @torch.no_grad()
     def decode(self, z, labels=None, codes=None) -> torch.Tensor:
-        z = self.latent.check_z(z)
+        """Images (n, 1, 28, 28) in [0, 1], in the model's dtype on its device, for latents z (n, z_dim).
+        labels: a LongTensor (n,) of digits for conditional models (one int is repeated); refused
+        (ValueError) by unconditional ones. codes: InfoGAN's {"categorical": (n,), "continuous": (n, 2)}."""
+        device, dtype = self.placement()
+        z = self.latent.check_z(z).to(device=device, dtype=dtype)
         labels = self.latent.check_labels(labels, len(z))
+        labels = None if labels is None else labels.to(device)
         codes = self.check_codes(codes, len(z))
+        if codes is not None:
+            codes = {"categorical": codes["categorical"].to(device),
+                     "continuous": codes["continuous"].to(device, dtype)}
         return self.to_unit(self.generate(z, labels, codes))
 
     @torch.no_grad()
     def sample(self, n: int, labels=None, codes=None, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n images from the prior; labels/codes default to draws from their priors."""
+        """n images from the prior; labels/codes default to draws from their priors (for the
+        arguments see `decode`). The draws use `generator` on the CPU, then move to the model's device."""
+        n = check_count(n)
         spec = self.latent
         z = spec.sample_z(n, generator)
         if spec.n_classes is not None and labels is None:
@@ -83,7 +127,8 @@ class GenerativeModel(nn.Module, ABC):
 
     @abstractmethod
     def encode(self, x, labels=None) -> torch.Tensor:
-        """Images (n,1,28,28) in [0,1] -> latents (n, z_dim)."""
+        """Images (n,1,28,28) floats in [0,1] (uint8: divided by 255; other ranges: ValueError) -> latents
+        (n, z_dim) in the model's dtype on its device. labels as in `decode`."""
 
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())

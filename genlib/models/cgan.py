@@ -39,12 +39,12 @@ class CGAN(GANBase):
         return LatentSpec(z_dim=self.config.z_dim, n_classes=self.config.n_classes)
 
     def gen_input(self, z, labels=None, codes=None):
-        return torch.cat([z, one_hot(labels, self.config.n_classes)], 1)
+        return torch.cat([z, one_hot(labels, self.config.n_classes, z.dtype)], 1)
 
     def discriminate(self, x, labels=None):
-        h = self.body(x, one_hot(labels, self.config.n_classes))
+        h = self.body(x, one_hot(labels, self.config.n_classes, x.dtype))
         return {"logits": self.head(h).squeeze(1) + (self.embed(labels) * h).sum(1)}
 
     def features(self, x):
         # label-free features: the label maps are zero (no label given)
-        return self.body(x * 2 - 1, torch.zeros(len(x), self.config.n_classes))
+        return self.body(x * 2 - 1, x.new_zeros(len(x), self.config.n_classes))

@@ -3,6 +3,7 @@ head on the discriminator body estimates c from G's output, and training maximis
 lower bound L_I = E[log Q(c | G(z, c))] + H(c) on I(c; G(z, c)): min_G,Q max_D V(D, G) − λ L_I."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
@@ -47,25 +48,41 @@ class InfoGAN(GANBase):
                           continuous=tuple(ContinuousCode(f"c{i + 1}", -1.0, 1.0) for i in range(c.n_cont)))
 
     def check_codes(self, codes, n):
+        """codes = {"categorical": integers (n,) in 0..n_cat-1, "continuous": floats (n, n_cont)}; one value
+        (a scalar / a (n_cont,) row) is repeated for all n. Anything else: a ValueError naming this form."""
         c = self.config
+        form = (f'codes = {{"categorical": LongTensor ({n},) of 0..{c.n_cat - 1}, '
+                f'"continuous": FloatTensor ({n}, {c.n_cont})}}')
         if codes is None:
-            raise ValueError('InfoGAN needs codes: {"categorical": LongTensor (n,), "continuous": FloatTensor (n, 2)}')
-        cat = torch.as_tensor(codes["categorical"], dtype=torch.long).reshape(-1)
-        cont = torch.as_tensor(codes["continuous"], dtype=torch.float32).reshape(-1, c.n_cont)
-        if cat.numel() == 1:
-            cat = cat.expand(n)
-        if len(cont) == 1:
-            cont = cont.expand(n, -1)
+            raise ValueError(f"InfoGAN needs codes: {form}")
+        if not isinstance(codes, Mapping):
+            raise ValueError(f"codes is a {type(codes).__name__}; expected a dict: {form}")
+        if set(codes) != {"categorical", "continuous"}:
+            raise ValueError(f"codes has keys {sorted(map(str, codes))}; expected exactly {form}")
+        try:
+            cat, cont = torch.as_tensor(codes["categorical"]), torch.as_tensor(codes["continuous"])
+            given = (tuple(cat.shape), tuple(cont.shape))
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise ValueError(f"codes are not tensors ({e}); expected {form}") from None
+        if cat.is_floating_point() or cat.is_complex() or cat.dtype == torch.bool:
+            raise ValueError(f"codes['categorical'] is {cat.dtype}; expected integers: {form}")
+        if not cont.is_floating_point():
+            cont = cont.float()
+        cat = cat.to(torch.long)
+        if cat.numel() == 1 and cat.ndim <= 1:
+            cat = cat.reshape(1).expand(n)
+        if cont.shape in ((c.n_cont,), (1, c.n_cont)):
+            cont = cont.reshape(1, c.n_cont).expand(n, -1)
         if cat.shape != (n,) or cont.shape != (n, c.n_cont):
-            raise ValueError(f"codes have shapes {tuple(cat.shape)}, {tuple(cont.shape)}; expected ({n},), ({n}, {c.n_cont})")
-        if cat.min() < 0 or cat.max() >= c.n_cat:
+            raise ValueError(f"codes have shapes {given[0]} and {given[1]}; expected {form}")
+        if n and (cat.min() < 0 or cat.max() >= c.n_cat):
             raise ValueError(f"categorical code must be in 0..{c.n_cat - 1}")
         if not torch.isfinite(cont).all():
             raise ValueError("continuous codes contain NaN or infinite values")
         return {"categorical": cat, "continuous": cont}
 
     def gen_input(self, z, labels=None, codes=None):
-        return torch.cat([z, one_hot(codes["categorical"], self.config.n_cat), codes["continuous"]], 1)
+        return torch.cat([z, one_hot(codes["categorical"], self.config.n_cat, z.dtype), codes["continuous"]], 1)
 
     def discriminate(self, x, labels=None):
         h = self.body(x)

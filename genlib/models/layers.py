@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from ..latent import to_shell
 
@@ -37,8 +37,8 @@ class CondMLP(nn.Module):
         return h
 
 
-def one_hot(labels: torch.Tensor, n: int = 10) -> torch.Tensor:
-    return F.one_hot(labels, n).float()
+def one_hot(labels: torch.Tensor, n: int = 10, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return F.one_hot(labels, n).to(dtype)
 
 
 class DCGenerator(nn.Module):

@@ -44,25 +44,28 @@ class VAE(GenerativeModel):
         return LatentSpec(z_dim=self.config.z_dim, n_classes=self.n_classes)
 
     def _cond(self, t: torch.Tensor, labels) -> torch.Tensor:
-        return t if labels is None else torch.cat([t, one_hot(labels, self.n_classes)], 1)
+        return t if labels is None else torch.cat([t, one_hot(labels, self.n_classes, t.dtype)], 1)
 
     def posterior(self, x, labels=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Parameters (mu, logvar) of q(z|x[,y])."""
         labels = self.latent.check_labels(labels, len(x))
+        labels = None if labels is None else labels.to(x.device)
         h = self.encoder(self._cond(x.reshape(len(x), 784), labels))
         return self.mu(h), self.logvar(h).clamp(-12, 8)
 
     def decode_logits(self, z, labels=None) -> torch.Tensor:
         if self.n_classes is None:
             return self.decoder(z)
-        return self.decoder(z, one_hot(self.latent.check_labels(labels, len(z)), self.n_classes))
+        labels = self.latent.check_labels(labels, len(z)).to(z.device)
+        return self.decoder(z, one_hot(labels, self.n_classes, z.dtype))
 
     def generate(self, z, labels=None, codes=None):
         return self.decode_logits(z, labels)
 
     @torch.no_grad()
     def encode(self, x, labels=None) -> torch.Tensor:
-        return self.posterior(check_images(x), labels)[0]
+        device, dtype = self.placement()
+        return self.posterior(check_images(x, dtype, device), labels)[0]
 
     def elbo_terms(self, x, labels=None, eps=None) -> dict[str, torch.Tensor]:
         """Per-batch means of the reconstruction NLL and the closed-form KL, in nats per image.
@@ -82,10 +85,13 @@ class VAE(GenerativeModel):
         return (0.5 * (logvar.exp() + mu.pow(2) - 1 - logvar)).mean(0)
 
     @torch.no_grad()
-    def log_likelihood(self, x, labels=None, k: int = 500, rows: int = 10000) -> torch.Tensor:
+    def log_likelihood(self, x, labels=None, k: int = 500, rows: int = 10000,
+                       generator: torch.Generator | None = None) -> torch.Tensor:
         """Importance-weighted estimate of log p(x) (Burda et al.) with k samples from q, per image:
-        log (1/k) Σ p(x|z_i) p(z_i) / q(z_i|x). Binary x expected. `rows` bounds images×samples per pass."""
-        x = x.reshape(len(x), 784)
+        log (1/k) Σ p(x|z_i) p(z_i) / q(z_i|x). Binary x expected. `rows` bounds images×samples per pass.
+        The samples are drawn on the CPU from `generator` (default: the global generator)."""
+        device, dtype = self.placement()
+        x = torch.as_tensor(x).to(device, dtype).reshape(len(x), 784)
         labels = self.latent.check_labels(labels, len(x))
         mu, logvar = self.posterior(x, labels)
         b = max(1, rows // k)
@@ -93,7 +99,7 @@ class VAE(GenerativeModel):
         for i in range(0, len(x), b):
             xi, mi, lv = x[i : i + b], mu[i : i + b], logvar[i : i + b]
             n = len(xi)
-            eps = torch.randn(n, k, mi.shape[1])
+            eps = torch.randn(n, k, mi.shape[1], generator=generator).to(device, dtype)
             z = mi[:, None] + (0.5 * lv).exp()[:, None] * eps
             lab = None if labels is None else labels[i : i + b, None].expand(n, k).reshape(-1)
             logits = self.decode_logits(z.reshape(n * k, -1), lab).view(n, k, 784)

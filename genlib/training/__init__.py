@@ -3,6 +3,7 @@ from .trainers import (
     STATE,
     TRAINER_KINDS,
     TRAINERS,
+    ResumeMismatch,
     TrainConfig,
     Trainer,
     TrainingDiverged,
@@ -10,4 +11,5 @@ from .trainers import (
     train_classifier,
 )
 
-__all__ = ["STATE", "TRAINER_KINDS", "TRAINERS", "TrainConfig", "Trainer", "TrainingDiverged", "fit_inverter", "train_classifier"]
+__all__ = ["STATE", "TRAINER_KINDS", "TRAINERS", "ResumeMismatch", "TrainConfig", "Trainer", "TrainingDiverged",
+           "fit_inverter", "train_classifier"]

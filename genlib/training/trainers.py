@@ -4,6 +4,7 @@ term), the GAN inversion encoder, and the metrics classifier. All resumable and 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import json
 import logging
@@ -20,12 +21,18 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .. import checkpoint, data
-from . import distributed
 from ..fileio import atomic_write, json_bytes, write_json
 from ..images import grid, png_bytes
+from . import distributed
 
 log = logging.getLogger(__name__)
 STATE = "training_state.pt"
+# TrainConfig fields a resumed run may change: the total epochs, and where/how precisely it computes
+RESUMABLE_CHANGES = ("epochs", "device", "amp")
+
+
+class ResumeMismatch(checkpoint.CheckpointError):
+    """A saved training state belongs to another run (model, preset, settings or output folder)."""
 
 
 class TrainingDiverged(RuntimeError):
@@ -89,7 +96,8 @@ class Trainer(ABC):
 
     partial_steps = False  # True: a step trains only part of the model (the GAN players take turns)
 
-    def __init__(self, model, cfg: TrainConfig, out: Path | str, data_dir=None, monitor=None, state_dir=None):
+    def __init__(self, model, cfg: TrainConfig, out: Path | str, data_dir=None, monitor=None, state_dir=None,
+                 meta: dict | None = None):
         self.world = distributed.setup(cfg.device)
         if cfg.batch_size % self.world:
             raise ValueError(f"batch size {cfg.batch_size} must be a multiple of the {self.world} ranks")
@@ -97,8 +105,15 @@ class Trainer(ABC):
             raise ValueError(f"amp={cfg.amp!r}: use one of {[k for k in AMP if k]} or None")
         self.main = distributed.is_main()
         self.model, self.cfg, self.out = model.to(cfg.device), cfg, Path(out)
-        # the resume state stays apart from the checkpoint folder (it is large and never shipped)
-        self.state_path = Path(state_dir or out) / STATE
+        # the work folder: the resume state, history.json and the per-epoch grids while training. Given a
+        # state_dir, nothing in `out` changes until save() commits (retraining into an existing checkpoint);
+        # without one, `out` itself is the work folder (a fresh folder)
+        self.work = Path(state_dir or out)
+        self.state_path = self.work / STATE
+        self.meta = {"model": model.name, "model_config": json.loads(json_bytes(model.config_dict())),
+                     "train": json.loads(json_bytes({k: v for k, v in dataclasses.asdict(cfg).items()
+                                                     if k not in RESUMABLE_CHANGES})),
+                     **json.loads(json_bytes(meta or {}))}
         self.data_dir = data_dir
         self.monitor = monitor  # optional: model -> dict of quick quality numbers, logged per epoch
         self.gen = torch.Generator().manual_seed(cfg.seed)
@@ -161,7 +176,7 @@ class Trainer(ABC):
                 "rng": torch.get_rng_state(), "data_rng": self.gen.get_state(), "scaler": self.scaler.state_dict(),
                 # the history travels in the state too (as plain JSON types, which weights_only loads):
                 # a kill between this file and history.json must not lose an epoch's row on resume
-                "history": json.loads(json_bytes(self.history)), **self.extra_state()}
+                "history": json.loads(json_bytes(self.history)), "meta": self.meta, **self.extra_state()}
 
     def extra_state(self) -> dict:
         """Subclasses: more tensors to keep in the resume state (restored by load_extra_state)."""
@@ -176,7 +191,7 @@ class Trainer(ABC):
         buf = io.BytesIO()
         torch.save(self.state(), buf)
         atomic_write(self.state_path, buf.getvalue())
-        write_json(self.out / checkpoint.HISTORY, self.history)
+        write_json(self.work / checkpoint.HISTORY, self.history)
 
     def resume(self) -> bool:
         path = self.state_path
@@ -189,18 +204,26 @@ class Trainer(ABC):
             raise checkpoint.CheckpointError(
                 f"{path} is not a training state this project wrote ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
                 "nothing in it was run. Delete it to train from scratch, or restore it.") from e
-        self.model.load_state_dict(s["model"])
-        for k, o in self.optimizers.items():
-            o.load_state_dict(s["optimizers"][k])
-        for k, sch in getattr(self, "schedulers", {}).items():
-            sch.load_state_dict(s["schedulers"][k])
-        torch.set_rng_state(s["rng"])
-        self.gen.set_state(s["data_rng"])
-        if s.get("scaler"):
-            self.scaler.load_state_dict(s["scaler"])
-        self.load_extra_state(s)
-        self.epoch = int(s["epoch"])
-        self.history = s["history"] if "history" in s else checkpoint.read_extra(self.out, checkpoint.HISTORY, [])[: self.epoch]
+        if isinstance(s, dict) and isinstance(s.get("meta"), dict) and (diff := meta_differences(s["meta"], self.meta)):
+            raise ResumeMismatch(f"{path} was saved by another run: {'; '.join(diff)}. Resume with the same "
+                                 "settings, or train from scratch (without --resume, or delete the state)")
+        try:
+            self.model.load_state_dict(s["model"])
+            for k, o in self.optimizers.items():
+                o.load_state_dict(s["optimizers"][k])
+            for k, sch in getattr(self, "schedulers", {}).items():
+                sch.load_state_dict(s["schedulers"][k])
+            torch.set_rng_state(s["rng"])
+            self.gen.set_state(s["data_rng"])
+            if s.get("scaler"):
+                self.scaler.load_state_dict(s["scaler"])
+            self.load_extra_state(s)
+            self.epoch = int(s["epoch"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:  # a state without a record of its run
+            raise ResumeMismatch(f"{path} does not fit this model and its settings ({type(e).__name__}: "
+                                 f"{str(e).splitlines()[0][:200]}); train from scratch, or delete the state") from e
+        self.history = (s["history"] if "history" in s
+                        else checkpoint.read_extra(self.work, checkpoint.HISTORY, [])[: self.epoch])
         if self.main:
             log.info("resumed %s from epoch %d", self.model.name, self.epoch)
         return True
@@ -210,6 +233,9 @@ class Trainer(ABC):
         torch.manual_seed(self.cfg.seed)
         if not (resume and self.resume()):
             self.epoch, self.history = 0, []
+            if self.main:  # a fresh run: no grids of an earlier run in the work folder
+                for old in (self.work / checkpoint.GRIDS).glob("epoch_*.png"):
+                    old.unlink()
         split = data.load_split(True, self.data_dir)
         self.model.train()
         started = time.time()
@@ -232,15 +258,45 @@ class Trainer(ABC):
                 log.info("%s epoch %d: %s", self.model.name, epoch + 1,
                          ", ".join(f"{k}={v:.4g}" for k, v in row.items() if isinstance(v, float)))
                 # the per-epoch history grids in 16 grey levels: they ship with every checkpoint (size budget)
-                atomic_write(self.out / "samples" / f"epoch_{epoch + 1:03d}.png", png_bytes(self.fixed_grid(), levels=16))
+                atomic_write(self.work / checkpoint.GRIDS / f"epoch_{epoch + 1:03d}.png",
+                             png_bytes(self.fixed_grid(), levels=16))
             self.epoch = epoch + 1
             self.save_state()
         info = self.finish()
         self.model.eval()
         if self.main:
-            atomic_write(self.out / checkpoint.SAMPLES, png_bytes(self.fixed_grid()))
+            atomic_write(self.work / checkpoint.SAMPLES, png_bytes(self.fixed_grid()))
         distributed.barrier()  # the state is on disk before any rank returns (and might resume from it)
         return {"train_seconds": round(time.time() - started, 1), **info}
+
+    def checkpoint_files(self) -> dict:
+        """What a checkpoint of this run ships besides the weights: checkpoint.save's history,
+        sample_grid and epoch_grids (the grids of epochs 1..epoch from the work folder)."""
+        grids = {p.name: p.read_bytes() for p in sorted((self.work / checkpoint.GRIDS).glob("epoch_*.png"))
+                 if p.stem[6:].isdigit() and int(p.stem[6:]) <= self.epoch}
+        final = self.work / checkpoint.SAMPLES
+        return {"history": self.history, "epoch_grids": grids,
+                "sample_grid": final.read_bytes() if final.is_file() else None}
+
+    def save(self, metrics: dict | None = None, train: dict | None = None, half: bool = True) -> Path:
+        """Commit the trained model to `out` in one transaction with its history and grids (rank 0)."""
+        return checkpoint.save(self.model, self.out, metrics=metrics, train=train, half=half, **self.checkpoint_files())
+
+
+def meta_differences(saved: dict, now: dict) -> list[str]:
+    """'what: saved vs now' for every recorded setting of a run that differs (nested dicts flattened)."""
+    def flat(d, prefix=""):
+        out = {}
+        for k, v in d.items():
+            if isinstance(v, dict):
+                out.update(flat(v, f"{k}."))
+            else:
+                out[prefix + k] = v
+        return out
+
+    a, b = flat(saved), flat(now)
+    return [f"{k.removeprefix('train.')} {a.get(k, 'not recorded')!r} (saved) vs {b.get(k, 'not given')!r} (this run)"
+            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 
 # ---------------------------------------------------------------- VAE family
@@ -280,10 +336,11 @@ class LikelihoodTrainer(Trainer):
         """Negative ELBO on a fixed binarisation of the first 2,000 test digits (a quick check)."""
         self.model.eval()
         test = data.load_split(False, self.data_dir)
-        x = torch.bernoulli(test.unit_images(slice(2000)), generator=torch.Generator().manual_seed(0)).to(self.cfg.device)
+        g = torch.Generator().manual_seed(0)  # its own draws: the training noise stream is left as it was
+        x = torch.bernoulli(test.unit_images(slice(2000)), generator=g).to(self.cfg.device)
         y = move(test.labels[:2000], self.cfg.device) if self.model.latent.n_classes is not None else None
-        torch.manual_seed(0)
-        loss = self.model.elbo_terms(x, y)["loss"].item()
+        eps = torch.randn(len(x), self.model.latent.z_dim, generator=g).to(self.cfg.device)
+        loss = self.model.elbo_terms(x, y, eps=eps)["loss"].item()
         self.model.train()
         return loss
 

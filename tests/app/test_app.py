@@ -17,8 +17,12 @@ TIMEOUT = 90  # the first run of a model encodes the 10k test digits (then cache
 
 
 
-def open_app(page=None, **params) -> AppTest:
+def open_app(page=None, live: bool = False, **params) -> AppTest:
+    """The app at `page` with URL `params`; Explore decodes on the server (its Streamlit sliders) unless
+    `live` (the in-browser component, whose JavaScript AppTest does not run)."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if not live:
+        params.setdefault("decode", "server")
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
@@ -37,7 +41,7 @@ def latent(at, name):
 @pytest.mark.parametrize("name", ALL)
 def test_every_page_runs_for_every_model(name, page):
     need(name)
-    at = open_app(page, model=name)
+    at = open_app(page, live=True, model=name)
     assert at.session_state["model"] == name
     assert not at.error, [e.value for e in at.error]
     assert at.title[0].value  # the page drew its heading

@@ -67,7 +67,7 @@ def test_uploaded_mnist_digit_is_classified_encoded_and_reconstructed(name, mnis
     assert a.prediction == truth and a.top[0][0] == truth
     assert a.reconstruction.shape == (1, 28, 28)
     model = genlib.load(name)
-    assert (a.nll is not None) == hasattr(model, "log_likelihood")
+    assert (a.nll is not None) == model.has_likelihood
     if model.latent.n_classes is not None:
         assert a.label == truth  # by default the classifier's digit
         at.radio(key="draw:label").set_value((truth + 1) % 10).run()

@@ -53,7 +53,7 @@ def test_models_page_runs_for_every_model(name):
     assert {"Architecture", "Training", "Watch it learn", "Quality"} <= set(subheaders)
     sample = at.session_state["models_sample"]
     assert sample["model"] == name and sample["epoch"] == cards.sample_epochs(genlib.CHECKPOINTS / name)[-1][0]
-    has_d = hasattr(genlib.MODELS[name], "features")
+    has_d = genlib.MODELS[name].has_discriminator
     assert ("Discriminator features for classification" in subheaders) == has_d
 
 
@@ -70,7 +70,7 @@ def test_epoch_slider_changes_the_sample_grid(name):
 
 
 def test_probe_section_shows_the_cached_table_or_a_notice():
-    names = [n for n in ALL if hasattr(genlib.MODELS[n], "features") and shipped(n) and loadable(n)]
+    names = [n for n in ALL if genlib.MODELS[n].has_discriminator and shipped(n) and loadable(n)]
     if not names:
         pytest.skip("no GAN checkpoint is trained yet")
     for name in names:

@@ -89,3 +89,30 @@ def test_shift_changes_stored_distances():
     assert at.session_state["toys_shift"].pixel["shifted"] > 0
     at.number_input(key="toys:index").set_value(1).run()
     assert at.session_state["toys_shift"].neighbour_index != first.neighbour_index
+
+
+def test_replay_slider_shows_a_snapshot_and_d_gets_its_own_rate():
+    at = open_toys(first_shipped())
+    at.number_input(key="toys:steps").set_value(40).run()
+    at.select_slider(key="toys:lr_d").set_value(5e-4).run()
+    at.button(key="toys:train").click().run()
+    ok(at)
+    result = at.session_state["toys_gan"]
+    assert result.config.lr_d == 5e-4 and result.config.lr == 2e-3
+    last = at.session_state["toys_frame"]
+    assert last.step == 40 and last is result.snapshots[-1]
+    at.select_slider(key="toys:replay").set_value(result.snapshots[2].step).run()
+    ok(at)
+    assert at.session_state["toys_frame"].step == result.snapshots[2].step
+
+
+@pytest.mark.parametrize("name", ["vae", "gan"])
+def test_shifted_against_erased(name):
+    need(name)
+    at = open_toys(name)
+    contrast = at.session_state["toys_erase"]
+    assert contrast.pixel["erased"] < contrast.pixel["shifted"]
+    assert (contrast.nll is not None) == (name == "vae")
+    at.slider(key="toys:erase").set_value(10).run()
+    ok(at)
+    assert at.session_state["toys_erase"].pixel["erased"] > contrast.pixel["erased"]

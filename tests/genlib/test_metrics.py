@@ -1,10 +1,12 @@
 """metrics.py on synthetic inputs where the right answer is known."""
 import math
 
+import pytest
 import torch
 
+import genlib
 from genlib import metrics
-from helpers import tiny
+from helpers import shipped, tiny
 
 
 def test_frechet_distance_zero_for_same_and_grows_with_shift():
@@ -54,3 +56,27 @@ def test_conditional_accuracy_of_a_label_ignoring_model_is_chance(monkeypatch):
             return torch.zeros(len(x), dtype=torch.long)
 
     assert abs(metrics.conditional_accuracy(m, Constant(), n=100) - 0.1) < 1e-6
+
+
+def test_untrained_twin_has_the_architecture_but_not_the_weights():
+    m = tiny("dcgan").eval()
+    twin = metrics.untrained_twin(m, seed=3)
+    assert type(twin) is type(m) and twin.config == m.config and not twin.training
+    assert [k for k in twin.state_dict()] == [k for k in m.state_dict()]
+    assert any(not torch.equal(a, b) for a, b in zip(twin.state_dict().values(), m.state_dict().values(), strict=True))
+    again = metrics.untrained_twin(m, seed=3)
+    assert all(torch.equal(a, b) for a, b in zip(twin.state_dict().values(), again.state_dict().values(), strict=True))
+
+
+def test_probe_spaces_are_checked():
+    with pytest.raises(ValueError, match="spaces"):
+        metrics.probe_table(tiny("dcgan"), counts=(10,), spaces=("weights",))
+
+
+def test_a_trained_discriminator_beats_an_untrained_one_of_the_same_architecture():
+    """The lecture's "GAN features can directly be used for classification": only the gain over random
+    weights of the same architecture is learned. At 100 labels per class the shipped DCGAN's D must win."""
+    if not shipped("dcgan"):
+        pytest.skip("checkpoints/dcgan is not trained yet")
+    table = metrics.probe_table(genlib.load("dcgan"), counts=(100,), spaces=("d_features", "d_untrained"))
+    assert table[100]["d_untrained"] + 0.01 < table[100]["d_features"], table

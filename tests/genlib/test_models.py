@@ -168,3 +168,23 @@ def test_vae_posterior_and_likelihood():
     elbo = -m.elbo_terms(x)["loss"]
     assert ll.shape == (3,) and (ll < 0).all()
     assert ll.mean() > elbo - 5  # the importance-weighted bound is at least about as tight as the ELBO
+
+
+PROMISES = {  # a declared capability -> the methods it promises (docs/design.md, "Public API")
+    "has_likelihood": ("log_likelihood", "elbo_terms"),
+    "has_posterior": ("posterior", "kl_per_dim"),
+    "has_discriminator": ("discriminate", "features"),
+    "infers_codes": ("infer_codes",),
+}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_declared_capabilities_are_kept(name):
+    """Pages and metrics trust the declarations instead of probing: each promise must hold, and a model
+    that has the methods must say so (or a page would hide what it can do)."""
+    cls = genlib.MODELS[name]
+    from genlib.training import TRAINER_KINDS
+
+    assert cls.trainer in TRAINER_KINDS
+    for flag, methods in PROMISES.items():
+        assert getattr(cls, flag) == all(callable(getattr(cls, m, None)) for m in methods), (name, flag)

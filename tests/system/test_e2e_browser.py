@@ -1,7 +1,6 @@
 """End to end in a real browser: `streamlit run` on a free port, Debian's /usr/bin/chromium driven by
 playwright (never `playwright install`). Screenshots go to artifacts/e2e/.
-Selectors and pitfalls: ../shared/notes/browser-testing.md."""
-import os
+Selectors: the page's data-testid attributes; images are compared by their /media URL."""
 import re
 import statistics
 import time
@@ -10,16 +9,14 @@ from pathlib import Path
 import pytest
 
 from appserver import streamlit_server
-from helpers import ALL, shipped
+from helpers import ALL, need_chromium, shipped
 
-CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
 
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)", allow_module_level=True)
+CHROMIUM = need_chromium(module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (pinned in requirements.txt)")
 TRAINED = [n for n in ALL if shipped(n)]
 if not TRAINED:
@@ -91,7 +88,7 @@ def pick_model(pg, name: str):
 
 def test_slider_key_changes_image(server, page):
     name = DEMO
-    page.goto(f"{server}/?model={name}&seed=5")  # seed 5: a clean 7 from the shipped VAE
+    page.goto(f"{server}/?model={name}&seed=5&decode=server")  # seed 5: a clean 7 from the shipped VAE
     settle(page, MAIN_IMAGE)
     screenshot(page, "explore")
     slider = page.locator(f"[data-testid='stMain'] .st-key-{name}-coord0 input[type='range'], "
@@ -111,7 +108,7 @@ def test_slider_key_changes_image(server, page):
 
 
 def test_switch_model_and_pick_label(server, page):
-    page.goto(f"{server}/?model={DEMO}")
+    page.goto(f"{server}/?model={DEMO}&decode=server")
     settle(page, MAIN_IMAGE)
     other = next(n for n in ALL if n != DEMO)
     pick_model(page, other)
@@ -134,7 +131,7 @@ def test_switch_model_and_pick_label(server, page):
 
 def test_every_page_and_a_latent_map_click(server, page):
     name = DEMO
-    page.goto(f"{server}/?model={name}&seed=1")
+    page.goto(f"{server}/?model={name}&seed=1&decode=server")
     settle(page, MAIN_IMAGE)
     goto_page(page, "Arithmetic", MAIN_IMAGE)
     screenshot(page, "arithmetic")
@@ -169,7 +166,7 @@ def test_every_page_and_a_latent_map_click(server, page):
 
 def test_teaching_pages(server, page):
     name = DEMO
-    page.goto(f"{server}/?model={name}&seed=1")
+    page.goto(f"{server}/?model={name}&seed=1&decode=server")
     settle(page, MAIN_IMAGE)
     goto_page(page, "Conditional grids", MAIN_IMAGE)
     screenshot(page, "grids")
@@ -198,3 +195,56 @@ def test_teaching_pages(server, page):
     settle(page)
     assert page.locator("[data-testid='stMain'] [data-testid='stImage'] img").count() >= 2
     screenshot(page, "draw")
+
+
+def select_option(pg, key: str, option: str):
+    """key: the widget's key as its CSS class spells it (Streamlit turns ':' and other symbols into '-')."""
+    pg.locator(f".st-key-{key} input[role='combobox']").click()
+    pg.get_by_role("option", name=option).first.click()
+    settle(pg)
+
+
+def test_lecture_panels(server, page):
+    """The lecture's live panels: ELBO and likelihood and Reparameterisation (VAE), InfoGAN information
+    and Codes measured (InfoGAN), and the toy GAN's replay."""
+    if not {"vae", "infogan"} <= set(TRAINED):
+        pytest.skip("needs the shipped vae and infogan")
+    page.goto(f"{server}/?model=vae&seed=1")
+    settle(page, MAIN_IMAGE)
+    goto_page(page, "ELBO and likelihood", ".js-plotly-plot")
+    page.wait_for_selector("text=a lower bound on D[Q(z|X) ‖ P(z|X)]")
+    screenshot(page, "likelihood")
+    select_option(page, "lik-kind", "a letter")
+    page.wait_for_selector("text=the letter A")
+    goto_page(page, "Reparameterisation", ".js-plotly-plot")
+    page.wait_for_selector("text=Spread ratio (score / pathwise)")
+    images = page.locator("[data-testid='stMain'] [data-testid='stImage'] img")
+    assert images.count() >= 3  # the digit, the strip from Q, the strip from the prior
+    screenshot(page, "reparam")
+
+    goto_page(page, "Explore", MAIN_IMAGE)
+    pick_model(page, "infogan")
+    goto_page(page, "InfoGAN information", ".js-plotly-plot")
+    page.get_by_role("button", name="Measure").click()
+    page.wait_for_selector("text=H(c) = log 10", timeout=120_000)
+    settle(page)
+    page.locator(".st-key-info-shuffle label").click()
+    settle(page)
+    page.get_by_role("button", name="Measure").click()
+    page.wait_for_selector("text=c shuffled", timeout=120_000)
+    settle(page)
+    screenshot(page, "information")
+    goto_page(page, "Codes measured", "[data-testid='stMain'] button")
+    page.get_by_role("button", name="Measure").click()
+    page.wait_for_selector("h3:has-text('c1:')", timeout=120_000)
+    page.wait_for_selector("h3:has-text('c2:')", timeout=120_000)
+    settle(page)
+    screenshot(page, "codes")
+
+    goto_page(page, "Lecture toys", ".js-plotly-plot")
+    page.get_by_role("tab", name=re.compile("optimum exists")).click()
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_selector("text=Replay.", timeout=180_000)
+    settle(page)
+    assert page.locator(".st-key-toys-replay").count() == 1
+    screenshot(page, "toys-replay")

@@ -17,10 +17,9 @@ import pytest
 import torch
 
 import genlib
-from helpers import APP, shipped, tiny
 from genlib import checkpoint, fileio
-from genlib.training import trainers
-from genlib.training import TRAINERS, TrainConfig
+from genlib.training import TRAINERS, TrainConfig, trainers
+from helpers import APP, shipped, tiny
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("GENLIB_FAULT_KILLS", "0"))
@@ -78,8 +77,9 @@ def train(out, state, resume):
     def fn():
         m = tiny(name)  # a fresh process starts from scratch: resume must restore everything
         cfg = trainers.TrainConfig(epochs=epochs, batch_size=32, inverter_steps=3)
-        trainers.TRAINERS[name](m, cfg, out, data_dir, state_dir=state).fit(resume=resume)
-        checkpoint.save(m, out / "final", history=json.loads((out / "history.json").read_text()))  # as train.py
+        trainer = trainers.TRAINERS[name](m, cfg, out / "final", data_dir, state_dir=state)
+        trainer.fit(resume=resume)
+        trainer.save(half=False)  # as train.py: the checkpoint with its history and grids, one transaction
     return fn
 
 t0 = time.time()
@@ -88,7 +88,7 @@ assert not kill_at(pid, 600)
 t_ref = time.time() - t0  # how long an uninterrupted run takes: kills are drawn inside what is left
 ref = checkpoint.load(work / "ref" / "final")
 ref_rows = [{k: v for k, v in r.items() if k not in ("seconds", "images_per_s")}
-            for r in json.loads((work / "ref" / "history.json").read_text())]
+            for r in json.loads((work / "ref" / "final" / "history.json").read_text())]
 rng = random.Random(name)
 points, campaigns = [], 0
 while len(points) < kills:  # campaigns: kill one run until it completes, check it, start another
@@ -115,7 +115,7 @@ while len(points) < kills:  # campaigns: kill one run until it completes, check 
     for k, v in ref.state_dict().items():
         assert torch.allclose(v.float(), got.state_dict()[k].float(), atol=1e-5), (campaigns, k)
     rows = [{k: v for k, v in r.items() if k not in ("seconds", "images_per_s")}
-            for r in json.loads((out / "history.json").read_text())]
+            for r in json.loads((out / "final" / "history.json").read_text())]
     assert [r["epoch"] for r in rows] == list(range(1, epochs + 1)), rows
     assert all(abs(a[k] - b[k]) <= 1e-4 * max(1, abs(a[k])) for a, b in zip(ref_rows, rows) for k in a), (ref_rows, rows)
 print("RESULT", json.dumps({"kills": len(points), "campaigns": campaigns, "state_epoch_at_kill": points,
@@ -154,6 +154,72 @@ print("RESULT", json.dumps({"kills": kills, "loaded": seen, "staged_files_seen":
 '''
 
 
+RETRAIN_DRIVER = DRIVER + r'''
+shipped, work, data_dir, kills = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+orig_batches = data.batches
+def slow_batches(*a, **k):  # stretches the epochs so that kills spread over training and the save
+    for b in orig_batches(*a, **k):
+        time.sleep(0.02)
+        yield b
+data.batches = slow_batches
+data.load_split(True, data_dir), data.load_split(False, data_dir)
+
+def snapshot(folder):
+    """relative path -> bytes of every file, leaving out what a killed save left unfinished: its staged
+    files (*.next) and the temp file of an interrupted atomic write (.NAME.*.tmp)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not unfinished(p.relative_to(folder))}
+
+def unfinished(rel):
+    return any(part.endswith(".next") for part in rel.parts) or (rel.name.startswith(".") and rel.name.endswith(".tmp"))
+
+def timeless(snap):
+    out = dict(snap)
+    out["history.json"] = [{k: v for k, v in r.items() if k not in ("seconds", "images_per_s")}
+                           for r in json.loads(snap["history.json"])]
+    return out
+
+def retrain(folder, state):
+    def fn():
+        torch.manual_seed(0)
+        m = genlib.build("vae")  # the shipped architecture, retrained for 3 epochs into the copied folder
+        t = trainers.TRAINERS["vae"](m, trainers.TrainConfig(epochs=3, batch_size=32), folder, data_dir, state_dir=state)
+        t.fit()
+        t.save(metrics={"run": "new"})
+    return fn
+
+orig = work / "orig"
+shutil.copytree(shipped, orig)
+before = snapshot(orig)
+t0 = time.time()
+shutil.copytree(orig, work / "ref")
+assert not kill_at(run_child(retrain(work / "ref", work / "ref-state")), 600)
+t_ref = time.time() - t0
+after = timeless(snapshot(work / "ref"))
+assert sorted(k for k in after if k.startswith("samples/")) == [f"samples/epoch_00{i}.png" for i in (1, 2, 3)]
+rng = random.Random(0)
+outcomes, leftovers = [], 0
+for i in range(kills):
+    victim, state = work / "victim", work / "victim-state"
+    shutil.rmtree(victim, ignore_errors=True), shutil.rmtree(state, ignore_errors=True)
+    shutil.copytree(orig, victim)
+    # half the kills anywhere, half in the last fifth of the run (the save: tens of ms)
+    delay = rng.uniform(0, t_ref) if i % 2 == 0 else rng.uniform(0.8 * t_ref, 1.1 * t_ref)
+    killed = kill_at(run_child(retrain(victim, state)), delay)
+    checkpoint.load(victim, expect="vae")  # always loads (and finishes a committed save's promotion)
+    leftovers += any(unfinished(p.relative_to(victim)) for p in victim.rglob("*"))
+    got = snapshot(victim)
+    if got == before:
+        assert killed, "a finished retrain left the old checkpoint"
+        outcomes.append("old")
+    else:
+        ref = snapshot(work / "ref")
+        assert timeless(got) == after, sorted(set(got) ^ set(ref)) or [k for k in got if got[k] != ref[k]]
+        outcomes.append("new" if killed else "finished")
+print("RESULT", json.dumps({"kills": kills, "outcomes": outcomes, "uncommitted_leftovers": leftovers,
+                            "retrain_s": round(t_ref, 2)}), flush=True)
+'''
+
 def run_driver(code: str, tmp_path: Path, *args, timeout=600) -> dict:
     script = tmp_path / "driver.py"
     script.write_text(code)
@@ -180,8 +246,8 @@ def test_training_killed_at_random_points_resumes_to_the_same_model(name, tmp_pa
     for k, v in ref.state_dict().items():
         assert torch.allclose(v.float(), got.state_dict()[k].float(), atol=1e-5), k
     # nothing lost: every epoch's row is there once, with the uninterrupted run's numbers
-    ref_h = strip_timing(checkpoint.read_extra(tmp_path / "ref", "history.json"))
-    got_h = strip_timing(checkpoint.read_extra(tmp_path / "run", "history.json"))
+    ref_h = strip_timing(checkpoint.read_extra(tmp_path / "ref" / "final", "history.json"))
+    got_h = strip_timing(checkpoint.read_extra(tmp_path / "run" / "final", "history.json"))
     assert [r["epoch"] for r in got_h] == list(range(1, EPOCHS + 1))
     for a, b in zip(ref_h, got_h):
         assert a.keys() == b.keys() and all(abs(a[k] - b[k]) <= 1e-4 * max(1, abs(a[k])) for k in a), (a, b)
@@ -216,6 +282,16 @@ def test_checkpoint_write_killed_at_random_points_leaves_old_or_new(tmp_path):
     print(f"\ncheckpoint writes: {result}")
     assert result["kills"] == kills and sum(result["loaded"].values()) == kills
 
+
+@pytest.mark.skipif(not shipped("vae"), reason="needs the shipped checkpoints/vae")
+def test_retrain_into_a_shipped_folder_killed_at_random_points_leaves_it_old_or_new(tmp_path, tiny_mnist):
+    """A retrain into a copy of checkpoints/vae (50 epochs of grids) killed at random moments: the folder
+    is byte for byte the shipped one, or the complete new 3-epoch checkpoint (3 grids, its history), never a
+    mix. What an uncommitted save staged (*.next) is ignored by load and replaced by the next save."""
+    kills = KILLS or 8
+    result = run_driver(RETRAIN_DRIVER, tmp_path, genlib.CHECKPOINTS / "vae", tmp_path, tiny_mnist, kills)
+    print(f"\nretrain into a shipped folder: {result}")
+    assert len(result["outcomes"]) == kills and "old" in result["outcomes"]
 
 class Crash(BaseException):
     """Stands for the process dying: not an Exception, so no handler in genlib swallows it."""
@@ -265,6 +341,48 @@ def test_a_crash_at_every_step_of_a_save_leaves_old_or_new(tmp_path, monkeypatch
     assert outcomes == ["old"] * 4 + ["new"] * 4, outcomes
     assert not list(folder.glob("*.next"))
 
+
+def test_a_crash_at_every_step_of_a_save_with_grids_leaves_old_or_new(tmp_path, monkeypatch):
+    """The same with sample grids: the old run's 3 grids stay until the commit, then the new run's 2
+    replace them all (no stale epoch_003.png), wherever the save stops."""
+    a, b = tiny("vae"), tiny("vae")
+    with torch.no_grad():
+        b.mu.weight.add_(1)
+    old = {"history": [1, 2, 3], "sample_grid": b"A", "epoch_grids": {f"epoch_00{i}.png": b"A" for i in (1, 2, 3)}}
+    new = {"history": [1, 2], "sample_grid": b"B", "epoch_grids": {f"epoch_00{i}.png": b"B" for i in (1, 2)}}
+    folder = tmp_path / "ck"
+    real = os.replace
+    outcomes, steps = [], 0
+    while True:
+        shutil.rmtree(folder, ignore_errors=True)
+        checkpoint.save(a, folder, **old)
+        count = {"n": 0}
+
+        def replace(src, dst, _stop=steps):
+            if count["n"] == _stop:
+                raise Crash(f"died before rename {_stop}")
+            count["n"] += 1
+            real(src, dst)
+
+        monkeypatch.setattr(os, "replace", replace)
+        try:
+            checkpoint.save(b, folder, **new)
+            finished = True
+        except Crash:
+            finished = False
+        monkeypatch.setattr(os, "replace", real)
+        is_new = torch.equal(checkpoint.load(folder, expect="vae").mu.weight, b.mu.weight)
+        want = new if is_new else old
+        assert checkpoint.read_extra(folder, "history.json") == want["history"]
+        assert (folder / "samples.png").read_bytes() == want["sample_grid"]
+        grids = {p.name: p.read_bytes() for p in (folder / "samples").iterdir()}
+        assert grids == want["epoch_grids"], (steps, grids)
+        outcomes.append("new" if is_new else "old")
+        if finished:
+            break
+        steps += 1
+    assert outcomes.count("old") >= 6 and outcomes[-1] == "new" and outcomes == sorted(outcomes, reverse=True)
+    assert not [p for p in folder.iterdir() if p.name.endswith((".next", ".old"))]
 
 # ---------------------------------------------------------------- full disk, read-only folder
 @pytest.fixture

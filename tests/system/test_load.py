@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 
 from appserver import rss_mb, streamlit_server
-from helpers import ALL, shipped
+from helpers import ALL, CHROMIUM, need_chromium, shipped
 
 pytestmark = pytest.mark.load
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 SESSIONS = int(os.environ.get("GENLIB_LOAD_SESSIONS", "20"))
 SECONDS = float(os.environ.get("GENLIB_LOAD_SECONDS", "30"))
 RSS_LIMIT_MB = 1500  # models and encodings are cached once per server, not per session
@@ -36,8 +35,7 @@ TRAINED = [n for n in ALL if shipped(n)]
 
 @pytest.fixture(autouse=True)
 def tools_present():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    need_chromium()
     pytest.importorskip("playwright.async_api")
     if "vae" not in TRAINED or len(TRAINED) < 2:
         pytest.skip("needs the shipped vae and one more model")
@@ -94,7 +92,7 @@ async def session(browser, url: str, i: int, start: asyncio.Barrier, latencies: 
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        await page.goto(f"{url}/?model=vae&seed={seed}")
+        await page.goto(f"{url}/?model=vae&seed={seed}&decode=server")
         await settle(page)
         first = await main_src(page)
         opened = time.time()
@@ -154,7 +152,7 @@ async def run_load(url: str, pid: int) -> dict:
         ctx = await browser.new_context()
         page = await ctx.new_page()
         page.set_default_timeout(180_000)
-        await page.goto(f"{url}/?model=vae")
+        await page.goto(f"{url}/?model=vae&decode=server")
         await settle(page)
         await ctx.close()
         rss_one = rss_mb(pid)

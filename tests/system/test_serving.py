@@ -24,11 +24,10 @@ from pathlib import Path
 import pytest
 
 from appserver import rss_mb
-from helpers import shipped
+from helpers import CHROMIUM, need_chromium, shipped
 
 pytestmark = pytest.mark.serving
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PER_REPLICA = int(os.environ.get("GENLIB_SERVE_SESSIONS", "3"))
 SECONDS = float(os.environ.get("GENLIB_SERVE_SECONDS", "12"))
@@ -37,9 +36,9 @@ COOKIE = "latentlab_lb"  # deploy/nginx.conf.template
 
 @pytest.fixture(autouse=True)
 def tools_present():
-    for path, fix in ((NGINX, "apt-get install -y nginx"), (CHROMIUM, "apt-get install -y chromium")):
-        if not os.path.exists(path):
-            pytest.skip(f"{path} is missing: {fix}")
+    if not os.path.exists(NGINX):
+        pytest.skip(f"{NGINX} is missing: apt-get install -y nginx")
+    need_chromium()
     pytest.importorskip("playwright.async_api")
     if not shipped("vae"):
         pytest.skip("needs the shipped vae")
@@ -135,7 +134,7 @@ class Session:
         self.page.set_default_timeout(60_000)
         self.page.on("response", lambda r: self.replicas.append(r.headers.get("x-replica")))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        await self.page.goto(f"{url}/?model=vae&seed={seed}")
+        await self.page.goto(f"{url}/?model=vae&seed={seed}&decode=server")
         await settle(self.page)
         return self
 

@@ -1,4 +1,4 @@
-"""genlib.cards (model cards, bars, architecture, history, samples) and metrics.probe_table."""
+"""genlib.explorer.cards (model cards, bars, architecture, history, samples) and metrics.probe_table."""
 import json
 
 import pytest
@@ -50,7 +50,7 @@ def test_architecture_counts_sum_to_the_models_parameters(name):
     assert all(r["output"] != "–" for r in rows), "every submodule runs on some public path"
     assert all(r["layers"] for r in rows)
     roles = set(cards.params_by_role(rows))
-    assert roles == ({"encoder", "decoder"} if hasattr(m, "posterior") else {"G", "D", "inverter"} | ({"Q"} if m.latent.has_codes else set()))
+    assert roles == ({"encoder", "decoder"} if m.has_posterior else {"G", "D", "inverter"} | ({"Q"} if m.latent.has_codes else set()))
 
 
 def test_architecture_reports_output_shapes_and_leaves_the_model_untouched():
@@ -127,7 +127,7 @@ def test_probe_table_on_a_tiny_model(name, tiny_mnist):
     table = metrics.probe_table(tiny(name).eval(), counts=(2, 5), data_dir=tiny_mnist, epochs=20)
     assert list(table) == [2, 5]
     for row in table.values():
-        assert set(row) == {"d_features", "pixels"} and all(0 <= v <= 1 for v in row.values())
+        assert set(row) == {"d_features", "d_untrained", "pixels"} and all(0 <= v <= 1 for v in row.values())
 
 
 def test_probe_table_refuses_what_it_cannot_do(tiny_mnist):
@@ -169,3 +169,37 @@ def test_shipped_probe_beats_pixels_with_few_labels(name):
         pytest.skip(f"no cached probe yet: python train.py --probe --model {name}")
     assert set(probe) == set(metrics.PROBE_COUNTS)
     assert probe[100]["d_features"] > probe[100]["pixels"]  # the lecture's claim, at 100 labels per class
+
+
+def test_dcgan_card_says_where_batch_norm_is_not_and_the_code_agrees():
+    m = tiny("dcgan").eval()
+    what = cards.CARDS["dcgan"].what
+    assert "throughout" not in what and "except D's input layer and G's output" in what
+    first_d = [type(x).__name__ for x in m.body.conv1]
+    last_g = [type(x).__name__ for x in m.generator.convs][-2:]
+    assert "BatchNorm2d" not in first_d and last_g == ["ConvTranspose2d", "Tanh"]
+
+
+def test_every_shown_generator_step_stands_on_its_own():
+    """A caption never continues one that is not shown (the DCGAN and CGAN cards show only some steps)."""
+    for name, card in cards.CARDS.items():
+        for caption, _ in card.objective:
+            assert not caption.startswith(("…", "or ", "… or")), (name, caption)
+    cgan = " ".join(caption for caption, _ in cards.CARDS["cgan"].objective)
+    assert "Discriminator step" in cgan and "Generator step" in cgan
+
+
+def test_the_gan_card_states_the_k_that_was_trained():
+    text = cards.CARDS["gan"].what + " ".join(cards.CARDS["gan"].notes)
+    assert "k = 1" in text
+    for name in ("gan", "dcgan", "cgan", "infogan"):
+        if shipped(name):
+            assert cards.training_summary(genlib.CHECKPOINTS / name)["k"] == 1, name
+
+
+def test_infogan_card_describes_the_logged_curve_and_the_matching():
+    notes = " ".join(cards.CARDS["infogan"].notes)
+    assert "−L_I + H(c) + a constant" in notes and "below zero" in notes
+    assert "one-to-one" in notes and "Hungarian" in notes and "sees most" not in notes
+    panel = next(p for p in cards.PANELS if "info" in p.series)
+    assert "λ_cat" in panel.series["info"] and "−λ·L_I" not in panel.series["info"]

@@ -1,4 +1,4 @@
-"""genlib.drawing: the MNIST recipe (20-px box, centre of mass at (14, 14)), uploads and their
+"""genlib.explorer.drawing: the MNIST recipe (20-px box, centre of mass at (14, 14)), uploads and their
 failure messages, and what the shipped models make of re-drawn test digits and of non-digits."""
 import io
 import struct
@@ -178,7 +178,7 @@ def test_analyse_every_model(name):
     assert a.top[0][0] == a.prediction and a.top[0][1] >= a.top[1][1] >= a.top[2][1]
     assert (a.label == a.prediction) if spec.n_classes else a.label is None  # default: the classifier's digit
     assert (a.codes is not None) == spec.has_codes
-    assert (a.nll is not None) == hasattr(model, "log_likelihood")
+    assert (a.nll is not None) == model.has_likelihood
     if spec.n_classes:
         other = (a.prediction + 1) % 10
         b = drawing.analyse(model, clf, image, label=other, k=4)

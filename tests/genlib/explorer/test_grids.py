@@ -1,4 +1,4 @@
-"""genlib.grids: which grids apply, their shapes, shared noise per column, code and dimension sweeps,
+"""genlib.explorer.grids: which grids apply, their shapes, shared noise per column, code and dimension sweeps,
 KL ordering, the labelled PNG; and on the shipped CGAN, rows that really are their labels."""
 import io
 import json

@@ -1,4 +1,4 @@
-"""genlib.explore, genlib.encodings and images.gif_bytes: the computations behind the app."""
+"""genlib.explorer.session, genlib.explorer.encodings and images.gif_bytes: the computations behind the app."""
 import io
 import json
 import math
@@ -160,7 +160,7 @@ def test_typical_set_flags_small_and_large_norms():
     check = session.typical_set(z)
     assert math.isclose(check.expected, math.sqrt(d - 0.5))
     assert set(check.outside) == {50, 51}
-    assert "√d" in check.describe()
+    assert f"√(d − ½) ≈ {math.sqrt(d - 0.5):.1f}" in check.describe()  # what is computed
 
 
 def test_selected_row_reads_every_customdata_form():

@@ -1,4 +1,4 @@
-"""genlib.toys: the three lecture demonstrations (ring transform, 1-D GAN with D*, shifted digit)."""
+"""genlib.explorer.toys: the three lecture demonstrations (ring transform, 1-D GAN with D*, shifted digit)."""
 import math
 
 import pytest
@@ -172,3 +172,63 @@ def test_compare_shift_on_a_shipped_model(mnist_test):
     assert a.pixel["shifted"] > a.pixel["neighbour"]
     assert b.pixel["shifted"] > a.pixel["shifted"] and b.latent != a.latent
     assert a.latent["neighbour"] > 0
+
+
+# ---------------------------------------------------------------- replay and separate learning rates
+def test_snapshots_cover_the_run_and_the_criterion_is_minus_log_4_plus_twice_the_jsd():
+    r = toys.train_toy_gan(toys.ToyGANConfig(steps=40, snapshots=8))
+    steps = [s.step for s in r.snapshots]
+    assert steps == [0, 5, 10, 15, 20, 25, 30, 35, 40]
+    assert all(len(s.p_g) == len(r.replay_grid) == len(s.d) == len(s.d_star) for s in r.snapshots)
+    assert all(len(s.g_of_z) == len(r.z_grid) for s in r.snapshots)
+    for s in r.snapshots:
+        assert s.criterion == pytest.approx(-math.log(4) + 2 * s.jsd)
+        assert -math.log(4) - 1e-9 <= s.criterion <= 0 + 1e-9  # JSD in [0, log 2]
+    assert toys.criterion(0.0) == pytest.approx(-math.log(4)) and toys.criterion(math.log(2)) == pytest.approx(0)
+    assert r.snapshots[-1].jsd < r.snapshots[0].jsd  # training moved p_g towards p_data
+
+
+def test_d_has_its_own_learning_rate():
+    base = toys.ToyGANConfig(steps=15, lr=2e-3)
+    same = toys.train_toy_gan(base)
+    explicit = toys.train_toy_gan(toys.ToyGANConfig(steps=15, lr=2e-3, lr_d=2e-3))
+    slow_d = toys.train_toy_gan(toys.ToyGANConfig(steps=15, lr=2e-3, lr_d=1e-4))
+    assert same.history == explicit.history
+    assert slow_d.history["loss_d"] != same.history["loss_d"]
+    with pytest.raises(ValueError, match="D's learning rate"):
+        toys.train_toy_gan(toys.ToyGANConfig(lr_d=0.0))
+
+
+def test_a_generator_far_ahead_of_its_discriminator_collapses():
+    """G at 1e-2, D at 5e-4: G's samples end in one spike; with D at G's rate they spread over the modes."""
+    bad = toys.train_toy_gan(toys.ToyGANConfig(lr=1e-2, lr_d=5e-4, steps=800, snapshots=2))
+    fair = toys.train_toy_gan(toys.ToyGANConfig(lr=1e-2, lr_d=1e-2, steps=800, snapshots=2))
+    assert float(bad.samples.std()) < 0.2 < 1.0 < float(fair.samples.std())
+    assert bad.jsd > 2 * fair.jsd
+
+
+# ---------------------------------------------------------------- shifted vs erased
+def test_erase_piece_removes_ink_at_the_top_of_the_stroke(mnist_test):
+    x = mnist_test.unit_images(0)
+    cut = toys.erase_piece(x, 6)
+    removed = (x - cut).clamp_min(0)
+    assert float(removed.sum()) > 0 and (cut <= x).all()
+    rows = torch.nonzero(removed[0].sum(1) > 0).reshape(-1)
+    top = int(torch.nonzero(x[0].amax(1) > 0.5)[0])
+    assert int(rows.min()) >= top and int(rows.max()) < top + 6
+    assert torch.equal(toys.erase_piece(torch.zeros(1, 28, 28)), torch.zeros(1, 28, 28))
+
+
+def test_the_erased_copy_is_closer_in_pixels_and_the_vae_prefers_it(mnist_test):
+    """The lecture's figure: the erased digit is nearer in pixel distance, and a per-pixel likelihood agrees."""
+    if not shipped("vae"):
+        pytest.skip("checkpoints/vae is not trained yet")
+    model = genlib.load("vae")
+    closer = likelier = 0
+    for i in range(10):
+        r = toys.shift_vs_erase(model, mnist_test.unit_images(i), None, 2, 0)
+        closer += r.pixel["erased"] < r.pixel["shifted"]
+        likelier += r.nll["erased"] < r.nll["shifted"]
+        assert r.nll["original"] < r.nll["shifted"]
+    assert closer == 10 and likelier >= 7
+    assert toys.shift_vs_erase(tiny("gan").eval(), mnist_test.unit_images(0), None, 1, 0).nll is None

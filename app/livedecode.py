@@ -1,0 +1,154 @@
+"""In-browser decoding on the Explore page: which sessions get it, and the live component (its HTML, CSS and
+JS are app/live/explore.*; what it is given and what it sends back is genlib.explorer.live)."""
+from __future__ import annotations
+
+import re
+from functools import partial
+from pathlib import Path
+
+import streamlit as st
+
+import components as c
+import genlib
+from genlib import export
+from genlib.explorer import live, session
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"  # served under /app/static/ (server.enableStaticServing)
+RUNTIME = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+SERVER = "decode_server"  # session key: why this session decodes on the server (absent: in the browser)
+
+LIVE = HERE / "live"
+
+
+def _register(name: str, html: str | None = None):
+    """A components-v2 component from app/live/NAME.{js,css} (and .html); its module starts with runtime.js."""
+    return st.components.v2.component(
+        f"latent_lab_live_{name}",
+        html=(LIVE / f"{name}.html").read_text() if html is None else html,
+        css=(LIVE / f"{name}.css").read_text(),
+        js=(LIVE / "runtime.js").read_text() + "\n" + (LIVE / f"{name}.js").read_text(),
+    )
+
+
+_component = _register("explore")
+_scrub = _register("scrub", html="")
+_hover = _register("hover", html="")
+
+
+def static_url() -> str:
+    base = st.get_option("server.baseUrlPath").strip("/")
+    return f"/{base}/app/static/" if base else "/app/static/"
+
+
+def runtime_missing() -> str | None:
+    missing = [f for f in RUNTIME if not (STATIC / "ort" / f).is_file()]
+    if missing:
+        return "the in-browser runtime is not installed here (run `make runtime`)"
+    if not st.get_option("server.enableStaticServing"):
+        return "static file serving is off (server.enableStaticServing in .streamlit/config.toml)"
+    return None
+
+
+@st.cache_resource(show_spinner="Exporting the decoder for in-browser decoding (once per model)…", max_entries=24)
+def _decoder(name: str, stamp: tuple) -> tuple[str | None, str | None]:
+    """(URL path of the model's published ONNX decoder, None) or (None, why it cannot be)."""
+    try:
+        return static_url() + live.publish_decoder(c.load_model(name)[0], name, STATIC), None
+    except (export.ExportError, OSError) as e:
+        return None, str(e)
+
+
+def decoder_url(name: str) -> tuple[str | None, str | None]:
+    return _decoder(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
+
+
+def server_reason(name: str) -> str | None:
+    """Why this page decodes on the server for this session and model; None: in the browser."""
+    if st.session_state.get("decode_forced"):
+        return "the URL asks for it (decode=server)"
+    if why := st.session_state.get(SERVER):
+        return why
+    if why := runtime_missing():
+        return why
+    return decoder_url(name)[1]
+
+
+def fallback_notice() -> None:
+    """Say once per session that the browser could not decode (a forced ?decode=server says nothing)."""
+    if why := st.session_state.pop("decode_notice", None):
+        st.info(f"In-browser decoding is unavailable: {why}. This page decodes on the server instead "
+                "(the image updates when a slider is released).", icon=":material/info:")
+
+
+def _synced(name: str, model) -> None:
+    payload = (st.session_state.get(f"live:{name}") or {}).get("latent")
+    try:
+        state = live.synced_state(payload, model.latent, c.get_state(name, model))
+    except ValueError as e:
+        st.session_state["live_error"] = str(e)
+        return
+    st.session_state["latents"][name] = state
+    # the server-side widgets (used after a fallback) redraw from the synced latent
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{name}:")
+                and k.split(":", 1)[1].startswith(("coord", "label", "category", "cont"))]:
+        del st.session_state[key]
+
+
+def _runtime_failed(name: str) -> None:
+    report = (st.session_state.get(f"live:{name}") or {}).get("runtime") or {}
+    why = str(report.get("why", "no reason given")) if isinstance(report, dict) else "no reason given"
+    why = session.shown(re.sub(r"https?://\S+", "a static file", why), 160)  # the browser's words, escaped
+    st.session_state[SERVER] = f"this browser could not start it ({why})"
+    st.session_state["decode_notice"] = st.session_state[SERVER]
+
+
+def explore_component(name: str, model, state, alt: str | None) -> None:
+    """The live sliders, condition controls, canvas and same-z strip for `model` at `state`."""
+    url, _ = decoder_url(name)
+    strip = []
+    for other, m in c.available_models().items():
+        if m.latent.z_dim == model.latent.z_dim:
+            other_url = url if other == name else decoder_url(other)[0]
+            if other_url:
+                strip.append((other, m, other_url))
+    data = live.component_data(name, model, state, c.slider_basis(name), url, alt, strip)
+    data["static"] = static_url()
+    _component(key=f"live:{name}", data=data, on_latent_change=partial(_synced, name, model),
+               on_runtime_change=partial(_runtime_failed, name))
+    if err := st.session_state.pop("live_error", None):
+        st.error(f"The latent from the browser was refused: {err}")
+
+
+@st.cache_resource(max_entries=12)
+def _encodings_url(name: str, stamp: tuple) -> str | None:
+    try:
+        return static_url() + live.publish_encodings(c.test_encodings(name), name, STATIC)
+    except OSError:
+        return None
+
+
+def map_hover(name: str, model, state) -> bool:
+    """The latent map's hover preview (False where this session decodes on the server)."""
+    url, _ = decoder_url(name)
+    enc_url = _encodings_url(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    if server_reason(name) is not None or url is None or enc_url is None:
+        return False
+    enc = c.test_encodings(name)
+    adapted = session.adapt(state, model.latent)
+    _hover(key=f"hover:{name}", data={
+        "static": static_url(), "decoder": url, "encodings": enc_url, "n": len(enc.z), "d": model.latent.z_dim,
+        "conditional": model.latent.n_classes is not None, "category": adapted.category,
+        "continuous": list(adapted.continuous)})
+    return True
+
+
+def interpolate_scrub(name: str, ends, method: str) -> bool:
+    """A slider along the path from ends[0] to ends[1] that decodes in the browser (False: server decoding)."""
+    url, _ = decoder_url(name)
+    if server_reason(name) is not None or url is None:
+        return False
+    a, b = ({"z": list(e.z), "label": e.label, "category": e.category, "continuous": list(e.continuous)} for e in ends)
+    _scrub(key=f"scrub:{name}", data={"static": static_url(), "decoder": url, "model": name, "a": a, "b": b,
+                                      "method": method})
+    return True

@@ -1,0 +1,144 @@
+"""What the in-browser (live) explorer needs from Python, and what it sends back: the decoder files it
+fetches, the controls it draws (built from the LatentSpec and the slider basis, as the server-side
+sliders are), the classifier's reading for the canvas's text alternative, and the latent it syncs on
+release, checked before it becomes the app's state. No Streamlit here."""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from .. import export
+from ..fileio import atomic_write
+from .encodings import SHOWN_DIRECTIONS, Basis
+from .session import LATENT_MAX, SLIDER_LIMIT, LatentState, adapt
+
+DECODERS = "decoders"  # subfolders of the app's static folder holding the published ONNX files and encodings
+ENCODINGS = "encodings"
+SLIDER_STEP = 0.05
+
+
+def publish_decoder(model, name: str, static_dir: Path | str, cache: Path | None = None) -> str:
+    """Copy `model`'s ONNX decoder (exported on first use) into static_dir/decoders/ and return its
+    path relative to static_dir. The file name carries the weights' key, so a browser may cache it."""
+    src = export.decoder_onnx(model, name, cache)
+    rel = f"{DECODERS}/{src.name}"
+    target = Path(static_dir) / rel
+    if not (target.is_file() and target.stat().st_size == src.stat().st_size):
+        atomic_write(target, src.read_bytes())
+        for old in target.parent.glob(f"{name}-*.onnx"):  # earlier weights' decoders
+            if old != target:
+                old.unlink(missing_ok=True)
+    return rel
+
+
+def _publish(data: bytes, folder: Path, stem: str, suffix: str) -> Path:
+    """data written once as folder/stem-<sha256 prefix>.suffix (a name that changes with the content, so a browser
+    may cache it); older files of the same stem are removed."""
+    target = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
+    if not (target.is_file() and target.stat().st_size == len(data)):
+        atomic_write(target, data)
+        for old in folder.glob(f"{stem}-*{suffix}"):
+            if old != target:
+                old.unlink(missing_ok=True)
+    return target
+
+
+def publish_encodings(enc, name: str, static_dir: Path | str) -> str:
+    """The test encodings for the map's hover preview, as one binary file the browser fetches once: float32 z
+    (n × d, row-major, little-endian) then one uint8 label per digit. Returns its path relative to static_dir."""
+    data = enc.z.float().contiguous().numpy().astype("<f4").tobytes() + enc.labels.to(torch.uint8).numpy().tobytes()
+    return f"{ENCODINGS}/{_publish(data, Path(static_dir) / ENCODINGS, name, '.bin').name}"
+
+
+def reading(classifier, image: torch.Tensor) -> str:
+    """What the project's classifier sees in a decoded image: 'looks like a 7, 93%'."""
+    with torch.no_grad():
+        probs = classifier(image.reshape(1, 1, 28, 28).float()).softmax(1)[0]
+    digit = int(probs.argmax())
+    return f"looks like a {digit}, {round(float(probs[digit]) * 100)}%"
+
+
+def _controls(spec) -> dict:
+    out: dict = {}
+    if spec.n_classes is not None:
+        out["labels"] = spec.n_classes
+    if spec.categorical:
+        out["categories"] = spec.categorical[0]
+    out["codes"] = [{"name": c.name, "low": c.low, "high": c.high} for c in spec.continuous]
+    return out
+
+
+def _condition(state: LatentState) -> dict:
+    return {"label": state.label, "category": state.category, "continuous": list(state.continuous)}
+
+
+def component_data(name: str, model, state: LatentState, basis: Basis, decoder_url: str, alt: str | None,
+                   strip: list[tuple[str, object, str]] = ()) -> dict:
+    """The live Explore component's data: the model's decoder, one slider per basis direction (the first
+    SHOWN_DIRECTIONS visible), the condition controls, the current latent, and the "same z" strip as
+    (other model name, model, decoder url) for models with this z size."""
+    spec = model.latent
+    d = spec.z_dim
+    sliders = [{"name": basis.names[i], "label": f"{basis.names[i]}  (test-set σ {float(basis.std[i]):.2f})"}
+               for i in range(d)]
+    strip_data = []
+    for other, m, url in strip:
+        adapted = adapt(state, m.latent)
+        if adapted is None:
+            continue
+        strip_data.append({"name": other, "url": url, "inputs": export.input_names(m.latent),
+                           "current": other == name, **_condition(adapted)})
+    return {
+        "model": name,
+        "decoder": decoder_url,
+        "inputs": export.input_names(spec),
+        "z_dim": d,
+        "basis": [round(float(v), 7) for v in basis.vectors.reshape(-1)],
+        "sliders": sliders,
+        "shown": min(d, SHOWN_DIRECTIONS),
+        "limit": SLIDER_LIMIT,
+        "step": SLIDER_STEP,
+        **_controls(spec),
+        "z": [float(v) for v in state.z],
+        **_condition(state),
+        "alt": alt,
+        "strip": strip_data,
+    }
+
+
+def synced_state(payload, spec, current: LatentState) -> LatentState:
+    """The latent the browser synced ({"z": [...], "label", "category", "continuous"}), checked against
+    `spec`; the seed is kept while z is unchanged. Raises ValueError saying what was wrong."""
+    if not isinstance(payload, dict):
+        raise ValueError("the browser sent no latent object")
+    z = payload.get("z")
+    if not isinstance(z, list) or len(z) != spec.z_dim:
+        raise ValueError(f"the browser sent a latent of the wrong size (expected {spec.z_dim} numbers)")
+    try:
+        z = tuple(float(v) for v in z)
+    except (TypeError, ValueError):
+        raise ValueError("the browser sent a latent that is not all numbers") from None
+    if not all(math.isfinite(v) and abs(v) <= LATENT_MAX for v in z):
+        raise ValueError(f"the browser sent a latent outside ±{LATENT_MAX:g}")
+    label, category, continuous = current.label, current.category, current.continuous
+    if spec.n_classes is not None:
+        label = _index(payload.get("label"), spec.n_classes, "label")
+    if spec.categorical:
+        category = _index(payload.get("category"), spec.categorical[0], "category")
+    if spec.continuous:
+        cont = payload.get("continuous")
+        if not isinstance(cont, list) or len(cont) != len(spec.continuous):
+            raise ValueError(f"the browser sent {len(spec.continuous)} continuous codes wrongly")
+        continuous = tuple(min(max(float(v), c.low), c.high) for v, c in zip(cont, spec.continuous, strict=True))
+    seed = current.seed if z == tuple(current.z) else None
+    return replace(current, z=z, label=label, category=category, continuous=continuous, seed=seed)
+
+
+def _index(v, n: int, what: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < n:
+        raise ValueError(f"the browser sent {what} {v!r}; expected 0-{n - 1}")
+    return v

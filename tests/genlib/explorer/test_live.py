@@ -1,0 +1,93 @@
+"""genlib.live: what the in-browser explorer is given (controls from the LatentSpec and basis, decoder files)
+and the check on the latent it sends back."""
+import math
+
+import pytest
+import torch
+
+from genlib.explorer import encodings, live
+from genlib.explorer import session as explore
+from genlib.explorer.session import LatentState
+from helpers import need, tiny
+
+
+def basis_of(model):
+    return encodings.slider_basis(model.latent.sample_z(200, torch.Generator().manual_seed(0)))
+
+
+@pytest.mark.parametrize("name", ["vae", "cgan", "infogan"])
+def test_component_data_follows_the_latent_spec_and_basis(name):
+    model = tiny(name).eval()
+    spec = model.latent
+    state = explore.random_state(spec, 4)
+    url = "/app/static/decoders/x.onnx"
+    data = live.component_data(name, model, state, basis_of(model), url, "looks like a 1, 50%")
+    assert len(data["sliders"]) == spec.z_dim and len(data["basis"]) == spec.z_dim ** 2
+    assert data["shown"] == min(spec.z_dim, encodings.SHOWN_DIRECTIONS)
+    assert data["z"] == list(state.z) and data["limit"] == explore.SLIDER_LIMIT
+    assert ("labels" in data) == (spec.n_classes is not None)
+    assert ("categories" in data) == bool(spec.categorical)
+    assert [c["name"] for c in data["codes"]] == [c.name for c in spec.continuous]
+    assert data["continuous"] == list(state.continuous)
+    assert data["inputs"][0] == "z" and ("labels" in data["inputs"]) == (spec.n_classes is not None)
+
+
+def test_strip_holds_only_models_with_the_same_z_size():
+    vae, cvae, infogan = tiny("vae").eval(), tiny("cvae").eval(), tiny("infogan").eval()
+    assert vae.latent.z_dim != infogan.latent.z_dim  # tiny configs: 4 vs 8
+    state = explore.random_state(infogan.latent, 1)
+    strip = [("infogan", infogan, "/a.onnx"), ("vae", vae, "/b.onnx"), ("cvae", cvae, "/c.onnx")]
+    data = live.component_data("infogan", infogan, state, basis_of(infogan), "/a.onnx", None, strip)
+    assert [s["name"] for s in data["strip"]] == ["infogan"] and data["strip"][0]["current"]
+
+
+def payload(state, **changes):
+    p = {"z": list(state.z), "label": state.label, "category": state.category, "continuous": list(state.continuous)}
+    p.update(changes)
+    return p
+
+
+def test_synced_state_takes_the_browsers_latent_and_keeps_the_seed_only_for_the_same_z():
+    spec = tiny("infogan").latent
+    current = explore.random_state(spec, 9)
+    same = live.synced_state(payload(current, category=(current.category + 1) % 10), spec, current)
+    assert same.seed == 9 and same.z == current.z and same.category != current.category
+    moved = live.synced_state(payload(current, z=[0.5] * spec.z_dim, continuous=[2.0, -0.25]), spec, current)
+    assert moved.seed is None and moved.z == (0.5,) * spec.z_dim
+    assert moved.continuous == (1.0, -0.25)  # clamped into the code's range
+
+
+@pytest.mark.parametrize("bad, fragment", [
+    (None, "no latent"),
+    ({"z": [0.0] * 3}, "wrong size"),
+    ({"z": ["a"] * 8}, "not all numbers"),
+    ({"z": [math.inf] * 8}, "outside"),
+    ({"z": [0.0] * 8, "label": 10}, "label 10"),
+    ({"z": [0.0] * 8, "label": True}, "label True"),
+])
+def test_synced_state_refuses_what_does_not_fit(bad, fragment):
+    spec = tiny("cgan").latent
+    current = LatentState((0.0,) * spec.z_dim, label=1)
+    with pytest.raises(ValueError, match=fragment):
+        live.synced_state(bad, spec, current)
+
+
+def test_publish_decoder_copies_into_the_static_folder_and_drops_older_weights(tmp_path):
+    model = tiny("dcgan").eval()
+    rel = live.publish_decoder(model, "dcgan", tmp_path / "static", cache=tmp_path / "cache")
+    assert rel.startswith("decoders/dcgan-") and (tmp_path / "static" / rel).is_file()
+    assert live.publish_decoder(model, "dcgan", tmp_path / "static", cache=tmp_path / "cache") == rel
+    with torch.no_grad():
+        model.generator.convs[-2].bias.add_(1.0)
+    newer = live.publish_decoder(model, "dcgan", tmp_path / "static", cache=tmp_path / "cache")
+    assert newer != rel
+    assert sorted(p.name for p in (tmp_path / "static" / "decoders").iterdir()) == [newer.split("/")[1]]
+
+
+@pytest.mark.slow
+def test_reading_is_what_the_classifier_sees(mnist_test):
+    clf = need("classifier")
+    idx = int((mnist_test.labels == 7).nonzero()[0])
+    text = live.reading(clf, mnist_test.images[idx].float() / 255)
+    assert text.startswith("looks like a 7, ") and text.endswith("%")
+    assert 50 <= int(text.split(", ")[1][:-1]) <= 100

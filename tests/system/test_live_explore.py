@@ -1,0 +1,305 @@
+"""Live Explore in real Chromium: a mouse drag on a latent slider redraws the digit in the browser with no
+script rerun, the release syncs the latent (the canvas then equals the server's decode of it), the sliders
+work from the keyboard, and the page falls back to server decoding when the runtime cannot load."""
+import io
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import genlib
+from appserver import ROOT, streamlit_server
+from genlib import metrics
+from genlib.explorer import encodings, live
+from helpers import shipped
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "artifacts" / "live"
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+RUNTIME = ROOT / "app" / "static" / "ort" / "ort-wasm-simd-threaded.wasm"
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium (make test does this)", allow_module_level=True)
+if not RUNTIME.is_file():
+    pytest.skip("onnxruntime-web is not installed: run `make runtime` (make test does this)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (pinned in requirements.txt)")
+NAME = next((n for n in ("vae", "dcgan", "gan") if shipped(n)), None)
+if NAME is None:
+    pytest.skip("no unconditional model is trained yet", allow_module_level=True)
+CONDITIONAL = next((n for n in ("cgan", "cvae") if shipped(n)), None)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("runs") / "runs.log"
+
+
+@pytest.fixture(scope="module")
+def server(runs):
+    with streamlit_server(ARTIFACTS / "streamlit.log", timeout=60, env={"LATENT_LAB_RUN_LOG": str(runs)}) as (url, _):
+        yield url
+
+
+def reruns(runs: Path) -> int:
+    """Script runs the server has done so far (the app appends a line per run)."""
+    return len(runs.read_text().splitlines()) if runs.exists() else 0
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
+    pg = ctx.new_page()
+    pg.set_default_timeout(180_000)  # a first visit encodes test sets and exports decoders (slow on a busy CPU)
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    ctx.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def settle(pg):
+    pg.wait_for_selector(IDLE, state="attached")
+    assert pg.locator("[data-testid='stException']").count() == 0
+
+
+def open_live(pg, url: str, query: str):
+    pg.goto(f"{url}/?{query}")
+    pg.wait_for_selector(".live[data-state='ready']")  # runtime loaded and the first digit drawn
+    settle(pg)
+
+
+def drawn(pg) -> list[dict]:
+    return pg.evaluate("() => window.__latentLab.drawn.map(d => ({t: d.t, hash: d.hash}))")
+
+
+def canvas_pixels(pg) -> np.ndarray:
+    """The 28×28 grey levels on the main canvas (the centre of each 12×12 block)."""
+    flat = pg.locator("canvas.digit").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
+    rgba = np.array(flat, dtype=np.int16).reshape(336, 336, 4)
+    return rgba[6::12, 6::12, 0]
+
+
+def download_png(pg) -> np.ndarray:
+    """The PNG download (the server's decode of the synced latent, 8× nearest neighbour) as 28×28 levels."""
+    with pg.expect_download() as info:
+        pg.locator("[data-testid='stDownloadButton'] button", has_text="PNG").first.click()
+    img = np.array(Image.open(io.BytesIO(Path(info.value.path()).read_bytes())).convert("L"), dtype=np.int16)
+    return img[4::8, 4::8]
+
+
+def thumb_x(slider, box) -> float:
+    v, lo, hi = slider.evaluate("e => [Number(e.value), Number(e.min), Number(e.max)]")
+    thumb = 16  # Chromium's range thumb width: the track it travels is the box minus the thumb
+    return box["x"] + thumb / 2 + (v - lo) / (hi - lo) * (box["width"] - thumb)
+
+
+def test_mouse_drag_draws_live_without_reruns_and_release_syncs(server, runs, page):
+    open_live(page, server, f"model={NAME}&seed=5")
+    slider = page.locator(f"#{NAME}-coord0")
+    box = slider.bounding_box()
+    x, y = thumb_x(slider, box), box["y"] + box["height"] / 2
+    start_runs, start_url = reruns(runs), page.url
+    page.mouse.move(x, y)
+    page.mouse.down()
+    t_down = page.evaluate("() => performance.now()")
+    target = box["x"] + box["width"] * 0.95
+    for i in range(1, 41):  # ~1.5 s of dragging to the right
+        page.mouse.move(x + (target - x) * i / 40, y)
+        page.wait_for_timeout(35)
+    during = [d for d in drawn(page) if d["t"] > t_down]
+    runs_during = reruns(runs) - start_runs
+    page.mouse.up()
+    assert runs_during == 0, f"{runs_during} script reruns during the drag"
+    distinct = len({d["hash"] for d in during})
+    assert distinct >= 10, f"only {distinct} distinct images drawn during the drag"
+    print(f"\ndrag: {distinct} distinct images drawn in {during[-1]['t'] - t_down:.0f} ms, 0 reruns")
+    page.wait_for_function("() => location.search.includes('latent=')")  # the release synced z
+    settle(page)
+    assert reruns(runs) - start_runs >= 1 and page.url != start_url
+    server_image = download_png(page)
+    diff = np.abs(canvas_pixels(page) - server_image).max()
+    assert diff <= 2, f"canvas differs from the server's decode of the synced latent by {diff}/255"
+    assert server_image.max() > 100  # a digit, not a blank
+    # the text alternative is the classifier's reading of that image
+    alt = page.locator("canvas.digit").get_attribute("aria-label")
+    digit, percent = re.fullmatch(r"Decoded digit: looks like a (\d), (\d{1,3})%", alt).groups()
+    expected = live.reading(metrics.load_classifier(), torch.tensor(server_image / 255.0))
+    want_digit, want_percent = re.fullmatch(r"looks like a (\d), (\d{1,3})%", expected).groups()
+    assert digit == want_digit and abs(int(percent) - int(want_percent)) <= 1, (alt, expected)
+
+
+def test_keyboard_moves_sliders_with_aria_values_and_syncs_once_still(server, runs, page):
+    open_live(page, server, f"model={NAME}&seed=3")
+    slider = page.locator(f"#{NAME}-coord1")
+    assert slider.get_attribute("aria-label").startswith("PC2") or slider.get_attribute("aria-label").startswith("z2")
+    slider.focus()
+    page.keyboard.press("Home")
+    assert float(slider.get_attribute("aria-valuenow")) == -4.0
+    before_draws, before_runs = len(drawn(page)), reruns(runs)
+    for key, expected in (("ArrowRight", -3.95), ("ArrowUp", -3.9), ("PageUp", -3.4), ("ArrowLeft", -3.45)):
+        page.keyboard.press(key)
+        assert float(slider.get_attribute("aria-valuenow")) == pytest.approx(expected, abs=1e-6), key
+    assert slider.get_attribute("aria-valuetext").endswith("-3.45")
+    page.wait_for_function("n => window.__latentLab.drawn.length > n", arg=before_draws)
+    page.wait_for_function("() => location.search.includes('latent=')")  # synced after the keys stopped
+    settle(page)
+    synced = reruns(runs) - before_runs
+    assert 1 <= synced < 4, f"{synced} reruns for 4 key presses in a burst"
+    page.keyboard.press("End")
+    assert float(slider.get_attribute("aria-valuenow")) == 4.0
+    page.keyboard.press("PageDown")
+    assert float(slider.get_attribute("aria-valuenow")) == pytest.approx(3.5)
+
+
+@pytest.mark.skipif(CONDITIONAL is None, reason="no conditional model trained yet")
+def test_label_picker_is_a_keyboard_radio_group(server, page):
+    open_live(page, server, f"model={CONDITIONAL}&seed=1&label=3")
+    three = page.locator(f"#{CONDITIONAL}-label-3")
+    assert three.is_checked()
+    before = drawn(page)[-1]["hash"]
+    three.focus()
+    page.keyboard.press("ArrowRight")  # native radios: the arrow picks the next label
+    assert page.locator(f"#{CONDITIONAL}-label-4").is_checked()
+    page.wait_for_function("h => window.__latentLab.drawn.at(-1).hash !== h", arg=before)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('label') === '4'")
+
+
+def test_runtime_that_cannot_load_falls_back_to_server_decoding_once(server, page):
+    page.route("**/app/static/ort/**", lambda route: route.abort())
+    page.goto(f"{server}/?model={NAME}&seed=5")
+    page.wait_for_selector("[data-testid='stAlert']:has-text('In-browser decoding is unavailable')")
+    settle(page)
+    assert page.locator(".live").count() == 0  # the server-side sliders and image instead
+    image = page.locator("[data-testid='stMain'] [data-testid='stImage'] img").first
+    before = image.get_attribute("src")
+    page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("old => { const i = document.querySelector(\"[data-testid='stMain'] "
+                           "[data-testid='stImage'] img\"); return i && !i.src.endsWith(old); }",
+                           arg=before.rsplit("/", 1)[-1])
+    settle(page)
+    assert page.locator("[data-testid='stAlert']:has-text('In-browser decoding is unavailable')").count() == 0
+
+
+def test_decode_server_flag_forces_server_decoding(server, page):
+    page.goto(f"{server}/?model={NAME}&seed=5&decode=server")
+    page.wait_for_selector("[data-testid='stMain'] [data-testid='stImage'] img")
+    settle(page)
+    assert page.locator(".live").count() == 0
+    assert page.locator("[data-testid='stMain'] [data-testid='stSlider']").count() >= 2
+    assert "decode=server" in page.url  # kept, so a reload stays on the server path
+
+
+@pytest.mark.parametrize("name", [n for n in ("vae", "cvae", "gan", "dcgan", "cgan", "infogan") if shipped(n)])
+def test_every_model_decodes_in_the_browser_as_the_server_does(server, page, name):
+    open_live(page, server, f"model={name}&seed=11")
+    diff = np.abs(canvas_pixels(page) - download_png(page)).max()
+    assert diff <= 2, f"{name}: the browser's digit differs from the server's by {diff}/255"
+    strip = page.locator(".strip canvas")
+    for i in range(strip.count()):  # the same z through the other models of this z size, decoded here too
+        cell = strip.nth(i)
+        page.wait_for_function("c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some("
+                               "(v, k) => k % 4 === 0 && v > 128)", arg=cell.element_handle())
+
+
+@pytest.mark.skipif(not shipped("infogan"), reason="infogan is not trained yet")
+def test_infogan_codes_move_the_digit(server, page):
+    open_live(page, server, "model=infogan&seed=2&codes=4,0,0")
+    assert page.locator("#infogan-category-4").is_checked()
+    code = page.locator("#infogan-cont0")
+    before = drawn(page)[-1]["hash"]
+    code.focus()
+    page.keyboard.press("End")
+    assert float(code.get_attribute("aria-valuenow")) == 1.0
+    page.wait_for_function("h => window.__latentLab.drawn.at(-1).hash !== h", arg=before)
+    page.wait_for_function("() => (new URLSearchParams(location.search).get('codes') || '').startsWith('4,1.000')")
+
+
+def goto_page(pg, title: str):
+    pg.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    pg.wait_for_selector(f"h1:has-text('{title.split()[0]}')")
+    settle(pg)
+
+
+def test_latent_map_hover_decodes_the_point_and_rings_it(server, runs, page):
+    open_live(page, server, f"model={NAME}&seed=1")
+    goto_page(page, "Latent map")
+    page.wait_for_selector(".hover[data-state='ready']")
+    page.wait_for_function("() => { const g = document.querySelector(\"[data-testid='stPlotlyChart'] "
+                           ".js-plotly-plot\"); return g && g._fullLayout && g._fullLayout.xaxis && g.data "
+                           "&& g.data.length >= 10; }")
+    page.wait_for_timeout(500)  # let WebGL draw before hovering
+    x, y, index = page.evaluate("""() => {
+        const g = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
+        const r = g.getBoundingClientRect(), L = g._fullLayout, t = g._fullData[7];  // digit 7's trace
+        return [r.left + L.xaxis._offset + L.xaxis.l2p(t.x[0]), r.top + L.yaxis._offset + L.yaxis.l2p(t.y[0]),
+                Number(t.customdata[0])];
+    }""")
+    before = reruns(runs)
+    page.mouse.move(x - 4, y - 4)
+    page.mouse.move(x, y)
+    page.wait_for_function("() => window.__latentLab.hover.length > 0")
+    hovered = page.evaluate("() => window.__latentLab.hover.at(-1).index")
+    assert reruns(runs) == before  # hovering asks nothing of the server
+    assert page.locator(".latent-lab-ring").evaluate("e => e.style.display") == "block"
+    caption = page.locator(".hover .caption").inner_text()
+    assert caption.startswith(f"test #{hovered} (label ")
+    # the preview is the model's decoding of that test digit's encoding (under the cursor: the point or a neighbour)
+    model = genlib.load(NAME)
+    enc = encodings.encode_test_set(model, NAME)
+    expected = (model.decode(enc.z[hovered : hovered + 1]).reshape(28, 28) * 255).round().numpy()
+    flat = page.locator("canvas.hover-digit").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
+    shown = np.array(flat, dtype=np.int16).reshape(168, 168, 4)[3::6, 3::6, 0]
+    assert np.abs(shown - expected).max() <= 2
+    assert int(enc.labels[hovered]) == int(caption.split("label ")[1].split(")")[0])
+    print(f"\nhovered test #{hovered} (aimed at #{index})")
+
+
+def test_interpolate_scrub_decodes_along_the_path(server, runs, page):
+    open_live(page, server, f"model={NAME}&seed=1")
+    goto_page(page, "Interpolate")
+    scrub = page.locator("#scrub-t")
+    page.wait_for_function("() => window.__latentLab.drawn.some(d => d.model.endsWith(':scrub'))")
+    before_runs, t0 = reruns(runs), page.evaluate("() => performance.now()")
+    box = scrub.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 8, y)
+    page.mouse.down()
+    for i in range(1, 31):
+        page.mouse.move(box["x"] + 8 + (box["width"] - 16) * i / 30, y)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    hashes = page.evaluate("t => window.__latentLab.drawn.filter(d => d.t > t && d.model.endsWith(':scrub'))"
+                           ".map(d => d.hash)", t0)
+    assert len(set(hashes)) >= 10 and reruns(runs) == before_runs
+    scrub.focus()
+    page.keyboard.press("End")
+    assert scrub.get_attribute("aria-valuetext") == "100% of the way from A to B"
+    page.wait_for_timeout(300)
+    # the end of the path is B: the last frame of the server's strip
+    with page.expect_download() as info:
+        page.locator("[data-testid='stDownloadButton'] button", has_text="PNG strip").first.click()
+    strip = np.array(Image.open(io.BytesIO(Path(info.value.path()).read_bytes())).convert("L"), dtype=np.int16)
+    steps = 10  # the page's default
+    left = 2 + (steps - 1) * 30  # images.grid: 2-pixel padding around 28-pixel frames, here at 4×
+    last = strip[2 * 4 + 2 :: 4, left * 4 + 2 :: 4][:28, :28]
+    flat = page.locator("canvas.scrub-digit").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
+    shown = np.array(flat, dtype=np.int16).reshape(224, 224, 4)[4::8, 4::8, 0]
+    assert np.abs(shown - last).max() <= 2
