@@ -1,4 +1,5 @@
 """Train latent-lab's models from a checkout: `python train.py --help` (installed: `latent-lab train`)."""
+
 import sys
 
 from genlib.training.cli import main

@@ -1,5 +1,6 @@
 """Shared widgets and cached resources of the explorer. Layout and session state only: every
 computation is a genlib call. Controls are built from `model.latent`, never from a model's name."""
+
 from __future__ import annotations
 
 import random
@@ -36,7 +37,9 @@ def available_models() -> dict:
     return {n: m for n in genlib.MODELS if (m := load_model(n)[0]) is not None}
 
 
-@st.cache_resource(show_spinner="Encoding the 10,000 test digits (once per model, then cached on disk)…", max_entries=12)
+@st.cache_resource(
+    show_spinner="Encoding the 10,000 test digits (once per model, then cached on disk)…", max_entries=12
+)
 def _encodings(name: str, stamp: tuple) -> encodings.Encodings:
     return encodings.encode_test_set(load_model(name)[0], name)
 
@@ -57,8 +60,9 @@ def slider_basis(name: str) -> encodings.Basis:
 PROJECTORS = {"PCA": encodings.project_pca, "t-SNE": encodings.project_tsne}
 
 
-@st.cache_resource(show_spinner="Projecting the encodings to 2-D (t-SNE: about a minute, once; then cached on disk)…",
-                   max_entries=24)
+@st.cache_resource(
+    show_spinner="Projecting the encodings to 2-D (t-SNE: about a minute, once; then cached on disk)…", max_entries=24
+)
 def _projection(name: str, stamp: tuple, method: str) -> encodings.Projection:
     return PROJECTORS[method](test_encodings(name))
 
@@ -92,8 +96,9 @@ def require_classifier():
     if clf.folder != genlib.CHECKPOINTS / "classifier":
         st.caption(f"`{genlib.CHECKPOINTS}` has no classifier: using the shipped one (`{clf.folder}`).")
     if clf.metrics_error:
-        st.warning(f"The classifier works, but its test accuracy is unknown: {clf.metrics_error}",
-                   icon=":material/warning:")
+        st.warning(
+            f"The classifier works, but its test accuracy is unknown: {clf.metrics_error}", icon=":material/warning:"
+        )
     return clf
 
 
@@ -137,8 +142,10 @@ def require_model():
     model, error = load_model(name)
     if model is None:
         hint = f"Train it with `python train.py --model {name}`" if "train.py" not in error else "Train it as above"
-        st.error(f"**{name}** cannot be loaded: {error}\n\n{hint}; the other models in the sidebar still work.",
-                 icon=":material/error:")
+        st.error(
+            f"**{name}** cannot be loaded: {error}\n\n{hint}; the other models in the sidebar still work.",
+            icon=":material/error:",
+        )
         st.stop()
     return name, model
 
@@ -151,11 +158,17 @@ def model_picker(container) -> None:
     # value on st.switch_page (seen: Latent map -> "Open in Explore" fell back to the first model)
     if st.session_state.get("model_picker") != st.session_state["model"]:
         st.session_state["model_picker"] = st.session_state["model"]
-    container.selectbox("Model", list(genlib.MODELS), key="model_picker", on_change=_pick_model,
-                        format_func=lambda n: f"{n}  (not trained)" if n in missing else n)
+    container.selectbox(
+        "Model",
+        list(genlib.MODELS),
+        key="model_picker",
+        on_change=_pick_model,
+        format_func=lambda n: f"{n}  (not trained)" if n in missing else n,
+    )
     if missing:
-        container.caption("Not trained yet: " + ", ".join(sorted(missing)) +
-                          ". Train one with `python train.py --model NAME`.")
+        container.caption(
+            "Not trained yet: " + ", ".join(sorted(missing)) + ". Train one with `python train.py --model NAME`."
+        )
 
 
 def _pick_model():
@@ -212,8 +225,9 @@ def _load_json(name, model):
 
 def latent_upload(name: str, model, container=st) -> None:
     """Reopen a latent saved with the "Latent JSON" button."""
-    container.file_uploader("Open a latent JSON", type=["json"], key=f"{name}:upload",
-                            on_change=_load_json, args=(name, model))
+    container.file_uploader(
+        "Open a latent JSON", type=["json"], key=f"{name}:upload", on_change=_load_json, args=(name, model)
+    )
     if err := st.session_state.get("upload_error"):
         container.error(err)
 
@@ -223,16 +237,35 @@ def condition_controls(name: str, model, container=st) -> None:
     spec, s = model.latent, get_state(name, model)
     if spec.n_classes is not None:
         st.session_state.setdefault(f"{name}:label", s.label)
-        container.radio("Label (the digit to draw)", list(range(spec.n_classes)), key=f"{name}:label",
-                        horizontal=True, on_change=_set_label, args=(name, model))
+        container.radio(
+            "Label (the digit to draw)",
+            list(range(spec.n_classes)),
+            key=f"{name}:label",
+            horizontal=True,
+            on_change=_set_label,
+            args=(name, model),
+        )
     if spec.categorical:
         st.session_state.setdefault(f"{name}:category", s.category)
-        container.radio(f"Categorical code (one of {spec.categorical[0]})", list(range(spec.categorical[0])),
-                        key=f"{name}:category", horizontal=True, on_change=_set_category, args=(name, model))
+        container.radio(
+            f"Categorical code (one of {spec.categorical[0]})",
+            list(range(spec.categorical[0])),
+            key=f"{name}:category",
+            horizontal=True,
+            on_change=_set_category,
+            args=(name, model),
+        )
     for j, code in enumerate(spec.continuous):
         st.session_state.setdefault(f"{name}:cont{j}", round(float(s.continuous[j]), 2))
-        container.slider(f"Continuous code {code.name}", float(code.low), float(code.high), step=SLIDER_STEP,
-                         key=f"{name}:cont{j}", on_change=_set_continuous, args=(name, model, j))
+        container.slider(
+            f"Continuous code {code.name}",
+            float(code.low),
+            float(code.high),
+            step=SLIDER_STEP,
+            key=f"{name}:cont{j}",
+            on_change=_set_continuous,
+            args=(name, model, j),
+        )
 
 
 def seed_controls(name: str, model) -> None:
@@ -240,11 +273,17 @@ def seed_controls(name: str, model) -> None:
     s = get_state(name, model)
     seed_col, rand_col, reset_col = st.columns([2, 1, 1], vertical_alignment="bottom")
     st.session_state.setdefault(f"{name}:seed", s.seed if s.seed is not None else 0)
-    seed_col.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=f"{name}:seed",
-                          on_change=_set_seed, args=(name, model))
+    seed_col.number_input(
+        "Seed", min_value=0, max_value=2**31 - 1, step=1, key=f"{name}:seed", on_change=_set_seed, args=(name, model)
+    )
     rand_col.button("Randomise", on_click=_randomise, args=(name, model), width="stretch")
-    reset_col.button("Prior mean", on_click=_reset, args=(name, model), width="stretch",
-                     help="z = 0, continuous codes centred; label and category kept")
+    reset_col.button(
+        "Prior mean",
+        on_click=_reset,
+        args=(name, model),
+        width="stretch",
+        help="z = 0, continuous codes centred; label and category kept",
+    )
 
 
 def latent_controls(name: str, model) -> None:
@@ -257,17 +296,25 @@ def latent_controls(name: str, model) -> None:
     values = encodings.slider_values(basis.coords(s.z_tensor()), session.SLIDER_LIMIT)
     shown = min(spec.z_dim, encodings.SHOWN_DIRECTIONS)
     if spec.z_dim > shown:
-        st.caption(f"z has {spec.z_dim} dimensions. The sliders move z along the {shown} directions in which the "
-                   "encoded test digits vary most (PC1 most); the rest are below.")
+        st.caption(
+            f"z has {spec.z_dim} dimensions. The sliders move z along the {shown} directions in which the "
+            "encoded test digits vary most (PC1 most); the rest are below."
+        )
     grid = st.columns(2)  # two sliders a row keeps the image in view
     for i in range(spec.z_dim):
         if i == shown:
             grid = st.expander(f"The other {spec.z_dim - shown} directions").columns(2)
         where = grid[i % 2]
         st.session_state.setdefault(f"{name}:coord{i}", values[i])
-        where.slider(f"{basis.names[i]}  (test-set σ {float(basis.std[i]):.2f})", -session.SLIDER_LIMIT,
-                     session.SLIDER_LIMIT, step=SLIDER_STEP, key=f"{name}:coord{i}",
-                     on_change=_set_coord, args=(name, model, i))
+        where.slider(
+            f"{basis.names[i]}  (test-set σ {float(basis.std[i]):.2f})",
+            -session.SLIDER_LIMIT,
+            session.SLIDER_LIMIT,
+            step=SLIDER_STEP,
+            key=f"{name}:coord{i}",
+            on_change=_set_coord,
+            args=(name, model, i),
+        )
 
 
 # ---------------------------------------------------------------- display
@@ -278,27 +325,44 @@ def show_image(img: torch.Tensor, caption: str | None = None, scale: int = IMAGE
 
 
 def png_download(img_or_grid: torch.Tensor, file_name: str, label: str = "PNG", scale: int = 8, container=st, key=None):
-    container.download_button(label, images.png_bytes(img_or_grid, scale), file_name=file_name, mime="image/png",
-                              on_click="ignore", key=key, icon=":material/download:")
+    container.download_button(
+        label,
+        images.png_bytes(img_or_grid, scale),
+        file_name=file_name,
+        mime="image/png",
+        on_click="ignore",
+        key=key,
+        icon=":material/download:",
+    )
 
 
 def json_download(name: str, state: LatentState, container=st, key=None):
-    container.download_button("Latent JSON", session.latent_json(name, state), file_name=f"{name}-latent.json",
-                              mime="application/json", on_click="ignore", key=key, icon=":material/download:")
+    container.download_button(
+        "Latent JSON",
+        session.latent_json(name, state),
+        file_name=f"{name}-latent.json",
+        mime="application/json",
+        on_click="ignore",
+        key=key,
+        icon=":material/download:",
+    )
 
 
 def operand_picker(prefix: str, title: str, default: session.Operand, container=st) -> session.Operand:
     """Kind + value of an arithmetic / interpolation operand."""
-    kind = container.selectbox(title, session.OPERAND_KINDS, index=session.OPERAND_KINDS.index(default.kind),
-                               key=f"{prefix}:kind")
+    kind = container.selectbox(
+        title, session.OPERAND_KINDS, index=session.OPERAND_KINDS.index(default.kind), key=f"{prefix}:kind"
+    )
     if kind == "class mean":
         value = container.selectbox("Digit", list(range(10)), index=default.value % 10, key=f"{prefix}:digit")
     elif kind == "test digit":
-        value = container.number_input("Test index", 0, 9999, default.value if default.kind == kind else 0,
-                                       key=f"{prefix}:index")
+        value = container.number_input(
+            "Test index", 0, 9999, default.value if default.kind == kind else 0, key=f"{prefix}:index"
+        )
     elif kind == "seed":
-        value = container.number_input("Seed", 0, 2**31 - 1, default.value if default.kind == kind else 0,
-                                       key=f"{prefix}:seed")
+        value = container.number_input(
+            "Seed", 0, 2**31 - 1, default.value if default.kind == kind else 0, key=f"{prefix}:seed"
+        )
     else:
         value = 0
         container.caption("The latent currently set on the Explore page.")
@@ -343,7 +407,13 @@ def image_picker(prefix: str, model) -> tuple[torch.Tensor, int | None, str] | N
         default_label = analysis.prediction if analysis is not None else 0
     label = None
     if model.latent.n_classes is not None:
-        label = int(label_col.selectbox("Label given to the model", list(range(model.latent.n_classes)),
-                                        index=default_label, key=f"{prefix}:label:{kind}"))
+        label = int(
+            label_col.selectbox(
+                "Label given to the model",
+                list(range(model.latent.n_classes)),
+                index=default_label,
+                key=f"{prefix}:label:{kind}",
+            )
+        )
         described += f", given label {label}"
     return image, label, described

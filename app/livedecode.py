@@ -1,5 +1,6 @@
 """In-browser decoding on the Explore page: which sessions get it, and the live component (its HTML, CSS and
 JS are app/live/explore.*; what it is given and what it sends back is genlib.explorer.live)."""
+
 from __future__ import annotations
 
 import re
@@ -63,22 +64,30 @@ def decoder_url(name: str) -> tuple[str | None, str | None]:
     return _decoder(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
 
 
-def server_reason(name: str) -> str | None:
-    """Why this page decodes on the server for this session and model; None: in the browser."""
+def _why(name: str) -> str | None:
     if st.session_state.get("decode_forced"):
         return "the URL asks for it (decode=server)"
-    if why := st.session_state.get(SERVER):
-        return why
-    if why := runtime_missing():
-        return why
-    return decoder_url(name)[1]
+    return st.session_state.get(SERVER) or runtime_missing() or decoder_url(name)[1]
+
+
+def server_reason(name: str) -> str | None:
+    """Why this page decodes on the server for this session and model; None: in the browser. A reason other
+    than ?decode=server is said once per session (fallback_notice)."""
+    why = _why(name)
+    if why and not st.session_state.get("decode_forced") and not st.session_state.get("decode_noticed"):
+        st.session_state["decode_noticed"] = True
+        st.session_state["decode_notice"] = why
+    return why
 
 
 def fallback_notice() -> None:
-    """Say once per session that the browser could not decode (a forced ?decode=server says nothing)."""
+    """Say once per session why the browser does not decode (a forced ?decode=server says nothing)."""
     if why := st.session_state.pop("decode_notice", None):
-        st.info(f"In-browser decoding is unavailable: {why}. This page decodes on the server instead "
-                "(the image updates when a slider is released).", icon=":material/info:")
+        st.info(
+            f"In-browser decoding is unavailable: {why}. This page decodes on the server instead "
+            "(the image updates when a slider is released).",
+            icon=":material/info:",
+        )
 
 
 def _synced(name: str, model) -> None:
@@ -90,8 +99,13 @@ def _synced(name: str, model) -> None:
         return
     st.session_state["latents"][name] = state
     # the server-side widgets (used after a fallback) redraw from the synced latent
-    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{name}:")
-                and k.split(":", 1)[1].startswith(("coord", "label", "category", "cont"))]:
+    for key in [
+        k
+        for k in st.session_state
+        if isinstance(k, str)
+        and k.startswith(f"{name}:")
+        and k.split(":", 1)[1].startswith(("coord", "label", "category", "cont"))
+    ]:
         del st.session_state[key]
 
 
@@ -100,7 +114,6 @@ def _runtime_failed(name: str) -> None:
     why = str(report.get("why", "no reason given")) if isinstance(report, dict) else "no reason given"
     why = session.shown(re.sub(r"https?://\S+", "a static file", why), 160)  # the browser's words, escaped
     st.session_state[SERVER] = f"this browser could not start it ({why})"
-    st.session_state["decode_notice"] = st.session_state[SERVER]
 
 
 def explore_component(name: str, model, state, alt: str | None) -> None:
@@ -114,8 +127,12 @@ def explore_component(name: str, model, state, alt: str | None) -> None:
                 strip.append((other, m, other_url))
     data = live.component_data(name, model, state, c.slider_basis(name), url, alt, strip)
     data["static"] = static_url()
-    _component(key=f"live:{name}", data=data, on_latent_change=partial(_synced, name, model),
-               on_runtime_change=partial(_runtime_failed, name))
+    _component(
+        key=f"live:{name}",
+        data=data,
+        on_latent_change=partial(_synced, name, model),
+        on_runtime_change=partial(_runtime_failed, name),
+    )
     if err := st.session_state.pop("live_error", None):
         st.error(f"The latent from the browser was refused: {err}")
 
@@ -132,23 +149,34 @@ def map_hover(name: str, model, state) -> bool:
     """The latent map's hover preview (False where this session decodes on the server)."""
     url, _ = decoder_url(name)
     enc_url = _encodings_url(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
-    if server_reason(name) is not None or url is None or enc_url is None:
+    if _why(name) is not None or url is None or enc_url is None:
         return False
     enc = c.test_encodings(name)
     adapted = session.adapt(state, model.latent)
-    _hover(key=f"hover:{name}", data={
-        "static": static_url(), "decoder": url, "encodings": enc_url, "n": len(enc.z), "d": model.latent.z_dim,
-        "conditional": model.latent.n_classes is not None, "category": adapted.category,
-        "continuous": list(adapted.continuous)})
+    _hover(
+        key=f"hover:{name}",
+        data={
+            "static": static_url(),
+            "decoder": url,
+            "encodings": enc_url,
+            "n": len(enc.z),
+            "d": model.latent.z_dim,
+            "conditional": model.latent.n_classes is not None,
+            "category": adapted.category,
+            "continuous": list(adapted.continuous),
+        },
+    )
     return True
 
 
 def interpolate_scrub(name: str, ends, method: str) -> bool:
     """A slider along the path from ends[0] to ends[1] that decodes in the browser (False: server decoding)."""
     url, _ = decoder_url(name)
-    if server_reason(name) is not None or url is None:
+    if _why(name) is not None or url is None:
         return False
     a, b = ({"z": list(e.z), "label": e.label, "category": e.category, "continuous": list(e.continuous)} for e in ends)
-    _scrub(key=f"scrub:{name}", data={"static": static_url(), "decoder": url, "model": name, "a": a, "b": b,
-                                      "method": method})
+    _scrub(
+        key=f"scrub:{name}",
+        data={"static": static_url(), "decoder": url, "model": name, "a": a, "b": b, "method": method},
+    )
     return True

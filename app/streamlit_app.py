@@ -1,5 +1,6 @@
 """latent-lab explorer: `streamlit run app/streamlit_app.py` (or `make app`).
 This file sets up the pages, the sidebar model picker and the URL <-> state sync."""
+
 import os
 import sys
 import time
@@ -29,9 +30,11 @@ if run_log := os.environ.get("LATENT_LAB_RUN_LOG"):  # tests and benchmarks coun
 
 models = c.available_models()
 if not models:
-    st.error(f"No trained model found in `{genlib.CHECKPOINTS}`. Train one with `python train.py --model vae "
-             f"--out {genlib.CHECKPOINTS}` (or any of: " + ", ".join(genlib.MODELS) + "), or point GENLIB_CHECKPOINTS "
-             "at a folder of checkpoints.")
+    st.error(
+        f"No trained model found in `{genlib.CHECKPOINTS}`. Train one with `python train.py --model vae "
+        f"--out {genlib.CHECKPOINTS}` (or any of: " + ", ".join(genlib.MODELS) + "), or point GENLIB_CHECKPOINTS "
+        "at a folder of checkpoints."
+    )
     st.stop()
 
 if "booted" not in st.session_state:  # first run of this browser session: read the URL once
@@ -72,8 +75,10 @@ pages = {
 page = st.navigation(pages, expanded=True)  # 13 pages: the default would hide three behind "View more"
 st.sidebar.title("latent-lab")
 c.model_picker(st.sidebar)
-st.sidebar.caption(f"{len(genlib.MODELS)} generative models of MNIST digits. The chosen model and latent carry across pages; "
-                   "the URL holds them, so a link reopens this view.")
+st.sidebar.caption(
+    f"{len(genlib.MODELS)} generative models of MNIST digits. The chosen model and latent carry across pages; "
+    "the URL holds them, so a link reopens this view."
+)
 c.show_notices()
 page.run()
 

@@ -12,6 +12,7 @@ training-set map).
 
 Targets: cold start ≤ 10 s, key press median ≤ 150 ms, model switch ≤ 500 ms, map ≤ 2 s,
 peak RSS ≤ 1.5 GB with all the models loaded and a map open."""
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,10 @@ MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
 PLOT = "[data-testid='stPlotlyChart'] .js-plotly-plot"
 PICKER = "[data-testid='stSidebar'] [data-testid='stSelectbox'] input[role='combobox']"
 # a plotly chart is interactive once it has laid out its traces and the browser has painted twice since
-PLOT_READY = ("() => { const g = document.querySelector(\"" + PLOT.replace('"', '\\"') + "\");"
-              " return !!(g && g._fullLayout && g._fullLayout.xaxis && g.data && g.data.length >= 10); }")
+PLOT_READY = (
+    '() => { const g = document.querySelector("' + PLOT.replace('"', '\\"') + '");'
+    " return !!(g && g._fullLayout && g._fullLayout.xaxis && g.data && g.data.length >= 10); }"
+)
 TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 SRC_CHANGED = "([sel, old]) => { const i = document.querySelector(sel); return i && i.src && !i.src.endsWith(old); }"
 MODELS = ["vae", "cvae", "gan", "dcgan", "cgan", "infogan"]  # genlib.MODELS' order (no torch import here)
@@ -63,12 +66,28 @@ def memory_mb(pid: int) -> tuple[float, float]:
 def server(env_extra: dict | None = None):
     """`streamlit run` on a free port; yields (url, process, seconds until /_stcore/health said ok)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-           "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app" / "streamlit_app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     log = tempfile.TemporaryFile()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env_extra or {})})
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env_extra or {})}
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         while True:
@@ -174,13 +193,17 @@ def open_page(pg, title: str, plot: bool) -> float:
 # ---------------------------------------------------------------- 60,000 points: a standalone page
 STANDALONE = """<!doctype html><html><head><meta charset="utf-8"><script>%s</script></head>
 <body style="margin:0"><div id="g" style="width:1000px;height:620px"></div><script>
-function rng(seed) { let s = seed >>> 0; return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; }; }
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; };
+}
 function gauss(r) { return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()); }
 // like the app's map: ten traces (one per digit) of clustered points, markers of size 5
 function traces(n, type) {
   const r = rng(1), out = [];
   for (let d = 0; d < 10; d++) {
-    const m = Math.floor(n / 10), x = new Float32Array(m), y = new Float32Array(m), cx = 3 * Math.cos(d), cy = 3 * Math.sin(d);
+    const m = Math.floor(n / 10), x = new Float32Array(m), y = new Float32Array(m);
+    const cx = 3 * Math.cos(d), cy = 3 * Math.sin(d);
     for (let i = 0; i < m; i++) { x[i] = cx + gauss(r); y[i] = cy + gauss(r); }
     out.push({type: type, mode: "markers", x: x, y: y, name: String(d), marker: {size: 5, opacity: 0.85}});
   }
@@ -220,9 +243,17 @@ def scatter_scale(browser, sizes: list[int], reps: int) -> list[list]:
         pg = new_page(browser)
         pg.goto(page_path.as_uri())
         for n in sizes:
-            fig = go.Figure([go.Scattergl(x=np.random.randn(n // 10).astype(np.float32),
-                                          y=np.random.randn(n // 10).astype(np.float32), mode="markers",
-                                          customdata=np.arange(n // 10)) for _ in range(10)])
+            fig = go.Figure(
+                [
+                    go.Scattergl(
+                        x=np.random.randn(n // 10).astype(np.float32),
+                        y=np.random.randn(n // 10).astype(np.float32),
+                        mode="markers",
+                        customdata=np.arange(n // 10),
+                    )
+                    for _ in range(10)
+                ]
+            )
             t0 = time.perf_counter()
             size = len(fig.to_json())
             ser = (time.perf_counter() - t0) * 1e3
@@ -231,8 +262,17 @@ def scatter_scale(browser, sizes: list[int], reps: int) -> list[list]:
                     continue
                 runs = [pg.evaluate("([n, t]) => draw(n, t)", [n, kind]) for _ in range(reps)]
                 med = [statistics.median(r[i] for r in runs) for i in range(3)]
-                rows.append([f"{n:,}", kind, f"{med[0]:.0f}", f"{med[1]:.0f}", f"{med[2]:.0f}",
-                             f"{size / 1e6:.2f}", f"{ser:.0f}"])
+                rows.append(
+                    [
+                        f"{n:,}",
+                        kind,
+                        f"{med[0]:.0f}",
+                        f"{med[1]:.0f}",
+                        f"{med[2]:.0f}",
+                        f"{size / 1e6:.2f}",
+                        f"{ser:.0f}",
+                    ]
+                )
         pg.context.close()
     return rows
 
@@ -245,13 +285,24 @@ def main(argv=None) -> None:
     p.add_argument("--switch-rounds", type=int, default=2, help="rounds through all the models")
     p.add_argument("--map-opens", type=int, default=5)
     p.add_argument("--empty-cache", action="store_true", help="also time cold starts with no encodings cache")
-    p.add_argument("--env", nargs="*", default=[], metavar="KEY=VALUE",
-                   help="extra environment of the servers, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false")
-    p.add_argument("--scale-points", type=int, nargs="*", default=None,
-                   help="map sizes of the standalone plotly test (default 10k 30k 60k 120k; quick: 10k 60k)")
+    p.add_argument(
+        "--env",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment of the servers, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false",
+    )
+    p.add_argument(
+        "--scale-points",
+        type=int,
+        nargs="*",
+        default=None,
+        help="map sizes of the standalone plotly test (default 10k 30k 60k 120k; quick: 10k 60k)",
+    )
     p.add_argument("--live", action="store_true", help="measure in-browser decoding (bench/live_decoding.py)")
     p.add_argument("--class-sessions", type=int, default=30, help="--live: browser sessions of the class test")
     p.add_argument("--class-seconds", type=float, default=60, help="--live: how long the class explores")
+    p.add_argument("--live-parts", default="drag,ready,hover,class", help="--live: which measurements, comma-separated")
     args = p.parse_args(argv)
     if args.live:
         from live_decoding import main as live_main
@@ -264,25 +315,52 @@ def main(argv=None) -> None:
         sys.exit(f"{CHROMIUM} is missing: apt-get install -y chromium (or `make chromium`)")
     from playwright.sync_api import sync_playwright
 
-    print(f"App latency in Chromium (headless, SwiftShader WebGL){', server env ' + ' '.join(args.env) if args.env else ''}. "
-          f"{machine_note()}", flush=True)
+    print(
+        "App latency in Chromium (headless, SwiftShader WebGL)"
+        f"{', server env ' + ' '.join(args.env) if args.env else ''}. "
+        f"{machine_note()}",
+        flush=True,
+    )
     rows = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                                           "--no-first-run", "--enable-unsafe-swiftshader"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--enable-unsafe-swiftshader",
+            ],
+        )
         starts = [cold_start(browser, env) for _ in range(args.starts)]
-        rows.append(["server start → healthy (s)", f"{statistics.median(s['health'] for s in starts):.2f}", "", "",
-                     args.starts])
+        rows.append(
+            ["server start → healthy (s)", f"{statistics.median(s['health'] for s in starts):.2f}", "", "", args.starts]
+        )
         cold = statistics.median(s["interactive"] for s in starts)
-        rows.append(["server start → Explore interactive, cold process (s)", f"{cold:.2f}", "≤ 10", verdict(cold <= 10),
-                     args.starts])
+        rows.append(
+            [
+                "server start → Explore interactive, cold process (s)",
+                f"{cold:.2f}",
+                "≤ 10",
+                verdict(cold <= 10),
+                args.starts,
+            ]
+        )
         if args.empty_cache:
             with tempfile.TemporaryDirectory() as tmp:
                 empty = [cold_start(browser, {**env, "GENLIB_CACHE": f"{tmp}/{i}"}) for i in range(args.starts)]
             v = statistics.median(s["interactive"] for s in empty)
-            rows.append(["… with an empty encodings cache (first run ever) (s)", f"{v:.2f}", "≤ 10", verdict(v <= 10),
-                         args.starts])
+            rows.append(
+                [
+                    "… with an empty encodings cache (first run ever) (s)",
+                    f"{v:.2f}",
+                    "≤ 10",
+                    verdict(v <= 10),
+                    args.starts,
+                ]
+            )
         print("  cold starts done", flush=True)
 
         with server(env) as (url, proc, _):
@@ -301,8 +379,10 @@ def main(argv=None) -> None:
             for r in range(args.switch_rounds):
                 for name in order:
                     (first_sw if r == 0 else warm_sw).append(switch_model(pg, name))
-            for label, sw in (("model switch → new image, first visit (ms)", first_sw),
-                              ("model switch → new image, again (ms)", warm_sw)):
+            for label, sw in (
+                ("model switch → new image, first visit (ms)", first_sw),
+                ("model switch → new image, again (ms)", warm_sw),
+            ):
                 if sw:
                     med = statistics.median(sw)
                     rows.append([label, f"{med:.0f}", "≤ 500", verdict(med <= 500), len(sw)])
@@ -315,29 +395,54 @@ def main(argv=None) -> None:
                 open_page(pg, "Explore", plot=False)
                 map_again.append(open_page(pg, "Latent map", plot=True))
             peaks.append(["latent map open", *memory_mb(proc.pid)])
-            rows.append(["latent map (10,000 points) interactive, first open (ms)", f"{map_first:.0f}", "≤ 2000",
-                         verdict(map_first <= 2000), 1])
+            rows.append(
+                [
+                    "latent map (10,000 points) interactive, first open (ms)",
+                    f"{map_first:.0f}",
+                    "≤ 2000",
+                    verdict(map_first <= 2000),
+                    1,
+                ]
+            )
             if map_again:
                 med = statistics.median(map_again)
-                rows.append(["latent map interactive, again (ms)", f"{med:.0f}", "≤ 2000", verdict(med <= 2000),
-                             len(map_again)])
+                rows.append(
+                    ["latent map interactive, again (ms)", f"{med:.0f}", "≤ 2000", verdict(med <= 2000), len(map_again)]
+                )
             # every model's map (all the models are loaded since the first Explore run): worst-case memory
             map_switch = [switch_model(pg, name, wait_plot=True) for name in (MODELS[1:] if not args.quick else [])]
             if map_switch:
                 med = statistics.median(map_switch)
-                rows.append(["model switch on the latent map → map drawn (ms)", f"{med:.0f}", "≤ 2000",
-                             verdict(med <= 2000), len(map_switch)])
+                rows.append(
+                    [
+                        "model switch on the latent map → map drawn (ms)",
+                        f"{med:.0f}",
+                        "≤ 2000",
+                        verdict(med <= 2000),
+                        len(map_switch),
+                    ]
+                )
                 peaks.append(["latent map of every model", *memory_mb(proc.pid)])
             peak = peaks[-1][2]
             rows.append(["server peak RSS, VmHWM (MB)", f"{peak:.0f}", "≤ 1536", verdict(peak <= 1536), 1])
             pg.context.close()
         print(table(["measurement", "median", "target", "met", "n"], rows, "The app in the browser"))
-        print(table(["after", "server RSS MB", "peak RSS so far MB"], [[a, f"{b:.0f}", f"{c:.0f}"] for a, b, c in peaks],
-                    "Server memory along the way (/proc/PID/status VmRSS, VmHWM)"))
+        print(
+            table(
+                ["after", "server RSS MB", "peak RSS so far MB"],
+                [[a, f"{b:.0f}", f"{c:.0f}"] for a, b, c in peaks],
+                "Server memory along the way (/proc/PID/status VmRSS, VmHWM)",
+            )
+        )
         sizes = args.scale_points or ([10000, 60000] if args.quick else [10000, 30000, 60000, 120000])
         scale = scatter_scale(browser, sizes, 1 if args.quick else 5)
-        print(table(["points", "trace type", "plot ms", "zoom ms", "redraw ms", "figure JSON MB", "to_json ms"], scale,
-                    "Scale: a 10-trace plotly map in a standalone page (median of runs; the app's map is scattergl)"))
+        print(
+            table(
+                ["points", "trace type", "plot ms", "zoom ms", "redraw ms", "figure JSON MB", "to_json ms"],
+                scale,
+                "Scale: a 10-trace plotly map in a standalone page (median of runs; the app's map is scattergl)",
+            )
+        )
         browser.close()
 
 

@@ -1,4 +1,5 @@
 """Shared helpers of the benchmarks: timing by medians, markdown tables, a note on the machine."""
+
 from __future__ import annotations
 
 import os
@@ -53,5 +54,4 @@ def machine_note() -> str:
         load = "?"
     import torch
 
-    return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
-            f"load average (1/5/15 min) {load} at the start")
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, load average (1/5/15 min) {load} at the start"

@@ -5,6 +5,7 @@ at ~60 Hz), lets go (one sync rerun) and pauses half a second; on the server a s
 arrow key as soon as the previous image has arrived (each step one rerun: the most feedback that path gives).
 Measured: server CPU seconds and peak RSS, digits each student saw per second, errors, and whether each
 session's URL still holds its own latent at the end."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,17 @@ OWN_LATENT = """() => {  // the URL's latent is what this page's component synce
 }"""
 
 
-async def student(browser, url: str, i: int, live: bool, opened: asyncio.Semaphore, start: asyncio.Event,
-                  stop: list, waiting: list, out: list) -> None:
+async def student(
+    browser,
+    url: str,
+    i: int,
+    live: bool,
+    opened: asyncio.Semaphore,
+    start: asyncio.Event,
+    stop: list,
+    waiting: list,
+    out: list,
+) -> None:
     ctx = await browser.new_context(viewport={"width": 1300, "height": 1000})
     pg = await ctx.new_page()
     pg.set_default_timeout(600_000)
@@ -82,13 +92,24 @@ async def _class(url: str, pid: int, sessions: int, seconds: float, live: bool) 
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-            "--disable-backgrounding-occluded-windows"])
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--disable-background-timer-throttling",
+                "--disable-renderer-backgrounding",
+                "--disable-backgrounding-occluded-windows",
+            ],
+        )
         opened, start, stop, waiting, out = asyncio.Semaphore(3), asyncio.Event(), [float("inf"), 0.0], [0], []
-        tasks = [asyncio.create_task(student(browser, url, i, live, opened, start, stop, waiting, out))
-                 for i in range(sessions)]
+        tasks = [
+            asyncio.create_task(student(browser, url, i, live, opened, start, stop, waiting, out))
+            for i in range(sessions)
+        ]
         while waiting[0] < sessions:  # every page open before the clock starts
             if failed := [t for t in tasks if t.done() and t.exception()]:
                 raise failed[0].exception()
@@ -101,9 +122,15 @@ async def _class(url: str, pid: int, sessions: int, seconds: float, live: bool) 
         cpu = cpu_seconds(pid) - cpu0
         await browser.close()
     seen = [r["seen"] / r["active"] for r in out]
-    return {"cpu": cpu, "seconds": elapsed, "rss": peak_rss_mb(pid), "per_session": statistics.median(seen),
-            "updates": sum(r["seen"] for r in out),
-            "errors": sum(r["errors"] for r in out), "own": [r["own"] for r in out if r["own"] is not None]}
+    return {
+        "cpu": cpu,
+        "seconds": elapsed,
+        "rss": peak_rss_mb(pid),
+        "per_session": statistics.median(seen),
+        "updates": sum(r["seen"] for r in out),
+        "errors": sum(r["errors"] for r in out),
+        "own": [r["own"] for r in out if r["own"] is not None],
+    }
 
 
 def run(url: str, pid: int, sessions: int, seconds: float, live: bool) -> dict:

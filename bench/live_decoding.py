@@ -5,6 +5,7 @@ Latent-map hover → preview; and a class: N sessions exploring at once, decodin
 
 Targets: ≥ 30 digits/s while dragging, input → drawn p95 ≤ 33 ms, server CPU during a 2-s drag ≤ 50 ms, ready
 ≤ 2 s cold / ≤ 300 ms warm, hover → preview ≤ 50 ms."""
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,10 @@ MODELS = ["vae", "cvae", "gan", "dcgan", "cgan", "infogan"]
 READY = ".live[data-state='ready']"
 MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
 PLOT = "[data-testid='stPlotlyChart'] .js-plotly-plot"
-PLOT_READY = ("() => { const g = document.querySelector(\"" + PLOT.replace('"', '\\"') + "\");"
-              " return !!(g && g._fullLayout && g._fullLayout.xaxis && g.data && g.data.length >= 10); }")
+PLOT_READY = (
+    '() => { const g = document.querySelector("' + PLOT.replace('"', '\\"') + '");'
+    " return !!(g && g._fullLayout && g._fullLayout.xaxis && g.data && g.data.length >= 10); }"
+)
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -121,11 +124,16 @@ def drag(pg, pid: int, model: str, seconds: float, settle, log: Path) -> dict:
     settle(pg)
     cpu2 = cpu_seconds(pid)
     ms = t_end - t_down
-    return {"reruns_during_drag": runs - runs_before, "fps": len(drawn) / ms * 1e3,
-            "distinct": len({d["hash"] for d in drawn}), "moves_per_s": moves / ms * 1e3,
-            "p50": statistics.median(latency) if latency else float("nan"),
-            "p95": p95(latency) if latency else float("nan"),
-            "cpu_drag_ms": (cpu1 - cpu0) * 1e3, "cpu_release_ms": (cpu2 - cpu1) * 1e3}
+    return {
+        "reruns_during_drag": runs - runs_before,
+        "fps": len(drawn) / ms * 1e3,
+        "distinct": len({d["hash"] for d in drawn}),
+        "moves_per_s": moves / ms * 1e3,
+        "p50": statistics.median(latency) if latency else float("nan"),
+        "p95": p95(latency) if latency else float("nan"),
+        "cpu_drag_ms": (cpu1 - cpu0) * 1e3,
+        "cpu_release_ms": (cpu2 - cpu1) * 1e3,
+    }
 
 
 IN_PAGE = """async (el) => {
@@ -162,7 +170,8 @@ def hovers(pg, settle, n: int = 20) -> list[float]:
     pg.wait_for_function(PLOT_READY)
     settle(pg)
     pg.wait_for_timeout(500)
-    points = pg.evaluate("""n => {
+    points = pg.evaluate(
+        """n => {
         const g = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
         const r = g.getBoundingClientRect(), L = g._fullLayout, out = [];
         for (let i = 0; i < n; i++) {
@@ -170,7 +179,9 @@ def hovers(pg, settle, n: int = 20) -> list[float]:
             out.push([r.left + L.xaxis._offset + L.xaxis.l2p(t.x[k]), r.top + L.yaxis._offset + L.yaxis.l2p(t.y[k])]);
         }
         return out;
-    }""", n)
+    }""",
+        n,
+    )
     times = []
     for x, y in points:
         before = pg.evaluate("() => window.__latentLab.hover.length")
@@ -193,13 +204,22 @@ def main(args, server, new_page, settle) -> None:
     models = MODELS[:2] if args.quick else MODELS
     print(f"In-browser decoding in Chromium (headless). {machine_note()}", flush=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                                           "--no-first-run", "--enable-unsafe-swiftshader",
-                                           # every session is a student's visible window: no throttling of
-                                           # the pages that are not in front
-                                           "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                                           "--disable-backgrounding-occluded-windows"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--enable-unsafe-swiftshader",
+                # every session is a student's visible window: no throttling of
+                # the pages that are not in front
+                "--disable-background-timer-throttling",
+                "--disable-renderer-backgrounding",
+                "--disable-backgrounding-occluded-windows",
+            ],
+        )
         with server(env) as (url, proc, _):
             warmup = new_page(browser)  # the server's first visit of each model (encodings, decoder export)
             for m in models:
@@ -209,7 +229,8 @@ def main(args, server, new_page, settle) -> None:
             warmup.context.close()
             rows = []
             reps = 1 if args.quick else 3
-            for m in models:
+            parts = set(args.live_parts.split(","))
+            for m in models if "drag" in parts else []:
                 pg = new_page(browser)
                 pg.goto(f"{url}/?model={m}&seed=5")
                 pg.wait_for_selector(READY)
@@ -221,43 +242,116 @@ def main(args, server, new_page, settle) -> None:
                     r.update(fast_fps=fast["fps"], fast_inputs=fast["inputs"], fast_p95=fast["p95"])
                 pg.context.close()
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-                rows.append([m, f"{med['fps']:.0f}", f"{med['distinct']:.0f}", f"{med['moves_per_s']:.0f}",
-                             f"{med['p50']:.1f}", f"{med['p95']:.1f}",
-                             f"{med['fast_fps']:.0f} / {med['fast_inputs']:.0f}", f"{med['fast_p95']:.1f}",
-                             f"{med['cpu_drag_ms']:.0f}",
-                             f"{med['cpu_idle_ms']:.0f}", f"{med['cpu_release_ms']:.0f}",
-                             f"{max(r['reruns_during_drag'] for r in runs)}",
-                             verdict(max(med["fps"], med["fast_fps"]) >= 30 and max(med["p95"], med["fast_p95"]) <= 33
-                                     and med["cpu_drag_ms"] <= 50), reps])
+                rows.append(
+                    [
+                        m,
+                        f"{med['fps']:.0f}",
+                        f"{med['distinct']:.0f}",
+                        f"{med['moves_per_s']:.0f}",
+                        f"{med['p50']:.1f}",
+                        f"{med['p95']:.1f}",
+                        f"{med['fast_fps']:.0f} / {med['fast_inputs']:.0f}",
+                        f"{med['fast_p95']:.1f}",
+                        f"{med['cpu_drag_ms']:.0f}",
+                        f"{med['cpu_idle_ms']:.0f}",
+                        f"{med['cpu_release_ms']:.0f}",
+                        f"{max(r['reruns_during_drag'] for r in runs)}",
+                        verdict(
+                            max(med["fps"], med["fast_fps"]) >= 30
+                            and max(med["p95"], med["fast_p95"]) <= 33
+                            and med["cpu_drag_ms"] <= 50
+                        ),
+                        reps,
+                    ]
+                )
                 print(f"  {m}: {runs}", flush=True)
-            print(table(["model", "digits drawn/s", "distinct", "pointer moves/s", "input→drawn p50 ms", "p95 ms",
-                         "in-page input every frame: drawn/s / inputs/s", "… input→drawn p95 ms",
-                         "server CPU in 2-s drag ms", "… idle 2 s ms", "server CPU of the release ms",
-                         "reruns during drags",
-                         "targets met", "n"], rows,
-                        "Explore, a 2-second mouse drag on the first latent slider (median of n drags)"), flush=True)
+            if rows:
+                print(
+                    table(
+                        [
+                            "model",
+                            "digits drawn/s",
+                            "distinct",
+                            "pointer moves/s",
+                            "input→drawn p50 ms",
+                            "p95 ms",
+                            "in-page input every frame: drawn/s / inputs/s",
+                            "… input→drawn p95 ms",
+                            "server CPU in 2-s drag ms",
+                            "… idle 2 s ms",
+                            "server CPU of the release ms",
+                            "reruns during drags",
+                            "targets met",
+                            "n",
+                        ],
+                        rows,
+                        "Explore, a 2-second mouse drag on the first latent slider (median of n drags)",
+                    ),
+                    flush=True,
+                )
             ready_rows = []
-            for m in models:
+            for m in models if "ready" in parts else []:
                 runs = [ready(browser, url, m, new_page, settle) for _ in range(reps)]
                 for phase, limit in (("cold", 2000), ("warm", 300)):
                     med = {k: statistics.median(r[phase][k] for r in runs) for k in runs[0][phase]}
-                    ready_rows.append([m, phase, f"{med['mount']:.0f}", f"{med['navigation']:.0f}", f"{med['mb']:.1f}",
-                                       f"{med['static_mb']:.1f}", verdict(med["mount"] <= limit), reps])
-            print(table(["model", "browser cache", "component mounted → digit ms", "page opened → digit ms",
-                         "MB downloaded", "of it runtime + decoder MB", "≤ 2000 / 300 ms", "n"], ready_rows,
-                        "Runtime and decoder ready (a new browser context, then a reload)"), flush=True)
-            pg = new_page(browser)
-            pg.goto(f"{url}/?model=vae&seed=5")
-            pg.wait_for_selector(READY)
-            settle(pg)
-            hv = hovers(pg, settle, 10 if args.quick else 20)
-            pg.context.close()
-            if hv:
-                print(table(["measurement", "median", "p95", "target", "met", "n"],
-                            [["Latent map hover → preview drawn (ms)", f"{statistics.median(hv):.0f}", f"{p95(hv):.0f}",
-                              "≤ 50", verdict(statistics.median(hv) <= 50), len(hv)]], "Latent map (vae)"), flush=True)
+                    ready_rows.append(
+                        [
+                            m,
+                            phase,
+                            f"{med['mount']:.0f}",
+                            f"{med['navigation']:.0f}",
+                            f"{med['mb']:.1f}",
+                            f"{med['static_mb']:.1f}",
+                            verdict(med["mount"] <= limit),
+                            reps,
+                        ]
+                    )
+            if ready_rows:
+                print(
+                    table(
+                        [
+                            "model",
+                            "browser cache",
+                            "component mounted → digit ms",
+                            "page opened → digit ms",
+                            "MB downloaded",
+                            "of it runtime + decoder MB",
+                            "≤ 2000 / 300 ms",
+                            "n",
+                        ],
+                        ready_rows,
+                        "Runtime and decoder ready (a new browser context, then a reload)",
+                    ),
+                    flush=True,
+                )
+            if "hover" in parts:
+                pg = new_page(browser)
+                pg.goto(f"{url}/?model=vae&seed=5")
+                pg.wait_for_selector(READY)
+                settle(pg)
+                hv = hovers(pg, settle, 10 if args.quick else 20)
+                pg.context.close()
+                if hv:
+                    print(
+                        table(
+                            ["measurement", "median", "p95", "target", "met", "n"],
+                            [
+                                [
+                                    "Latent map hover → preview drawn (ms)",
+                                    f"{statistics.median(hv):.0f}",
+                                    f"{p95(hv):.0f}",
+                                    "≤ 50",
+                                    verdict(statistics.median(hv) <= 50),
+                                    len(hv),
+                                ]
+                            ],
+                            "Latent map (vae)",
+                        ),
+                        flush=True,
+                    )
         browser.close()
-    if args.class_sessions > 0:  # after the sync browser: the class runs on playwright's async API
+    # after the sync browser is closed: the class runs on playwright's async API
+    if args.class_sessions > 0 and "class" in args.live_parts.split(","):
         import live_class
 
         crow = []
@@ -266,13 +360,39 @@ def main(args, server, new_page, settle) -> None:
                 r = live_class.run(url, proc.pid, args.class_sessions, args.class_seconds, live)
             per_student = r["cpu"] / r["seconds"] / args.class_sessions
             own = f"{sum(r['own'])}/{len(r['own'])}" if r["own"] else "n/a"
-            crow.append(["in the browser" if live else "on the server", args.class_sessions, f"{r['seconds']:.0f}",
-                         f"{r['cpu']:.1f}", f"{r['cpu'] / r['seconds']:.2f}", f"{r['per_session']:.1f}",
-                         f"{r['cpu'] / max(r['updates'], 1) * 1e3:.1f}", f"{r['rss']:.0f}", r["errors"], own,
-                         f"{1.6 / per_student:.0f}" if per_student > 0 else "∞"])
+            crow.append(
+                [
+                    "in the browser" if live else "on the server",
+                    args.class_sessions,
+                    f"{r['seconds']:.0f}",
+                    f"{r['cpu']:.1f}",
+                    f"{r['cpu'] / r['seconds']:.2f}",
+                    f"{r['per_session']:.1f}",
+                    f"{r['cpu'] / max(r['updates'], 1) * 1e3:.1f}",
+                    f"{r['rss']:.0f}",
+                    r["errors"],
+                    own,
+                    f"{1.6 / per_student:.0f}" if per_student > 0 else "∞",
+                ]
+            )
             print(f"  class ({'live' if live else 'server'}): {r}", flush=True)
-        print(table(["decoding", "sessions", "s", "server CPU s", "server cores busy", "digits/s per student",
-                     "server CPU ms per digit seen", "peak RSS MB", "errors", "URL holds its own latent",
-                     "students 2 cores hold at this pace (80 % busy)"], crow,
-                    "A class exploring Explore at once (one Chromium, one context per student, async driver)"),
-              flush=True)
+        print(
+            table(
+                [
+                    "decoding",
+                    "sessions",
+                    "s",
+                    "server CPU s",
+                    "server cores busy",
+                    "digits/s per student",
+                    "server CPU ms per digit seen",
+                    "peak RSS MB",
+                    "errors",
+                    "URL holds its own latent",
+                    "students 2 cores hold at this pace (80 % busy)",
+                ],
+                crow,
+                "A class exploring Explore at once (one Chromium, one context per student, async driver)",
+            ),
+            flush=True,
+        )

@@ -9,6 +9,7 @@ CPU run; a GPU run is a different draw from a CPU run of the same seed (GAN outc
   python bench/recipe_sweep.py --only ig_base_s0,ig_base_s1 --deadline 480 --out /tmp/sweep
   python bench/recipe_sweep.py --report /tmp/sweep/results.json        # the markdown table again
 """
+
 from __future__ import annotations
 
 import argparse
@@ -95,8 +96,16 @@ def report(res: dict) -> str:
         at = sorted(set(range(4, len(hist), 5)) | {len(hist) - 1})  # every 5th epoch and the last
         curve = ", ".join(f"{i + 1}: {hist[i][check]:.3g}" for i in at) if check else ""
         settings = " ".join(f"{k}={v}" for k, v in {**r["recipe"][1], **r["recipe"][2]}.items())
-        rows.append([name, r["recipe"][0], settings, len(hist), f"{check} at epoch {curve}" if check else "–",
-                     ", ".join(f"{k} {final[k]}" for k in FINAL if final.get(k) is not None) or "(not finished)"])
+        rows.append(
+            [
+                name,
+                r["recipe"][0],
+                settings,
+                len(hist),
+                f"{check} at epoch {curve}" if check else "–",
+                ", ".join(f"{k} {final[k]}" for k in FINAL if final.get(k) is not None) or "(not finished)",
+            ]
+        )
     return table(["recipe", "model", "settings", "epochs", "per-epoch check", "final, 10,000 samples"], rows)
 
 
@@ -134,13 +143,20 @@ def main() -> int:
     for name in names:
         (runs / name).mkdir(parents=True, exist_ok=True)
         with open(runs / name / "log.txt", "w") as log:
-            procs[name] = subprocess.Popen([sys.executable, __file__, "--worker", name, *sys.argv[1:]], stdout=log,
-                                           stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+            procs[name] = subprocess.Popen(
+                [sys.executable, __file__, "--worker", name, *sys.argv[1:]],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "OMP_NUM_THREADS": "1"},
+            )
     while time.time() - t0 < a.deadline and any(pr.poll() is None for pr in procs.values()):
         time.sleep(10)
         res = collect(names, procs, runs, t0)
         (a.out / "results.json").write_text(json.dumps(res))  # partial results survive a kill
-        print(f"{res['elapsed_s']:.0f} s: " + " ".join(f"{n} {len(res[n].get('history', []))} ep" for n in names), flush=True)
+        print(
+            f"{res['elapsed_s']:.0f} s: " + " ".join(f"{n} {len(res[n].get('history', []))} ep" for n in names),
+            flush=True,
+        )
     for pr in procs.values():
         if pr.poll() is None:
             pr.terminate()

@@ -10,6 +10,7 @@ back to back. Then what each speed-up buys, on genlib's trainer.
 
 Images/s of one repeat = steps × batch / time of the timed steps; tables give the median over repeats.
 Repeats rotate over every variant of a model (round-robin), so a load change hits all variants alike."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,8 @@ from common import machine_note, table, verdict
 
 import genlib
 from genlib import data
-from genlib.training.presets import PRESETS
 from genlib.training import TRAINERS, TrainConfig
+from genlib.training.presets import PRESETS
 
 SHIPPED_THREADS = torch.get_num_threads()  # train.py's default (--threads)
 
@@ -39,6 +40,7 @@ class _Done(Exception):
 @dataclass(frozen=True)
 class Variant:
     """One way to run genlib's trainer. The defaults are what train.py does."""
+
     label: str = "shipped"
     threads: int = SHIPPED_THREADS
     batch: int | None = None  # None: the preset's batch size
@@ -103,8 +105,11 @@ class GenlibRun:
 # ---------------------------------------------------------------- the textbook reference
 def _info_loss(out: dict, codes) -> torch.Tensor:
     """InfoGAN's −L_I (categorical cross-entropy + Gaussian NLL of the continuous codes), weights 1, 0.1."""
-    cont = (0.5 * (out["cont_logvar"] + (codes["continuous"] - out["cont_mu"]).pow(2)
-                   / out["cont_logvar"].exp())).sum(1).mean()
+    cont = (
+        (0.5 * (out["cont_logvar"] + (codes["continuous"] - out["cont_mu"]).pow(2) / out["cont_logvar"].exp()))
+        .sum(1)
+        .mean()
+    )
     return F.cross_entropy(out["cat_logits"], codes["categorical"]) + 0.1 * cont
 
 
@@ -163,7 +168,9 @@ class ReferenceRun:
         labels = torch.randint(0, spec.n_classes, (n,)) if spec.n_classes else None
         codes = spec.sample_codes(n)
         self.opt_d.zero_grad()
-        err_real = F.binary_cross_entropy_with_logits(m.discriminate(x, y if labels is not None else None)["logits"], ones)
+        err_real = F.binary_cross_entropy_with_logits(
+            m.discriminate(x, y if labels is not None else None)["logits"], ones
+        )
         err_real.backward()
         fake = m.generate(z, labels, codes)
         out = m.discriminate(fake.detach(), labels)
@@ -201,13 +208,19 @@ CONV = {"dcgan", "cgan", "infogan"}  # models with convolutions (channels_last a
 def variants(name: str, quick: bool) -> list[Variant]:
     base = Variant()
     other = 1 if base.threads != 1 else 2
-    out = [base, replace(base, label=f"{other} thread{'s' if other > 1 else ''}", threads=other),
-           replace(base, label="Adam for-loop", adam="for-loop")]
+    out = [
+        base,
+        replace(base, label=f"{other} thread{'s' if other > 1 else ''}", threads=other),
+        replace(base, label="Adam for-loop", adam="for-loop"),
+    ]
     if quick:
         return out
-    out += [replace(base, label="Adam foreach", adam="foreach"),
-            replace(base, label="batch 64", batch=64), replace(base, label="batch 256", batch=256),
-            replace(base, label="no flush-denormal", flush_denormal=False)]
+    out += [
+        replace(base, label="Adam foreach", adam="foreach"),
+        replace(base, label="batch 64", batch=64),
+        replace(base, label="batch 256", batch=256),
+        replace(base, label="no flush-denormal", flush_denormal=False),
+    ]
     if name in CONV:
         out.append(replace(base, label="channels_last", channels_last=True))
     out.append(replace(base, label="torch.compile", compile=True))
@@ -241,27 +254,59 @@ def main(argv=None) -> None:
         args.steps, args.warmup, args.reps = 3, 1, 1
         args.models = args.models or ["vae", "dcgan"]
     models = args.models or list(genlib.MODELS)
-    print(f"Training throughput, images/s (median of {args.reps} repeats of {args.steps} steps after "
-          f"{args.warmup} warm-up). {machine_note()}", flush=True)
+    print(
+        f"Training throughput, images/s (median of {args.reps} repeats of {args.steps} steps after "
+        f"{args.warmup} warm-up). {machine_note()}",
+        flush=True,
+    )
     split = data.load_split(True)
     main_rows, ablation_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for name in models:
             med, first, _ = bench_model(name, args, split, Path(tmp))
             shipped, ref, mem = med["shipped"], med["ref: dataloader"], med["ref: memory"]
-            main_rows.append([name, PRESETS["full"][name][1].get("batch_size", 128), f"{shipped:.0f}", f"{ref:.0f}",
-                              f"{shipped / ref:.2f}×", verdict(shipped >= ref), f"{mem:.0f}", f"{shipped / mem:.2f}×",
-                              f"{60000 / shipped:.0f}"])
+            main_rows.append(
+                [
+                    name,
+                    PRESETS["full"][name][1].get("batch_size", 128),
+                    f"{shipped:.0f}",
+                    f"{ref:.0f}",
+                    f"{shipped / ref:.2f}×",
+                    verdict(shipped >= ref),
+                    f"{mem:.0f}",
+                    f"{shipped / mem:.2f}×",
+                    f"{60000 / shipped:.0f}",
+                ]
+            )
             for k, v in med.items():
                 if k.startswith("ref"):
                     continue
                 ablation_rows.append([name, k, f"{v:.0f}", f"{v / shipped:.2f}×", f"{first[k]:.2f}"])
             print(f"  {name}: shipped {shipped:.0f} img/s, reference {ref:.0f} img/s", flush=True)
-    print(table(["model", "batch", "shipped img/s", "reference img/s", "ratio", "≥ 1.0×",
-                 "reference, in-memory data img/s", "ratio", "s/epoch (shipped)"], main_rows,
-                "Shipped trainer vs the textbook reference loop (DataLoader + ToTensor)"))
-    print(table(["model", "variant of the shipped trainer", "img/s", "vs shipped", "first step s"], ablation_rows,
-                "What each speed-up buys (first step s includes torch.compile's compile time)"))
+    print(
+        table(
+            [
+                "model",
+                "batch",
+                "shipped img/s",
+                "reference img/s",
+                "ratio",
+                "≥ 1.0×",
+                "reference, in-memory data img/s",
+                "ratio",
+                "s/epoch (shipped)",
+            ],
+            main_rows,
+            "Shipped trainer vs the textbook reference loop (DataLoader + ToTensor)",
+        )
+    )
+    print(
+        table(
+            ["model", "variant of the shipped trainer", "img/s", "vs shipped", "first step s"],
+            ablation_rows,
+            "What each speed-up buys (first step s includes torch.compile's compile time)",
+        )
+    )
 
 
 if __name__ == "__main__":

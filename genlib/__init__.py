@@ -1,4 +1,5 @@
 """genlib: generative models of MNIST digits behind one API (README.md; docs/design.md for the contract)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -8,6 +8,7 @@ sha256) is replaced — the commit point — and then the staged files take thei
 per-epoch grids are removed). A process killed at any moment leaves the previous checkpoint (config.json
 still names the old weights) or the new one (load() finishes the interrupted promotion); a save killed
 before its commit leaves only *.next files, which load ignores and the next save replaces."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,7 +24,13 @@ from safetensors.torch import save as st_save
 
 from .fileio import atomic_write, json_bytes, write_json
 
-CONFIG, WEIGHTS, METRICS, HISTORY, SAMPLES = "config.json", "model.safetensors", "metrics.json", "history.json", "samples.png"
+CONFIG, WEIGHTS, METRICS, HISTORY, SAMPLES = (
+    "config.json",
+    "model.safetensors",
+    "metrics.json",
+    "history.json",
+    "samples.png",
+)
 STAGED = ".next"  # suffix of the files a save has written but not yet committed
 GRIDS = "samples"  # the per-epoch grids, samples/epoch_NNN.png ("watch it learn")
 OLD = ".old"  # the replaced grids folder while a committed save swaps in the new one
@@ -45,12 +52,22 @@ def weights_digest(model: torch.nn.Module) -> str:
 def half_state(model: torch.nn.Module) -> dict:
     """The state dict with floating tensors rounded to float16: how weights are shipped (half the
     size; the metrics are measured after this rounding, so they describe what is shipped)."""
-    return {k: (v.half() if v.is_floating_point() else v).detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    return {
+        k: (v.half() if v.is_floating_point() else v).detach().cpu().contiguous() for k, v in model.state_dict().items()
+    }
 
 
-def save(model: torch.nn.Module, folder: Path | str, *, metrics: dict | None = None,
-         history: list | None = None, train: dict | None = None, half: bool = False,
-         sample_grid: bytes | None = None, epoch_grids: dict[str, bytes] | None = None) -> Path:
+def save(
+    model: torch.nn.Module,
+    folder: Path | str,
+    *,
+    metrics: dict | None = None,
+    history: list | None = None,
+    train: dict | None = None,
+    half: bool = False,
+    sample_grid: bytes | None = None,
+    epoch_grids: dict[str, bytes] | None = None,
+) -> Path:
     """Write `model` to `folder` as one transaction (see the module's docstring). sample_grid: the PNG
     bytes of samples.png; epoch_grids: file name -> PNG bytes, the whole new samples/ folder (the old
     one's grids are removed at the commit). Extras left None keep the folder's current ones."""
@@ -66,11 +83,19 @@ def save(model: torch.nn.Module, folder: Path | str, *, metrics: dict | None = N
         staged[HISTORY] = json_bytes(history)
     if sample_grid is not None:
         staged[SAMPLES] = sample_grid
-    for name in (WEIGHTS, METRICS, HISTORY, SAMPLES):  # an uncommitted save's leftovers are not this one's
-        (folder / (name + STAGED)).unlink(missing_ok=True)
     grids = folder / (GRIDS + STAGED)
-    if grids.is_dir():
-        shutil.rmtree(grids)
+    try:  # an uncommitted save's leftovers are not this one's
+        for name in (WEIGHTS, METRICS, HISTORY, SAMPLES):
+            if (folder / (name + STAGED)).is_file():
+                (folder / (name + STAGED)).unlink()
+        if grids.is_dir():
+            shutil.rmtree(grids)
+    except OSError as e:
+        raise OSError(
+            e.errno,
+            f"{e.strerror or e}: cannot write {folder} (is the disk full or the folder "
+            "read-only?); the checkpoint in it is unchanged",
+        ) from e
     if epoch_grids is not None:
         grids.mkdir(parents=True)
         for name, data in epoch_grids.items():
@@ -79,15 +104,18 @@ def save(model: torch.nn.Module, folder: Path | str, *, metrics: dict | None = N
             atomic_write(grids / name, data)
     for name, data in staged.items():
         atomic_write(folder / (name + STAGED), data)
-    write_json(folder / CONFIG, {  # the commit point
-        "model": model.name,
-        "config": asdict(model.config),
-        "genlib_version": __version__,
-        "weights_sha256": hashlib.sha256(blob).hexdigest(),
-        "n_params": sum(t.numel() for t in state.values()),
-        "weights_dtype": "float16" if half else "float32",
-        "train": train or {},
-    })
+    write_json(
+        folder / CONFIG,
+        {  # the commit point
+            "model": model.name,
+            "config": asdict(model.config),
+            "genlib_version": __version__,
+            "weights_sha256": hashlib.sha256(blob).hexdigest(),
+            "n_params": sum(t.numel() for t in state.values()),
+            "weights_dtype": "float16" if half else "float32",
+            "train": train or {},
+        },
+    )
     _promote(folder)
     return folder
 
@@ -140,7 +168,9 @@ def build_config(cls, d: dict):
     known = {f.name for f in fields(cls.Config)}
     unknown = sorted(set(d) - known)
     if unknown:
-        raise CheckpointError(f"config.json gives {cls.name} unknown settings {unknown}; this genlib knows {sorted(known)}")
+        raise CheckpointError(
+            f"config.json gives {cls.name} unknown settings {unknown}; this genlib knows {sorted(known)}"
+        )
     return cls.Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
@@ -161,25 +191,33 @@ def load(folder: Path | str, expect: str | None = None) -> torch.nn.Module:
     cls = ARCHITECTURES[name]
     settings = cfg.get("config", {})
     if not isinstance(settings, dict):
-        raise CheckpointError(f"{folder / CONFIG}: 'config' must be an object of settings, not {type(settings).__name__}")
+        raise CheckpointError(
+            f"{folder / CONFIG}: 'config' must be an object of settings, not {type(settings).__name__}"
+        )
     try:
         model = cls(build_config(cls, settings))
     except CheckpointError:
         raise
     except Exception as e:  # a hand-edited value of the wrong type or range: TypeError, RuntimeError, ...
-        raise CheckpointError(f"{folder / CONFIG} has settings the {name} architecture cannot be built from "
-                              f"({type(e).__name__}: {e}); retrain or restore the folder") from e
+        raise CheckpointError(
+            f"{folder / CONFIG} has settings the {name} architecture cannot be built from "
+            f"({type(e).__name__}: {e}); retrain or restore the folder"
+        ) from e
 
     path = _committed_weights(folder, cfg)
     if not path.is_file():
         raise CheckpointError(f"{path} is missing: the checkpoint has no weights")
     blob = path.read_bytes()
     if blob[:1] == b"\x80" or blob[:2] == b"PK":
-        raise CheckpointError(f"{path} looks like a pickle / torch.save file; only safetensors are loaded (pickles can run code)")
+        raise CheckpointError(
+            f"{path} looks like a pickle / torch.save file; only safetensors are loaded (pickles can run code)"
+        )
     digest = hashlib.sha256(blob).hexdigest()
     if cfg.get("weights_sha256") not in (None, digest):
-        raise CheckpointError(f"{path} does not match the sha256 in {CONFIG}: the weights were changed, "
-                              "truncated, or written by another run. Retrain or restore the folder.")
+        raise CheckpointError(
+            f"{path} does not match the sha256 in {CONFIG}: the weights were changed, "
+            "truncated, or written by another run. Retrain or restore the folder."
+        )
     try:
         state = st_load(blob)
     except Exception as e:  # SafetensorError, or a header that is not valid JSON
@@ -187,8 +225,11 @@ def load(folder: Path | str, expect: str | None = None) -> torch.nn.Module:
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
-    wrong = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
-             for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    wrong = [
+        f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in state and state[k].shape != v.shape
+    ]
     if missing or unexpected or wrong:
         raise CheckpointError(
             f"{path} does not match the {name} architecture built from {CONFIG}: "
@@ -209,6 +250,8 @@ def read_metrics(folder: Path | str) -> dict:
     is not JSON or not an object of metrics."""
     m = read_extra(folder, METRICS, {})
     if not isinstance(m, dict):
-        raise CheckpointError(f"{Path(folder) / METRICS} holds a JSON {type(m).__name__}, not an object of metrics; "
-                              "the file is corrupt: re-measure it (train.py --evaluate-only) or restore it")
+        raise CheckpointError(
+            f"{Path(folder) / METRICS} holds a JSON {type(m).__name__}, not an object of metrics; "
+            "the file is corrupt: re-measure it (train.py --evaluate-only) or restore it"
+        )
     return m

@@ -1,4 +1,5 @@
 """`latent-lab`: the installed command. `latent-lab app` starts the explorer, `latent-lab train ...` trains."""
+
 from __future__ import annotations
 
 import subprocess
@@ -12,8 +13,18 @@ usage: latent-lab app [streamlit options]    start the explorer (http://localhos
        latent-lab train [options]            train models (latent-lab train --help)"""
 
 # what .streamlit/config.toml sets in a checkout, passed explicitly so an installed copy behaves the same
-APP_FLAGS = ["--client.toolbarMode", "viewer", "--browser.gatherUsageStats", "false", "--server.maxUploadSize", "10",
-             "--runner.postScriptGC", "false", "--server.enableStaticServing", "true"]
+APP_FLAGS = [
+    "--client.toolbarMode",
+    "viewer",
+    "--browser.gatherUsageStats",
+    "false",
+    "--server.maxUploadSize",
+    "10",
+    "--runner.postScriptGC",
+    "false",
+    "--server.enableStaticServing",
+    "true",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

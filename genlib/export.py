@@ -4,6 +4,7 @@ browser can decode while a slider moves (onnxruntime-web) and the server is aske
 Files are built on first use into a cache keyed by the model's weights (like the test-set encodings:
 $GENLIB_CACHE/onnx or ~/.cache/genlib/onnx), so a retrained model gets a fresh file and checkpoints/
 stays small. Inputs are named after the model's LatentSpec (INPUTS); the graph takes exactly those."""
+
 from __future__ import annotations
 
 import hashlib
@@ -86,9 +87,16 @@ def export_bytes(model) -> bytes:
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
             # dynamo=False: the TorchScript exporter; the dynamo one failed on the CVAE and splits weights
             # into a side file
-            torch.onnx.export(DecodePath(model), tuple(example[k] for k in names), buf, input_names=names,
-                              output_names=[OUTPUT], opset_version=OPSET, dynamo=False,
-                              dynamic_axes={**{k: {0: "batch"} for k in names}, OUTPUT: {0: "batch"}})
+            torch.onnx.export(
+                DecodePath(model),
+                tuple(example[k] for k in names),
+                buf,
+                input_names=names,
+                output_names=[OUTPUT],
+                opset_version=OPSET,
+                dynamo=False,
+                dynamic_axes={**{k: {0: "batch"} for k in names}, OUTPUT: {0: "batch"}},
+            )
     except Exception as e:
         raise ExportError(f"cannot export {model.name}'s decoder to ONNX: {type(e).__name__}: {e}") from e
     finally:
@@ -98,8 +106,10 @@ def export_bytes(model) -> bytes:
     got = [i.name for i in graph.input]
     # the exporter silently drops inputs the graph does not use: a label the decoder ignored would vanish
     if got != names:
-        raise ExportError(f"{model.name}'s ONNX decoder takes inputs {got}, but its LatentSpec declares {names}: "
-                          "an input the decoder does not use was dropped")
+        raise ExportError(
+            f"{model.name}'s ONNX decoder takes inputs {got}, but its LatentSpec declares {names}: "
+            "an input the decoder does not use was dropped"
+        )
     return data
 
 

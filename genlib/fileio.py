@@ -1,4 +1,5 @@
 """Atomic file writes: a reader sees the old file or the new one, never half of one."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,11 @@ def atomic_write(path: Path | str, data: bytes) -> None:
             Path(tmp).unlink(missing_ok=True)
         if isinstance(e, OSError):
             # f.write's ENOSPC names no file; OSError(errno, ...) keeps the subclass (PermissionError, ...)
-            raise OSError(e.errno, f"{e.strerror or e}: cannot write {path} (is the disk full or the folder "
-                                   "read-only?); its previous version, if any, is unchanged") from e
+            raise OSError(
+                e.errno,
+                f"{e.strerror or e}: cannot write {path} (is the disk full or the folder "
+                "read-only?); its previous version, if any, is unchanged",
+            ) from e
         raise
 
 

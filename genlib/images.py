@@ -1,4 +1,5 @@
 """Image helpers: tensors in [0, 1] -> grids, PNG bytes, nearest-neighbour upscaling."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Where genlib finds the shipped checkpoints and the app, in a checkout and when installed."""
+
 from __future__ import annotations
 
 import os

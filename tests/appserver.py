@@ -1,4 +1,5 @@
 """Start and stop `streamlit run app/streamlit_app.py` on a free loopback port (the browser tests)."""
+
 import os
 import signal
 import socket
@@ -34,9 +35,23 @@ def streamlit_server(log_path: Path, timeout: float = 90, env: dict | None = Non
     """Yields (url, process) once /_stcore/health answers; SIGTERM (then SIGKILL) on exit. `env` adds
     environment variables (e.g. LATENT_LAB_RUN_LOG, where the app appends a line per script run)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-           "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app" / "streamlit_app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})

@@ -1,4 +1,5 @@
 """Helpers shared by the tests: tiny model configs, shipped-checkpoint checks, the app path, the browser."""
+
 import os
 from pathlib import Path
 
@@ -65,8 +66,10 @@ def need_chromium(module_level: bool = False) -> str:
     missing browser fails the tests instead (CI must not pass by skipping them)."""
     if os.access(CHROMIUM, os.X_OK):
         return CHROMIUM
-    why = (f"{CHROMIUM} is missing, so the browser tests do not run. Enable them with: sudo apt-get install -y "
-           "chromium (or `sudo make chromium`; another build: CHROMIUM=/path/to/chromium)")
+    why = (
+        f"{CHROMIUM} is missing, so the browser tests do not run. Enable them with: sudo apt-get install -y "
+        "chromium (or `sudo make chromium`; another build: CHROMIUM=/path/to/chromium)"
+    )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{why}. CI=true: a missing browser is a failure, not a skip", pytrace=False)
     pytest.skip(why, allow_module_level=module_level)

@@ -1,5 +1,6 @@
 """Adding a model is one file plus one registry line: a model defined here, registered for the test only,
 goes through train.py's own code path, saves, loads, and renders on the pages with no app change."""
+
 from dataclasses import dataclass
 
 import pytest
@@ -45,8 +46,24 @@ def test_register_refuses_a_taken_or_empty_name():
 def test_a_seventh_model_trains_saves_loads_and_renders(seventh_model, tmp_path, tiny_mnist, monkeypatch):
     out = tmp_path / "ckpts"
     assert TRAINERS["tinyvae"].__name__ == "LikelihoodTrainer"  # from its declared `trainer`, no table entry
-    rc = train_main(["--model", "tinyvae", "--preset", "quick", "--out", str(out), "--data-dir", str(tiny_mnist),
-                     "--state-dir", str(tmp_path / "state"), "--metric-samples", "200", "--nll-images", "20"])
+    rc = train_main(
+        [
+            "--model",
+            "tinyvae",
+            "--preset",
+            "quick",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(tiny_mnist),
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--metric-samples",
+            "200",
+            "--nll-images",
+            "20",
+        ]
+    )
     assert rc == 0
     model = genlib.load("tinyvae", path=out / "tinyvae")
     assert isinstance(model, TinyVAE) and model.latent.z_dim == 3

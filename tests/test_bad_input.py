@@ -6,6 +6,7 @@ Already covered elsewhere (not repeated here): config/weights shape mismatch and
 truncated/garbage weights, a pickle as model.safetensors (test_checkpoint.py); a tampered wheel and
 IDX cache, the restricted unpickler (test_data.py); NaN and malformed URL values (test_explore.py,
 test_app.py); non-images, truncated images, oversized files and decompression bombs (test_drawing.py)."""
+
 import gzip
 import io
 import json
@@ -20,13 +21,12 @@ import torch
 from PIL import Image
 
 import genlib
-from helpers import ALL, APP, shipped, tiny
 from genlib import checkpoint, data
-from genlib.explorer import drawing, encodings, session
-from genlib.training import trainers
 from genlib.checkpoint import CheckpointError
+from genlib.explorer import drawing, encodings, session
 from genlib.latent import ContinuousCode, LatentSpec
-
+from genlib.training import trainers
+from helpers import ALL, APP, shipped, tiny
 
 
 class Payload:
@@ -60,9 +60,17 @@ def edit_config(folder, **changes):
 
 
 # ---------------------------------------------------------------- checkpoints
-@pytest.mark.parametrize("settings", [
-    {"z_dim": "4"}, {"z_dim": -1}, {"z_dim": 4.5}, {"z_dim": None}, {"hidden": 5}, {"hidden": [32, "x"]},
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"z_dim": "4"},
+        {"z_dim": -1},
+        {"z_dim": 4.5},
+        {"z_dim": None},
+        {"hidden": 5},
+        {"hidden": [32, "x"]},
+    ],
+)
 def test_config_values_of_the_wrong_type_or_range_are_refused(folder, settings):
     cfg = json.loads((folder / "config.json").read_text())
     edit_config(folder, config={**cfg["config"], **settings})
@@ -70,7 +78,9 @@ def test_config_values_of_the_wrong_type_or_range_are_refused(folder, settings):
         genlib.load("vae", folder)
 
 
-@pytest.mark.parametrize("cfg", [[1, 2], {"model": ["vae"]}, {"model": "vae", "config": [1]}, {"model": "vae", "config": "x"}])
+@pytest.mark.parametrize(
+    "cfg", [[1, 2], {"model": ["vae"]}, {"model": "vae", "config": [1]}, {"model": "vae", "config": "x"}]
+)
 def test_config_of_the_wrong_shape_is_refused(folder, cfg):
     (folder / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(CheckpointError):
@@ -140,8 +150,10 @@ def test_foreign_training_state_is_refused_unrun(tmp_path, tiny_mnist, marker, c
 # ---------------------------------------------------------------- the MNIST cache
 def mnist_folder(tmp_path):
     rng = np.random.default_rng(0)
-    sets = tuple((rng.integers(0, 256, size=(k, 784)).astype(np.float32) / 256, rng.integers(0, 10, size=k))
-                 for k in (20, 10, 10))
+    sets = tuple(
+        (rng.integers(0, 256, size=(k, 784)).astype(np.float32) / 256, rng.integers(0, 10, size=k))
+        for k in (20, 10, 10)
+    )
     data.idx_from_pickle(gzip.compress(pickle.dumps(sets)), tmp_path)
     return data.raw_dir(tmp_path)
 
@@ -181,10 +193,25 @@ LABELLED = LatentSpec(z_dim=4, n_classes=10)
 SPECS = {"coded": CODED, "labelled": LABELLED}
 
 
-@pytest.mark.parametrize("latent", [
-    "1e300,0,0,0", "-1e300,0,0,0", "3e38,0,0,0", "1e4,0,0,0", "1e999,0,0,0", "-inf,0,0,0", "inf,0,0,0",
-    "nan,0,0,0", "NaN,0,0,0", "0x10,0,0,0", "1_0,0,0,0", "", ",,,", "1" * 5000,
-])
+@pytest.mark.parametrize(
+    "latent",
+    [
+        "1e300,0,0,0",
+        "-1e300,0,0,0",
+        "3e38,0,0,0",
+        "1e4,0,0,0",
+        "1e999,0,0,0",
+        "-inf,0,0,0",
+        "inf,0,0,0",
+        "nan,0,0,0",
+        "NaN,0,0,0",
+        "0x10,0,0,0",
+        "1_0,0,0,0",
+        "",
+        ",,,",
+        "1" * 5000,
+    ],
+)
 def test_url_latent_that_is_not_a_usable_point_falls_back(latent):
     r = session.parse_query({"model": "labelled", "latent": latent}, SPECS, "coded")
     if r.state is not None:  # "1_0" is Python's 10: fine, if finite and small
@@ -209,35 +236,45 @@ def test_url_with_huge_values_still_decodes_something():
 
 
 def latent_doc(**changes):
-    d = {"model": "coded", "z_dim": 4, "z": [0.1, 0.2, 0.3, 0.4], "label": None, "category": 3,
-         "continuous": [0.5, -0.5], "seed": None}
+    d = {
+        "model": "coded",
+        "z_dim": 4,
+        "z": [0.1, 0.2, 0.3, 0.4],
+        "label": None,
+        "category": 3,
+        "continuous": [0.5, -0.5],
+        "seed": None,
+    }
     d.update(changes)
     return json.dumps(d)
 
 
-@pytest.mark.parametrize("text, fragment", [
-    (latent_doc(z=[float("nan"), 0, 0, 0]), "finite"),  # json.dumps writes NaN, json.loads reads it
-    (latent_doc(z=[float("inf"), 0, 0, 0]), "finite"),
-    ('{"z": [1e999, 0, 0, 0]}', "finite"),
-    (latent_doc(z=[1e300, 0, 0, 0]), "finite"),
-    (latent_doc(z=[3e38, 0, 0, 0]), "finite"),
-    (latent_doc(z=["a", 0, 0, 0]), "not a latent JSON"),
-    (latent_doc(z=[[0, 0], 0, 0, 0]), "not a latent JSON"),
-    (latent_doc(z=None), "not a latent JSON"),
-    (latent_doc(z=[0] * 10_000), "needs 4"),
-    (latent_doc(category=10), "category"),
-    (latent_doc(category=-1), "category"),
-    (latent_doc(category="3"), "category"),
-    (latent_doc(category=2.5), "category"),
-    (latent_doc(category=True), "category"),
-    (latent_doc(continuous=[float("nan"), 0]), "continuous"),
-    (latent_doc(continuous=[5, 0]), "continuous"),
-    (latent_doc(continuous=["x", 0]), "continuous"),
-    (latent_doc(continuous=5), "continuous"),
-    ("[1, 2, 3]", "not a latent JSON"),
-    ('"z"', "not a latent JSON"),
-    ("\x00\x01", "not a latent JSON"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        (latent_doc(z=[float("nan"), 0, 0, 0]), "finite"),  # json.dumps writes NaN, json.loads reads it
+        (latent_doc(z=[float("inf"), 0, 0, 0]), "finite"),
+        ('{"z": [1e999, 0, 0, 0]}', "finite"),
+        (latent_doc(z=[1e300, 0, 0, 0]), "finite"),
+        (latent_doc(z=[3e38, 0, 0, 0]), "finite"),
+        (latent_doc(z=["a", 0, 0, 0]), "not a latent JSON"),
+        (latent_doc(z=[[0, 0], 0, 0, 0]), "not a latent JSON"),
+        (latent_doc(z=None), "not a latent JSON"),
+        (latent_doc(z=[0] * 10_000), "needs 4"),
+        (latent_doc(category=10), "category"),
+        (latent_doc(category=-1), "category"),
+        (latent_doc(category="3"), "category"),
+        (latent_doc(category=2.5), "category"),
+        (latent_doc(category=True), "category"),
+        (latent_doc(continuous=[float("nan"), 0]), "continuous"),
+        (latent_doc(continuous=[5, 0]), "continuous"),
+        (latent_doc(continuous=["x", 0]), "continuous"),
+        (latent_doc(continuous=5), "continuous"),
+        ("[1, 2, 3]", "not a latent JSON"),
+        ('"z"', "not a latent JSON"),
+        ("\x00\x01", "not a latent JSON"),
+    ],
+)
 def test_latent_json_that_does_not_fit_is_refused(text, fragment):
     with pytest.raises(ValueError, match=fragment):
         session.parse_latent_json(text, CODED)
@@ -333,10 +370,18 @@ def test_odd_uploads_give_an_image_or_a_message_never_an_exception(kind):
         assert len(p.message) > 10
 
 
-@pytest.mark.parametrize("rgba", [
-    np.full((0, 0, 4), 255, np.uint8), np.full((1, 1, 4), 255, np.uint8), np.full((400, 400, 4), np.nan),
-    np.full((50, 50, 4), np.inf), np.full((50, 50, 4), -5.0), np.full((50, 50), 1e30), np.zeros((3, 3, 3, 4)),
-])
+@pytest.mark.parametrize(
+    "rgba",
+    [
+        np.full((0, 0, 4), 255, np.uint8),
+        np.full((1, 1, 4), 255, np.uint8),
+        np.full((400, 400, 4), np.nan),
+        np.full((50, 50, 4), np.inf),
+        np.full((50, 50, 4), -5.0),
+        np.full((50, 50), 1e30),
+        np.zeros((3, 3, 3, 4)),
+    ],
+)
 def test_odd_canvases_give_an_image_or_a_message(rgba):
     with np.errstate(all="ignore"):
         try:
@@ -367,8 +412,14 @@ def test_every_slider_at_its_ends_draws_a_finite_image(name):
     spec = m.latent
     basis = encodings.slider_basis(encodings.encode_test_set(m, name).z)
     lim = session.SLIDER_LIMIT
-    coords = torch.cat([torch.eye(spec.z_dim) * lim, -torch.eye(spec.z_dim) * lim,
-                        torch.full((1, spec.z_dim), lim), torch.full((1, spec.z_dim), -lim)])
+    coords = torch.cat(
+        [
+            torch.eye(spec.z_dim) * lim,
+            -torch.eye(spec.z_dim) * lim,
+            torch.full((1, spec.z_dim), lim),
+            torch.full((1, spec.z_dim), -lim),
+        ]
+    )
     z = basis.latent(coords)
     n = len(z)
     labels = torch.arange(n) % spec.n_classes if spec.n_classes else None
@@ -405,12 +456,15 @@ def test_app_url_with_huge_latent_warns_and_draws(latent):
     assert torch.isfinite(at.session_state["explore_image"]).all()
 
 
-@pytest.mark.parametrize("doc, fragment", [
-    ({"z": [float("nan")] * 32}, "finite"),
-    ({"z": [1e300] * 32}, "finite"),
-    ({"z": [0.0] * 32, "label": "x"}, None),  # the VAE takes no label: ignored, not an error
-    ({"z": [0.0] * 3}, "needs 32"),
-])
+@pytest.mark.parametrize(
+    "doc, fragment",
+    [
+        ({"z": [float("nan")] * 32}, "finite"),
+        ({"z": [1e300] * 32}, "finite"),
+        ({"z": [0.0] * 32, "label": "x"}, None),  # the VAE takes no label: ignored, not an error
+        ({"z": [0.0] * 3}, "needs 32"),
+    ],
+)
 def test_app_json_upload_refused_with_a_message(doc, fragment):
     m = trained("vae")
     if m.latent.z_dim != 32:
@@ -442,8 +496,15 @@ def test_app_sliders_at_their_ends(name):
 # ---------------------------------------------------------------- user text echoed as Markdown
 # what makes Markdown live: link/image brackets, HTML, code, LaTeX, bare autolinks (parentheses alone are inert)
 LIVE_MARKDOWN = re.compile(r"(?<!\\)[\[\]<>`$]|https?:|www\.")
-ATTACKS = ["[click me](https://evil.example/phish)", "![](https://evil.example/track.png)", "<img src=x onerror=alert(1)>",
-           "$\\href{https://evil.example}{x}$", "**boss**: `rm -rf`", "www.evil.example", "x" * 5000]
+ATTACKS = [
+    "[click me](https://evil.example/phish)",
+    "![](https://evil.example/track.png)",
+    "<img src=x onerror=alert(1)>",
+    "$\\href{https://evil.example}{x}$",
+    "**boss**: `rm -rf`",
+    "www.evil.example",
+    "x" * 5000,
+]
 
 
 def live(text: str) -> list:

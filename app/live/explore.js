@@ -5,6 +5,7 @@
 const STILL_MS = 250;
 const SCALE = 12;
 const STRIP_SCALE = 5;
+const FRAME_MS = 8; // at most one decode per half a 60 Hz frame
 const instances = new WeakMap();
 
 // ------------------------------------------------------------------ one mounted component
@@ -195,14 +196,20 @@ class Live {
   }
 
   changed() {
-    if (this.inputAt === null) this.inputAt = performance.now();
+    const now = performance.now();
+    if (this.inputAt === null) this.inputAt = now;
     this.dirty = true;
-    if (!this.raf) this.raf = requestAnimationFrame(this.onFrame);
+    // decode at once when nothing was decoded this frame (the canvas shows at the next paint); inputs faster
+    // than the display coalesce into one decode per animation frame
+    if (!this.busy && this.session && now - (this.lastDecode ?? -1e9) >= FRAME_MS) this.onFrame();
+    else if (!this.raf) this.raf = requestAnimationFrame(this.onFrame);
   }
 
   async onFrame() {
+    if (this.raf) cancelAnimationFrame(this.raf);
     this.raf = null;
     if (!this.dirty || this.busy || !this.session) return;
+    this.lastDecode = performance.now();
     this.busy = true;
     this.dirty = false;
     const inputAt = this.inputAt;

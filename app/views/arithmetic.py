@@ -1,4 +1,5 @@
 """Arithmetic: result = A − B + C in latent space (e.g. mean 7s − mean 1s + a test 1)."""
+
 import streamlit as st
 
 import components as c
@@ -14,20 +15,26 @@ explore_state = c.get_state(name, model)
 
 defaults = [session.Operand("class mean", 7), session.Operand("class mean", 1), session.Operand("test digit", 2)]
 cols = st.columns(3)
-ops = [c.operand_picker(f"arith:{k}", f"{k}", d, container=col) for k, d, col in zip("ABC", defaults, cols)]
+ops = [
+    c.operand_picker(f"arith:{k}", f"{k}", d, container=col) for k, d, col in zip("ABC", defaults, cols, strict=True)
+]
 resolved = [session.resolve_operand(op, spec, enc, explore_state) for op in ops]
 result_z = latent.arithmetic(*(z for z, _ in resolved))
 
 result_label = None
 if spec.n_classes is not None:  # the label is a separate input for conditional models
     natural = next((lab for _, lab in resolved if lab is not None), 0)
-    result_label = st.radio("Label of the result", list(range(spec.n_classes)), index=natural, horizontal=True,
-                            key="arith:label")
+    result_label = st.radio(
+        "Label of the result", list(range(spec.n_classes)), index=natural, horizontal=True, key="arith:label"
+    )
 
 base = session.adapt(explore_state, spec)  # InfoGAN codes: those set on Explore
+
+
 def as_state(z, label):
     s = session.with_z(base, z)
     return session.LatentState(s.z, label if label is not None else s.label, s.category, s.continuous)
+
 
 states = [as_state(z, lab) for z, lab in resolved] + [as_state(result_z, result_label)]
 decoded = session.decode_states(model, states)
@@ -35,7 +42,7 @@ st.session_state["arith_result"] = states[-1]
 
 captions = [f"A: {ops[0].describe()}", f"B: {ops[1].describe()}", f"C: {ops[2].describe()}", "A − B + C"]
 row = st.columns([1, 0.2, 1, 0.2, 1, 0.2, 1.3], vertical_alignment="center")
-for i, (col, sign) in enumerate(zip(row[0::2], ["−", "+", "="])):
+for i, (col, sign) in enumerate(zip(row[0::2], ["−", "+", "="], strict=False)):
     c.show_image(decoded[i], caption=captions[i], scale=6, container=col)
     row[2 * i + 1].markdown(f"<div style='font-size:2.2rem;text-align:center'>{sign}</div>", unsafe_allow_html=True)
 c.show_image(decoded[3], caption=captions[3], scale=8, container=row[6])
@@ -52,8 +59,9 @@ with left:
     st.subheader("Nearest training image")
     a, b = st.columns(2)
     c.show_image(decoded[3], caption="the result", scale=5, container=a)
-    c.show_image(c.train_images()[idx].float() / 255, caption=f"train #{idx} (pixel distance {dist:.2f})",
-                 scale=5, container=b)
+    c.show_image(
+        c.train_images()[idx].float() / 255, caption=f"train #{idx} (pixel distance {dist:.2f})", scale=5, container=b
+    )
     st.caption("A small distance would mean the model reproduces a training digit rather than making a new one.")
 with right:
     st.subheader("Keep it")

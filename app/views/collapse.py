@@ -1,14 +1,15 @@
 """Mode collapse: the class histogram of each unconditional GAN's samples, as the project's classifier
 sees them, beside the uniform 10% line; plus a DCGAN trained with bad settings (checkpoints/dcgan-collapsed)
 when it exists. The histograms shown are stored in st.session_state["collapse"] ({name: Histogram})."""
+
 import plotly.graph_objects as go
 import streamlit as st
 
 import components as c
 import genlib
 from genlib import images, metrics
-from genlib.training.presets import VARIANTS
 from genlib.explorer import collapse, session
+from genlib.training.presets import VARIANTS
 
 SAMPLE_COUNTS = [500, 1000, 2000, 5000, 10000]
 
@@ -29,7 +30,9 @@ def load_extra(folder: str):
 def _histogram(folder: str, stamp: tuple, n: int, seed: int) -> collapse.Histogram:
     model = c.load_model(folder)[0] if folder in genlib.MODELS else load_extra(folder)[0]
     test = c.test_split()
-    return collapse.class_histogram(model, c.classifier()[0], n=n, seed=seed, reference=(test.unit_images(), test.labels))
+    return collapse.class_histogram(
+        model, c.classifier()[0], n=n, seed=seed, reference=(test.unit_images(), test.labels)
+    )
 
 
 def histogram(folder: str, n: int, seed: int) -> collapse.Histogram:
@@ -40,20 +43,36 @@ def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:
     digits = [str(d) for d in range(10)]
     lo, hi = zip(*h.intervals, strict=True)
     name = f"{h.n:,} samples at ship time" if h.samples is None else f"these {h.n:,} samples"
-    band = dict(type="data", symmetric=False, array=[u - s for u, s in zip(hi, h.class_shares, strict=True)],
-                arrayminus=[s - v for s, v in zip(h.class_shares, lo, strict=True)])
-    fig = go.Figure(go.Bar(x=digits, y=h.class_shares, name=f"{name} (95% band)",
-                           marker_color="#4c78a8", error_y=band))
+    band = dict(
+        type="data",
+        symmetric=False,
+        array=[u - s for u, s in zip(hi, h.class_shares, strict=True)],
+        arrayminus=[s - v for s, v in zip(h.class_shares, lo, strict=True)],
+    )
+    fig = go.Figure(go.Bar(x=digits, y=h.class_shares, name=f"{name} (95% band)", marker_color="#4c78a8", error_y=band))
     if shipped is not None:
         fig.add_bar(x=digits, y=shipped, name="10,000 samples at ship time", marker_color="#bbbbbb")
     # line labels sit in the right margin so no bar hides them
-    fig.add_hline(y=0.1, line_dash="dash", line_color="green", annotation_text="uniform 10%",
-                  annotation_position="right")
-    fig.add_hline(y=metrics.COVERAGE_BAR, line_dash="dot", line_color="red", annotation_text=f"bar {metrics.COVERAGE_BAR:.0%}",
-                  annotation_position="right")
-    fig.update_layout(barmode="group", height=300, margin={"l": 10, "r": 90, "t": 10, "b": 10}, xaxis_title="predicted digit",
-                      xaxis_type="category",
-                      yaxis_title="share of samples", yaxis_tickformat=".0%", legend={"orientation": "h", "y": 1.15})
+    fig.add_hline(
+        y=0.1, line_dash="dash", line_color="green", annotation_text="uniform 10%", annotation_position="right"
+    )
+    fig.add_hline(
+        y=metrics.COVERAGE_BAR,
+        line_dash="dot",
+        line_color="red",
+        annotation_text=f"bar {metrics.COVERAGE_BAR:.0%}",
+        annotation_position="right",
+    )
+    fig.update_layout(
+        barmode="group",
+        height=300,
+        margin={"l": 10, "r": 90, "t": 10, "b": 10},
+        xaxis_title="predicted digit",
+        xaxis_type="category",
+        yaxis_title="share of samples",
+        yaxis_tickformat=".0%",
+        legend={"orientation": "h", "y": 1.15},
+    )
     return fig
 
 
@@ -61,22 +80,42 @@ def section(folder: str, h: collapse.Histogram, shipped: list[float] | None) -> 
     left, right = st.columns([3, 2], gap="large")
     left.plotly_chart(chart(h, shipped), key=f"collapse:{folder}:chart")
     a, b, d = right.columns(3)
-    a.metric(f"Least frequent digit: {h.least_frequent}", f"{h.min_class_share:.1%}",
-             delta=f"{h.min_class_share - metrics.COVERAGE_BAR:+.1%} vs {metrics.COVERAGE_BAR:.0%} bar", delta_color="normal")
-    b.metric("Class entropy", f"{h.class_entropy:.3f} nats", help=f"log 10 = {h.class_entropy_max:.3f}: all digits equally often")
+    a.metric(
+        f"Least frequent digit: {h.least_frequent}",
+        f"{h.min_class_share:.1%}",
+        delta=f"{h.min_class_share - metrics.COVERAGE_BAR:+.1%} vs {metrics.COVERAGE_BAR:.0%} bar",
+        delta_color="normal",
+    )
+    b.metric(
+        "Class entropy",
+        f"{h.class_entropy:.3f} nats",
+        help=f"log 10 = {h.class_entropy_max:.3f}: all digits equally often",
+    )
     if h.mean_diversity is not None:
-        d.metric("Within-class diversity", f"{h.mean_diversity:.2f}",
-                 help="Mean pixel distance between samples of the same predicted digit, over the same for real test "
-                      "digits of that class, averaged over the digits drawn: 1 ≈ as varied as MNIST, near 0 = one "
-                      "image repeated. A histogram cannot see collapse inside a class; this can.")
+        d.metric(
+            "Within-class diversity",
+            f"{h.mean_diversity:.2f}",
+            help="Mean pixel distance between samples of the same predicted digit, over the same for real test "
+            "digits of that class, averaged over the digits drawn: 1 ≈ as varied as MNIST, near 0 = one "
+            "image repeated. A histogram cannot see collapse inside a class; this can.",
+        )
     if h.below_bar:
-        right.warning(f"Under-produced (the whole 95% band below {metrics.COVERAGE_BAR:.0%}): "
-                      + ", ".join(map(str, h.below_bar)), icon=":material/warning:")
+        right.warning(
+            f"Under-produced (the whole 95% band below {metrics.COVERAGE_BAR:.0%}): "
+            + ", ".join(map(str, h.below_bar)),
+            icon=":material/warning:",
+        )
     elif h.undecided:
-        right.info(f"Below {metrics.COVERAGE_BAR:.0%} in this sample, but within sampling noise of the bar: "
-                   + ", ".join(map(str, h.undecided)) + ". More samples decide it.", icon=":material/info:")
+        right.info(
+            f"Below {metrics.COVERAGE_BAR:.0%} in this sample, but within sampling noise of the bar: "
+            + ", ".join(map(str, h.undecided))
+            + ". More samples decide it.",
+            icon=":material/info:",
+        )
     else:
-        right.success(f"Every digit is produced at least {metrics.COVERAGE_BAR:.0%} of the time.", icon=":material/check:")
+        right.success(
+            f"Every digit is produced at least {metrics.COVERAGE_BAR:.0%} of the time.", icon=":material/check:"
+        )
     if h.samples is not None:
         right.image(images.png_bytes(images.grid(h.samples, nrow=8), 3), caption="the first 16 samples")
     elif (png := genlib.CHECKPOINTS / folder / "samples.png").is_file():
@@ -89,23 +128,37 @@ def show_recipe(folder: str) -> None:
     good = collapse.recipe(genlib.CHECKPOINTS / arch)
     if bad is None:
         return
-    rows = [{"model": name, "G's learning rate": r["lr_g"], "D's learning rate": r["lr_d"],
-             "G / D": f"{r['ratio']:g}×", "k": r["k"], "epochs": r["epochs"], "weight average of G": r["ema"] or "none"}
-            for name, r in ((folder, bad), (arch, good)) if r is not None]
+    rows = [
+        {
+            "model": name,
+            "G's learning rate": r["lr_g"],
+            "D's learning rate": r["lr_d"],
+            "G / D": f"{r['ratio']:g}×",
+            "k": r["k"],
+            "epochs": r["epochs"],
+            "weight average of G": r["ema"] or "none",
+        }
+        for name, r in ((folder, bad), (arch, good))
+        if r is not None
+    ]
     st.dataframe(rows, hide_index=True, width="stretch")
-    st.caption(f"Read from `checkpoints/{folder}/config.json`: G learns {bad['ratio']:g} times as fast as D, so D "
-               "cannot keep up with G's moves. The lecture lists \"need to sync D with G\" among a GAN's weaknesses "
-               "and names mode collapse beside it: a G far ahead of its D finds one image D currently accepts and "
-               f"puts everything there. Trained with `{bad['command'] or collapse.train_hint(folder)}`.")
+    st.caption(
+        f"Read from `checkpoints/{folder}/config.json`: G learns {bad['ratio']:g} times as fast as D, so D "
+        "cannot keep up with G's moves. The lecture lists \"need to sync D with G\" among a GAN's weaknesses "
+        "and names mode collapse beside it: a G far ahead of its D finds one image D currently accepts and "
+        f"puts everything there. Trained with `{bad['command'] or collapse.train_hint(folder)}`."
+    )
 
 
 st.title("Mode collapse")
-st.markdown(f"A GAN's generator is only rewarded for fooling the discriminator, not for covering every mode of "
-            "the data: it can *collapse* onto the few digits it draws best. Here each unconditional GAN draws "
-            "samples, the project's classifier names each digit, and the bars count them. A healthy model sits "
-            f"near the uniform 10% line; the project's bar is at least {metrics.COVERAGE_BAR:.0%} for every digit. "
-            "Each bar carries its 95% band: a digit is flagged only when the whole band lies under the bar, so that "
-            "the luck of a sample alone does not flag a model that met its bar at ship time (with 10,000 samples).")
+st.markdown(
+    f"A GAN's generator is only rewarded for fooling the discriminator, not for covering every mode of "
+    "the data: it can *collapse* onto the few digits it draws best. Here each unconditional GAN draws "
+    "samples, the project's classifier names each digit, and the bars count them. A healthy model sits "
+    f"near the uniform 10% line; the project's bar is at least {metrics.COVERAGE_BAR:.0%} for every digit. "
+    "Each bar carries its 95% band: a digit is flagged only when the whole band lies under the bar, so that "
+    "the luck of a sample alone does not flag a model that met its bar at ship time (with 10,000 samples)."
+)
 c.require_classifier()
 # the histograms measured at ship time show at once; sampling new ones (seconds per model) is on request
 sampling = st.toggle("Sample and classify new digits now (a few seconds per model)", key="collapse:sample")
@@ -128,7 +181,7 @@ for folder in VARIANTS:
 if not candidates:
     st.warning("No unconditional GAN is trained yet: train one with `python train.py --model gan`.")
 
-for folder, model in candidates:
+for folder, _model in candidates:
     st.subheader(folder)
     at_ship = collapse.shipped_histogram(genlib.CHECKPOINTS / folder)
     if sampling or at_ship is None:  # a checkpoint that recorded no histogram is sampled here
@@ -146,6 +199,9 @@ for folder, model in candidates:
 
 for folder, arch in VARIANTS.items():
     if not (genlib.CHECKPOINTS / folder).is_dir():
-        st.info(f"**{folder}** (a {arch} trained with deliberately bad settings, to show collapse beside the healthy "
-                f"models) is not in `{genlib.CHECKPOINTS}` yet. Train it with `{collapse.train_hint(folder)}`; this page "
-                "picks it up.", icon=":material/info:")
+        st.info(
+            f"**{folder}** (a {arch} trained with deliberately bad settings, to show collapse beside the healthy "
+            f"models) is not in `{genlib.CHECKPOINTS}` yet. Train it with `{collapse.train_hint(folder)}`; this page "
+            "picks it up.",
+            icon=":material/info:",
+        )

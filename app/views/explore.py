@@ -1,5 +1,6 @@
 """Explore: move through one model's latent space with sliders built from its LatentSpec. The sliders decode
 in the browser while they move (livedecode); where that cannot run, or with ?decode=server, on the server."""
+
 import streamlit as st
 
 import components as c
@@ -18,8 +19,11 @@ def details(image, state) -> None:
     check = session.typical_set(state.z_tensor().unsqueeze(0))
     norm = check.norms[0]
     if check.outside:
-        st.warning(f"‖z‖ = {norm:.1f}, far from E‖z‖ ≈ √(d − ½) ≈ {check.expected:.1f}: this point is outside the prior's "
-                   "typical set, where the model was rarely trained.", icon=":material/warning:")
+        st.warning(
+            f"‖z‖ = {norm:.1f}, far from E‖z‖ ≈ √(d − ½) ≈ {check.expected:.1f}: this point is outside the prior's "
+            "typical set, where the model was rarely trained.",
+            icon=":material/warning:",
+        )
     else:
         st.caption(f"‖z‖ = {norm:.1f} (typical: √(d − ½) ≈ {check.expected:.1f} ± {check.tolerance:.1f})")
     png_col, json_col = st.columns(2)
@@ -60,9 +64,14 @@ else:
         (shown if adapted is not None else skipped).append((other, m, adapted))
     cols = st.columns(max(len(shown), 1))
     for col, (other, m, adapted) in zip(cols, shown, strict=False):
-        c.show_image(session.decode_states(m, [adapted])[0], caption=other + (" ← this one" if other == name else ""),
-                     scale=5, container=col)
+        c.show_image(
+            session.decode_states(m, [adapted])[0],
+            caption=other + (" ← this one" if other == name else ""),
+            scale=5,
+            container=col,
+        )
     skipped = [(o, m) for o, m, _ in skipped]
 if skipped:
-    st.caption("Other latent sizes, so not comparable: " +
-               ", ".join(f"{o} (z_dim {m.latent.z_dim})" for o, m in skipped) + ".")
+    st.caption(
+        "Other latent sizes, so not comparable: " + ", ".join(f"{o} (z_dim {m.latent.z_dim})" for o, m in skipped) + "."
+    )

@@ -1,4 +1,5 @@
 """Interpolate: a path between two latents, as a strip and an animated GIF."""
+
 import streamlit as st
 
 import components as c
@@ -9,9 +10,12 @@ from genlib.explorer import session
 name, model = c.require_model()
 spec = model.latent
 st.title("Interpolate")
-st.caption(f"**{name}**: walk from A to B. slerp follows a great circle: between two ends of equal norm every point keeps that "
-           "norm, so ‖z‖ stays typical of the prior only when both ends are typical (a draw from the prior is; a "
-           "class mean, much shorter, is not). lerp cuts through the middle, where a Gaussian prior has little mass in high dimensions.")
+st.caption(
+    f"**{name}**: walk from A to B. slerp follows a great circle: between two ends of equal norm every point "
+    "keeps that norm, so ‖z‖ stays typical of the prior only when both ends are typical (a draw from the prior "
+    "is; a class mean, much shorter, is not). lerp cuts through the middle, where a Gaussian prior has little "
+    "mass in high dimensions."
+)
 enc = c.test_encodings(name)
 explore_state = c.get_state(name, model)
 
@@ -44,17 +48,29 @@ livedecode.interpolate_scrub(name, ends, method)
 
 check = session.typical_set(frames.new_tensor([s.z for s in path]))
 if check.outside:
-    st.warning(f"{len(check.outside)} of {steps} points leave the prior's typical set ({check.describe()}); "
-               f"norms here run {min(check.norms):.1f}–{max(check.norms):.1f}. Decodings there may look washed out."
-               + (" Try slerp." if method == "lerp" else ""), icon=":material/warning:")
+    st.warning(
+        f"{len(check.outside)} of {steps} points leave the prior's typical set ({check.describe()}); "
+        f"norms here run {min(check.norms):.1f}–{max(check.norms):.1f}. Decodings there may look washed out."
+        + (" Try slerp." if method == "lerp" else ""),
+        icon=":material/warning:",
+    )
 else:
-    st.caption(f"Every point stays in the typical set: ‖z‖ {min(check.norms):.1f}–{max(check.norms):.1f}, "
-               f"E‖z‖ ≈ √(d − ½) ≈ {check.expected:.1f}.")
+    st.caption(
+        f"Every point stays in the typical set: ‖z‖ {min(check.norms):.1f}–{max(check.norms):.1f}, "
+        f"E‖z‖ ≈ √(d − ½) ≈ {check.expected:.1f}."
+    )
 
 gif = images.gif_bytes(frames, scale=6)
 gif_col, dl_col = st.columns([1, 2])
 gif_col.image(gif, caption="animated, forward and back")
 with dl_col:
     c.png_download(strip, f"{name}-{method}-strip.png", "PNG strip", scale=4, key="interp:png")
-    st.download_button("Animated GIF", gif, file_name=f"{name}-{method}.gif", mime="image/gif", on_click="ignore",
-                       icon=":material/download:", key="interp:gif")
+    st.download_button(
+        "Animated GIF",
+        gif,
+        file_name=f"{name}-{method}.gif",
+        mime="image/gif",
+        on_click="ignore",
+        icon=":material/download:",
+        key="interp:gif",
+    )

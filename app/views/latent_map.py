@@ -1,5 +1,6 @@
 """Latent map: the 10,000 MNIST test digits encoded by the chosen model, projected to 2-D by PCA
 (default) or t-SNE."""
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -7,48 +8,97 @@ import components as c
 import livedecode
 from genlib.explorer import encodings, session
 
-DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+DIGIT_COLOURS = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 
 name, model = c.require_model()
 st.title("Latent map")
 enc = c.test_encodings(name)
-method = st.radio("Projection", list(c.PROJECTORS), horizontal=True, key="map:method",
-                              help="PCA is linear and instant. t-SNE keeps neighbours together (clusters show "
-                                   "better) but distorts distances; it takes about a minute the first time per "
-                                   "model, then comes from a disk cache.")
+method = st.radio(
+    "Projection",
+    list(c.PROJECTORS),
+    horizontal=True,
+    key="map:method",
+    help="PCA is linear and instant. t-SNE keeps neighbours together (clusters show "
+    "better) but distorts distances; it takes about a minute the first time per "
+    "model, then comes from a disk cache.",
+)
 proj = c.projection(name, method)
 state = c.get_state(name, model)
-how = ("onto the two principal components of the encodings" if method == "PCA" else
-       "by t-SNE (the ★ is placed among its 10 nearest encodings: t-SNE has no map for new points)")
-st.caption(f"**{name}**: the {len(enc.z):,} MNIST test digits encoded to z ({model.latent.z_dim}-D) and projected "
-           f"{how}. Hover a point to preview its digit, click it to decode it here; ★ is the Explore latent.")
+how = (
+    "onto the two principal components of the encodings"
+    if method == "PCA"
+    else "by t-SNE (the ★ is placed among its 10 nearest encodings: t-SNE has no map for new points)"
+)
+st.caption(
+    f"**{name}**: the {len(enc.z):,} MNIST test digits encoded to z ({model.latent.z_dim}-D) and projected "
+    f"{how}. Hover a point to preview its digit, click it to decode it here; ★ is the Explore latent."
+)
 if model.latent.n_classes is not None:
-    st.caption("This model is given the label, so z need not encode the digit: expect the classes to overlap "
-               "here, and z to hold style (slant, thickness) instead.")
+    st.caption(
+        "This model is given the label, so z need not encode the digit: expect the classes to overlap "
+        "here, and z to hold style (slant, thickness) instead."
+    )
 
 fig = go.Figure()
 xy = proj.xy.numpy()
 for digit in range(10):  # one trace per digit: a clickable legend; customdata holds the global index
     idx = (enc.labels == digit).nonzero().reshape(-1).numpy()
-    fig.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=str(digit), customdata=idx,
-                               marker=dict(size=5, color=DIGIT_COLOURS[digit], opacity=0.85),
-                               hovertemplate=f"test #%{{customdata}}<br>label {digit}<extra></extra>"))
+    fig.add_trace(
+        go.Scattergl(
+            x=xy[idx, 0],
+            y=xy[idx, 1],
+            mode="markers",
+            name=str(digit),
+            customdata=idx,
+            marker=dict(size=5, color=DIGIT_COLOURS[digit], opacity=0.85),
+            hovertemplate=f"test #%{{customdata}}<br>label {digit}<extra></extra>",
+        )
+    )
 here = proj.project(state.z_tensor())[0]
-fig.add_trace(go.Scattergl(x=[float(here[0])], y=[float(here[1])], mode="markers", name="Explore",
-                         marker=dict(symbol="star", size=18, color="black", line=dict(color="white", width=1.5)),
-                         hovertemplate="the Explore latent<extra></extra>"))
+fig.add_trace(
+    go.Scattergl(
+        x=[float(here[0])],
+        y=[float(here[1])],
+        mode="markers",
+        name="Explore",
+        marker=dict(symbol="star", size=18, color="black", line=dict(color="white", width=1.5)),
+        hovertemplate="the Explore latent<extra></extra>",
+    )
+)
 # read this run's click before drawing, so the figure can already ring the picked point
 clicked = session.selected_row(((st.session_state.get(f"map:{name}") or {}).get("selection") or {}).get("points"))
 if clicked is not None:
     st.session_state.setdefault("map_picked", {})[name] = clicked
 picked = st.session_state.get("map_picked", {}).get(name)
 if picked is not None:  # ring the decoded point so it can be found again
-    fig.add_trace(go.Scattergl(x=[float(xy[picked, 0])], y=[float(xy[picked, 1])], mode="markers", name=f"#{picked}",
-                             marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=2.5)),
-                             hoverinfo="skip"))
-fig.update_layout(height=620, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="digit",
-                  xaxis_title=f"{method} 1", yaxis_title=f"{method} 2")
+    fig.add_trace(
+        go.Scattergl(
+            x=[float(xy[picked, 0])],
+            y=[float(xy[picked, 1])],
+            mode="markers",
+            name=f"#{picked}",
+            marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=2.5)),
+            hoverinfo="skip",
+        )
+    )
+fig.update_layout(
+    height=620,
+    margin=dict(l=10, r=10, t=40, b=10),
+    legend_title_text="digit",
+    xaxis_title=f"{method} 1",
+    yaxis_title=f"{method} 2",
+)
 
 plot_col, side = st.columns([3, 1], gap="medium")
 with plot_col:

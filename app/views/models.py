@@ -4,6 +4,7 @@ with a discriminator, its features as a classifier. Layout only: the content com
 
 session_state written here (read by tests): "models_sample" = {"model", "epoch", "png"} of the shown
 sample grid; "models_probe" = the probe table shown (or None)."""
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -36,9 +37,11 @@ for note in card.notes:
     st.markdown(f"- {note}")
 
 if model is None:
-    st.warning(f"**{name}** has no usable checkpoint ({load_error}). Train it with "
-               f"`python train.py --model {name}`; below is the architecture of its default configuration.",
-               icon=":material/warning:")
+    st.warning(
+        f"**{name}** has no usable checkpoint ({load_error}). Train it with "
+        f"`python train.py --model {name}`; below is the architecture of its default configuration.",
+        icon=":material/warning:",
+    )
 
 
 # ---------------------------------------------------------------- architecture
@@ -48,11 +51,23 @@ rows = cards.architecture(arch_model)
 parts = cards.params_by_role(rows)
 cols = st.columns(len(parts) + 1)
 cols[0].metric("Parameters", f"{arch_model.n_params():,}")
-for col, (role, n) in zip(cols[1:], parts.items()):
+for col, (role, n) in zip(cols[1:], parts.items(), strict=True):
     col.metric(role, f"{n:,}")
-st.dataframe([{"part": r["part"], "role": r["role"], "output / image": r["output"], "parameters": r["params"],
-               "layers": r["layers"]} for r in rows], hide_index=True, width="stretch",
-             column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+st.dataframe(
+    [
+        {
+            "part": r["part"],
+            "role": r["role"],
+            "output / image": r["output"],
+            "parameters": r["params"],
+            "layers": r["layers"],
+        }
+        for r in rows
+    ],
+    hide_index=True,
+    width="stretch",
+    column_config={"parameters": st.column_config.NumberColumn(format="localized")},
+)
 if "Q" in parts:
     st.caption("Q shares D's body: its own parameters are only the head above.")
 if "inverter" in parts:
@@ -74,33 +89,57 @@ except checkpoint.CheckpointError as e:
 summary = cards.training_summary(folder, history)
 if summary and summary["command"]:
     minutes = f"{summary['seconds'] / 60:.1f} min" if summary["seconds"] else "time not recorded"
-    st.markdown(f"`{summary['command']}` — {summary['epochs']} epochs, {minutes} on {summary['threads']} CPU "
-                f"thread(s), batch {summary['batch_size']}, preset *{summary['preset']}*"
-                + (" (resumed: the command is the last run's; the time sums every run)" if summary["resumed"] else ""))
+    st.markdown(
+        f"`{summary['command']}` — {summary['epochs']} epochs, {minutes} on {summary['threads']} CPU "
+        f"thread(s), batch {summary['batch_size']}, preset *{summary['preset']}*"
+        + (" (resumed: the command is the last run's; the time sums every run)" if summary["resumed"] else "")
+    )
     if arch_model.has_discriminator:
-        st.caption(f"k = {summary['k']} discriminator step(s) per generator step; learning rates G {summary['lr']}, "
-                   f"D {summary['lr_d']}; generator loss: "
-                   + ("saturating log(1 − D(G(z)))" if summary["saturating"] else "non-saturating −log D(G(z))")
-                   + (f"; λ_cat = {summary['lambda_cat']}, λ_cont = {summary['lambda_cont']}" if "Q" in parts else ""))
+        st.caption(
+            f"k = {summary['k']} discriminator step(s) per generator step; learning rates G {summary['lr']}, "
+            f"D {summary['lr_d']}; generator loss: "
+            + ("saturating log(1 − D(G(z)))" if summary["saturating"] else "non-saturating −log D(G(z))")
+            + (f"; λ_cat = {summary['lambda_cat']}, λ_cont = {summary['lambda_cont']}" if "Q" in parts else "")
+        )
 
 if not history:
-    st.info(f"No training history in `{folder / checkpoint.HISTORY}`, so no curves. A run of "
-            f"`python train.py --model {name}` writes one row per epoch.", icon=":material/info:")
+    st.info(
+        f"No training history in `{folder / checkpoint.HISTORY}`, so no curves. A run of "
+        f"`python train.py --model {name}` writes one row per epoch.",
+        icon=":material/info:",
+    )
 else:
     panels = cards.curve_panels(history)
     grid = st.columns(2)
     for i, p in enumerate(panels):
         fig = go.Figure()
         for j, (label, values) in enumerate(p["series"].items()):
-            fig.add_trace(go.Scatter(x=p["epochs"], y=values, mode="lines+markers", name=label,
-                                     line=dict(color=COLOURS[j % len(COLOURS)])))
+            fig.add_trace(
+                go.Scatter(
+                    x=p["epochs"],
+                    y=values,
+                    mode="lines+markers",
+                    name=label,
+                    line=dict(color=COLOURS[j % len(COLOURS)]),
+                )
+            )
         if p["reference"] is not None:
-            fig.add_hline(y=p["reference"], line_dash="dot", line_color="grey",
-                          annotation_text="equilibrium D = ½", annotation_position="bottom right")
+            fig.add_hline(
+                y=p["reference"],
+                line_dash="dot",
+                line_color="grey",
+                annotation_text="equilibrium D = ½",
+                annotation_position="bottom right",
+            )
         for label, bar in p["bars"].items():
             fig.add_hline(y=bar, line_dash="dash", line_width=1, annotation_text=f"bar: {label} {bar:g}")
-        fig.update_layout(title=p["title"], height=320, margin=dict(l=10, r=10, t=40, b=10),
-                          xaxis_title="epoch", legend=dict(orientation="h", y=-0.25))
+        fig.update_layout(
+            title=p["title"],
+            height=320,
+            margin=dict(l=10, r=10, t=40, b=10),
+            xaxis_title="epoch",
+            legend=dict(orientation="h", y=-0.25),
+        )
         grid[i % 2].plotly_chart(fig, width="stretch", key=f"models:curve:{i}")
 
 
@@ -120,9 +159,12 @@ else:
     st.session_state["models_sample"] = {"model": name, "epoch": epoch, "png": png}
     img_col, text_col = st.columns([3, 2])
     img_col.image(png, caption=f"epoch {epoch} of {numbers[-1]}")
-    text_col.caption("The same fixed noise every epoch, so the grids are comparable"
-                     + ("; one row per label" if arch_model.latent.n_classes else "")
-                     + ("; one row per categorical code value" if arch_model.latent.categorical else "") + ".")
+    text_col.caption(
+        "The same fixed noise every epoch, so the grids are comparable"
+        + ("; one row per label" if arch_model.latent.n_classes else "")
+        + ("; one row per categorical code value" if arch_model.latent.categorical else "")
+        + "."
+    )
 
 
 # ---------------------------------------------------------------- metrics
@@ -133,16 +175,32 @@ except checkpoint.CheckpointError as e:
     st.warning(f"The quality numbers cannot be read: {e}", icon=":material/warning:")
     m = None
 if m == {}:
-    st.info(f"No `{checkpoint.METRICS}` here: measure it with `python train.py --model {name} --evaluate-only`.",
-            icon=":material/info:")
+    st.info(
+        f"No `{checkpoint.METRICS}` here: measure it with `python train.py --model {name} --evaluate-only`.",
+        icon=":material/info:",
+    )
 elif m:
     table = cards.metric_rows(m, card.bars)
-    st.dataframe([{"metric": r["metric"], "value": r["value"], "bar": r["bar"], "": STATUS[r["status"]],
-                   "what it measures": r["meaning"]} for r in table], hide_index=True, width="stretch",
-                 column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+    st.dataframe(
+        [
+            {
+                "metric": r["metric"],
+                "value": r["value"],
+                "bar": r["bar"],
+                "": STATUS[r["status"]],
+                "what it measures": r["meaning"],
+            }
+            for r in table
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={"value": st.column_config.NumberColumn(format="%.4g")},
+    )
     if "fid" in m and "fid_floor_train_vs_test" in m:
-        st.caption(f"Fréchet distance has no bar: {m['fid']:g} against a floor of {m['fid_floor_train_vs_test']:g} "
-                   "(real training digits vs the test set) — lower is closer to MNIST.")
+        st.caption(
+            f"Fréchet distance has no bar: {m['fid']:g} against a floor of {m['fid_floor_train_vs_test']:g} "
+            "(real training digits vs the test set) — lower is closer to MNIST."
+        )
 m = m or {}
 loaded_clf = c.classifier()[0]
 clf_folder = loaded_clf.folder if loaded_clf is not None else genlib.CHECKPOINTS / "classifier"
@@ -152,9 +210,11 @@ except checkpoint.CheckpointError as e:
     clf = None
     st.caption(f"The metrics classifier's numbers cannot be read: {e}")
 if clf and isinstance(clf["test_accuracy"], (int, float)):
-    st.caption(f"Measured with the project's own MNIST classifier (`{clf_folder}`): test accuracy "
-               f"{clf['test_accuracy']:.2%} ({clf['test_errors']} errors of 10,000), trained {clf['epochs']} epochs; "
-               f"{m.get('n_samples', 10000):,} samples per metric.")
+    st.caption(
+        f"Measured with the project's own MNIST classifier (`{clf_folder}`): test accuracy "
+        f"{clf['test_accuracy']:.2%} ({clf['test_errors']} errors of 10,000), trained {clf['epochs']} epochs; "
+        f"{m.get('n_samples', 10000):,} samples per metric."
+    )
 elif loaded_clf is None:
     st.caption(f"The metrics classifier (`{clf_folder}`) is missing: `python train.py --model classifier`.")
 
@@ -171,40 +231,77 @@ def untrained_probe(model_name: str, stamp: tuple) -> dict:
 st.session_state["models_probe"] = None
 if arch_model.has_discriminator:
     st.subheader("Discriminator features for classification")
-    st.caption("The lecture: \"GAN features can directly be used for classification\". A logistic regression "
-               "on D's body features, trained with a few labelled digits per class, against the same "
-               "regression on the features of an **untrained** D of the same architecture (random weights) and on "
-               "raw pixels; accuracy on the 10,000 test digits. Only the gain over the untrained D was learned.")
+    st.caption(
+        'The lecture: "GAN features can directly be used for classification". A logistic regression '
+        "on D's body features, trained with a few labelled digits per class, against the same "
+        "regression on the features of an **untrained** D of the same architecture (random weights) and on "
+        "raw pixels; accuracy on the 10,000 test digits. Only the gain over the untrained D was learned."
+    )
     probe = metrics.read_probe(m)
     if probe is None:
         old = m.get("probe_100_per_class_d_features")
-        st.info(f"The probe table is not measured yet: `python train.py --probe --model {name}` "
-                "(20–60 s on this CPU)." + (f" Recorded at ship time: D features, 100 labels per class: "
-                                            f"**{old:.2%}**." if old is not None else ""), icon=":material/info:")
+        st.info(
+            f"The probe table is not measured yet: `python train.py --probe --model {name}` "
+            "(20–60 s on this CPU)."
+            + (f" Recorded at ship time: D features, 100 labels per class: **{old:.2%}**." if old is not None else ""),
+            icon=":material/info:",
+        )
     else:
         counts = list(probe)
         if not all("d_untrained" in probe[n] for n in counts if n in UNTRAINED_COUNTS):
             stamp = session.checkpoint_stamp(folder)
-            if st.button("Probe an untrained D of the same architecture", key="models:untrained",
-                         help="Not in this checkpoint's metrics.json; 10 and 100 labels per class, then cached.") \
-                    or st.session_state.get(f"models:untrained:{name}"):
+            if st.button(
+                "Probe an untrained D of the same architecture",
+                key="models:untrained",
+                help="Not in this checkpoint's metrics.json; 10 and 100 labels per class, then cached.",
+            ) or st.session_state.get(f"models:untrained:{name}"):
                 st.session_state[f"models:untrained:{name}"] = True
                 extra = untrained_probe(name, stamp)
                 probe = {n: {**probe[n], **extra.get(n, {})} for n in counts}
         st.session_state["models_probe"] = probe
-        spaces = [(k, label) for k, label in (("d_features", "D features"), ("d_untrained", "untrained D"),
-                                              ("pixels", "pixels")) if any(k in probe[n] for n in counts)]
+        spaces = [
+            (k, label)
+            for k, label in (("d_features", "D features"), ("d_untrained", "untrained D"), ("pixels", "pixels"))
+            if any(k in probe[n] for n in counts)
+        ]
         t_col, p_col = st.columns([2, 3])
-        rows = [{"labels per class": n, **{label: probe[n].get(k) for k, label in spaces},
-                 **({"learned gain": probe[n]["d_features"] - probe[n]["d_untrained"]}
-                    if "d_untrained" in probe[n] else {})} for n in counts]
-        t_col.dataframe(rows, hide_index=True,
-                        column_config={k: st.column_config.NumberColumn(format="percent")
-                                       for k in ("D features", "untrained D", "pixels", "learned gain")})
+        rows = [
+            {
+                "labels per class": n,
+                **{label: probe[n].get(k) for k, label in spaces},
+                **(
+                    {"learned gain": probe[n]["d_features"] - probe[n]["d_untrained"]}
+                    if "d_untrained" in probe[n]
+                    else {}
+                ),
+            }
+            for n in counts
+        ]
+        t_col.dataframe(
+            rows,
+            hide_index=True,
+            column_config={
+                k: st.column_config.NumberColumn(format="percent")
+                for k in ("D features", "untrained D", "pixels", "learned gain")
+            },
+        )
         fig = go.Figure()
         for j, (key, label) in enumerate(spaces):
-            fig.add_trace(go.Scatter(x=counts, y=[probe[n].get(key) for n in counts], mode="lines+markers", name=label,
-                                     line=dict(color=COLOURS[j])))
-        fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_type="log",
-                          xaxis_title="labelled digits per class", yaxis_title="test accuracy", yaxis_tickformat=".0%")
+            fig.add_trace(
+                go.Scatter(
+                    x=counts,
+                    y=[probe[n].get(key) for n in counts],
+                    mode="lines+markers",
+                    name=label,
+                    line=dict(color=COLOURS[j]),
+                )
+            )
+        fig.update_layout(
+            height=300,
+            margin=dict(l=10, r=10, t=30, b=10),
+            xaxis_type="log",
+            xaxis_title="labelled digits per class",
+            yaxis_title="test accuracy",
+            yaxis_tickformat=".0%",
+        )
         p_col.plotly_chart(fig, width="stretch", key="models:probe")

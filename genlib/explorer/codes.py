@@ -6,6 +6,7 @@ Slant: with x to the right and y upwards, the ink's covariance gives the slope d
 its principal lean; the angle is atan of that, in degrees from vertical, positive when the top leans right.
 A shear x' = x + t·y adds exactly t to that slope. Stroke width: a stroke of length L and width w has ink
 area ≈ w·L and outline ≈ 2·L, so w ≈ 2 · area / perimeter, counted on the ink pixels (> 0.5)."""
+
 from __future__ import annotations
 
 import math
@@ -89,8 +90,10 @@ class Response:
         if max(slant, width) < 1.0:
             return f"{self.code}: neither slant nor stroke width (moves each by under one spread)"
         if min(slant, width) >= 0.6 * max(slant, width):
-            return (f"{self.code}: slant and stroke width together, about {self.per_unit('slant'):+.0f}° and "
-                    f"{self.per_unit('width'):+.2f} px per unit")
+            return (
+                f"{self.code}: slant and stroke width together, about {self.per_unit('slant'):+.0f}° and "
+                f"{self.per_unit('width'):+.2f} px per unit"
+            )
         if slant >= width:
             return f"{self.code}: slant, about {self.per_unit('slant'):+.0f}° per unit"
         return f"{self.code}: stroke width, about {self.per_unit('width'):+.2f} px per unit"
@@ -132,8 +135,9 @@ def sweep(model, code: str, values=None, n: int = 200, seed: int = 0) -> Respons
         slants.append(slant_degrees(x))
         widths.append(stroke_width(x))
         firsts.append(x[0])
-    return Response(code, [float(v) for v in values], torch.stack(slants).float(), torch.stack(widths),
-                    torch.stack(firsts))
+    return Response(
+        code, [float(v) for v in values], torch.stack(slants).float(), torch.stack(widths), torch.stack(firsts)
+    )
 
 
 def candidate_codes(model, kl_per_dim: torch.Tensor | None = None, limit: int = 8) -> list[str]:

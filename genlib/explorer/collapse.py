@@ -2,18 +2,17 @@
 classifier sees them (a collapsed generator piles its samples onto a few digits), with a confidence band
 per share so that sampling noise alone does not flag a digit; the diversity of the samples within each
 class (collapse inside a class is invisible to a histogram); and the training recipe of a checkpoint."""
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
-
 import torch
 
 from .. import checkpoint, metrics
 from ..models.adversarial import GANBase
-
 
 
 def train_hint(folder: str) -> str:
@@ -84,8 +83,9 @@ def spread(images: torch.Tensor, limit: int = 200, seed: int = 0) -> float | Non
     return float(d.sum() / (len(x) * (len(x) - 1)))
 
 
-def within_class_diversity(samples: torch.Tensor, pred: torch.Tensor, real: torch.Tensor,
-                           real_labels: torch.Tensor) -> list:
+def within_class_diversity(
+    samples: torch.Tensor, pred: torch.Tensor, real: torch.Tensor, real_labels: torch.Tensor
+) -> list:
     """Per digit: the spread of the samples classified as it over the spread of real digits of that class
     (1 ≈ as varied as MNIST, near 0 = one image repeated); None where fewer than 2 samples."""
     out = []
@@ -96,8 +96,9 @@ def within_class_diversity(samples: torch.Tensor, pred: torch.Tensor, real: torc
     return out
 
 
-def class_histogram(model, classifier, n: int = 2000, seed: int = 0, keep: int = 16,
-                    reference: tuple | None = None) -> Histogram:
+def class_histogram(
+    model, classifier, n: int = 2000, seed: int = 0, keep: int = 16, reference: tuple | None = None
+) -> Histogram:
     """Classify n samples of `model` (drawn with `seed`) and count each digit; with `reference` = (real
     images, their labels), also the within-class diversity."""
     if n < 1:
@@ -105,10 +106,16 @@ def class_histogram(model, classifier, n: int = 2000, seed: int = 0, keep: int =
     x = metrics.draw(model, n, seed=seed)
     pred = classifier.predict(x)
     cov = metrics.class_coverage(pred)
-    return Histogram(counts=torch.bincount(pred, minlength=10).tolist(), class_shares=cov["class_shares"],
-                     min_class_share=cov["min_class_share"], class_entropy=cov["class_entropy"],
-                     class_entropy_max=cov["class_entropy_max"], n=n, samples=x[:keep].clone(),
-                     diversity=None if reference is None else within_class_diversity(x, pred, *reference))
+    return Histogram(
+        counts=torch.bincount(pred, minlength=10).tolist(),
+        class_shares=cov["class_shares"],
+        min_class_share=cov["min_class_share"],
+        class_entropy=cov["class_entropy"],
+        class_entropy_max=cov["class_entropy_max"],
+        n=n,
+        samples=x[:keep].clone(),
+        diversity=None if reference is None else within_class_diversity(x, pred, *reference),
+    )
 
 
 def recipe(folder: Path | str) -> dict | None:
@@ -120,8 +127,15 @@ def recipe(folder: Path | str) -> dict | None:
     if not isinstance(tc.get("lr"), (int, float)):
         return None
     lr_d = tc.get("lr_d") if isinstance(tc.get("lr_d"), (int, float)) else tc["lr"]
-    return {"lr_g": tc["lr"], "lr_d": lr_d, "ratio": tc["lr"] / lr_d, "epochs": tc.get("epochs"),
-            "k": tc.get("k"), "ema": tc.get("ema"), "command": train.get("command")}
+    return {
+        "lr_g": tc["lr"],
+        "lr_d": lr_d,
+        "ratio": tc["lr"] / lr_d,
+        "epochs": tc.get("epochs"),
+        "k": tc.get("k"),
+        "ema": tc.get("ema"),
+        "command": train.get("command"),
+    }
 
 
 def shipped_shares(folder: Path | str) -> list[float] | None:
@@ -145,5 +159,12 @@ def shipped_histogram(folder: Path | str) -> Histogram | None:
         n = 10000
     shares = [float(s) for s in shares]
     entropy = -sum(s * math.log(s) for s in shares if s > 0)
-    return Histogram(counts=[round(s * n) for s in shares], class_shares=shares, min_class_share=min(shares),
-                     class_entropy=entropy, class_entropy_max=math.log(10), n=n, samples=None)
+    return Histogram(
+        counts=[round(s * n) for s in shares],
+        class_shares=shares,
+        min_class_share=min(shares),
+        class_entropy=entropy,
+        class_entropy_max=math.log(10),
+        n=n,
+        samples=None,
+    )

@@ -4,6 +4,7 @@ ordered by variance, a 2-D projection, the nearest training image, a decoded 2-D
 Encoding 10,000 images takes seconds, so encodings are cached on disk under
 ~/.cache/genlib/encodings (or $GENLIB_CACHE/encodings), keyed by a digest of the model's weights:
 a retrained model gets fresh encodings, an unchanged one never pays twice."""
+
 from __future__ import annotations
 
 import hashlib
@@ -36,8 +37,9 @@ def cache_dir() -> Path:
 def encode_images(model, x: torch.Tensor, labels: torch.Tensor, batch: int = 1000) -> torch.Tensor:
     """(n, d) encodings; labels are passed to models that condition on them."""
     conditional = model.latent.n_classes is not None
-    out = [model.encode(x[i : i + batch], labels[i : i + batch] if conditional else None)
-           for i in range(0, len(x), batch)]
+    out = [
+        model.encode(x[i : i + batch], labels[i : i + batch] if conditional else None) for i in range(0, len(x), batch)
+    ]
     return torch.cat(out).float()
 
 
@@ -120,6 +122,7 @@ PROJECTIONS = ("PCA", "t-SNE")
 @dataclass(frozen=True)
 class Projection:
     """2-D coordinates of the encodings (xy) and a way to place any other latent on the same map."""
+
     xy: torch.Tensor  # (n, 2)
     mean: torch.Tensor
     components: torch.Tensor  # (d, 2)
@@ -172,7 +175,9 @@ def project_tsne(enc: Encodings, cache: Path | None = None, seed: int = 0) -> Pr
 
 
 @torch.no_grad()
-def manifold_grid(model, n: int = 15, extent: float = 2.5, label: int | None = None, codes: dict | None = None) -> torch.Tensor:
+def manifold_grid(
+    model, n: int = 15, extent: float = 2.5, label: int | None = None, codes: dict | None = None
+) -> torch.Tensor:
     """(n*n, 1, 28, 28): decodings of an n×n grid over [-extent, extent]² of a 2-D latent, rows from
     top (high z2) to bottom, as in Kingma & Welling's figure."""
     spec = model.latent
@@ -182,8 +187,10 @@ def manifold_grid(model, n: int = 15, extent: float = 2.5, label: int | None = N
     z = torch.stack([torch.stack([x, y]) for y in t.flip(0) for x in t])
     labels = torch.full((len(z),), label or 0, dtype=torch.long) if spec.n_classes is not None else None
     if spec.has_codes and codes is None:
-        codes = {"categorical": torch.zeros(len(z), dtype=torch.long),
-                 "continuous": torch.zeros(len(z), len(spec.continuous))}
+        codes = {
+            "categorical": torch.zeros(len(z), dtype=torch.long),
+            "continuous": torch.zeros(len(z), len(spec.continuous)),
+        }
     return model.decode(z, labels, codes)
 
 

@@ -2,6 +2,7 @@
 label rows with noise shared per column (CGAN, CVAE), InfoGAN code traversals, per-dimension
 traversals ordered by KL (VAE family), and plain random samples. Which grids apply is read from
 `model.latent` and the model's methods, never from its name."""
+
 from __future__ import annotations
 
 import io
@@ -82,8 +83,12 @@ def label_grid(model, n_cols: int = 8, seed: int = 0) -> Grid:
     codes = spec.sample_codes(n_cols, g)
     if codes is not None:
         codes = {key: v.repeat(k, *[1] * (v.ndim - 1)) for key, v in codes.items()}
-    return Grid(_decode(model, z, labels, codes), z.clone(), [f"label {d}" for d in range(k)],
-                [f"z{j + 1}" for j in range(n_cols)])
+    return Grid(
+        _decode(model, z, labels, codes),
+        z.clone(),
+        [f"label {d}" for d in range(k)],
+        [f"z{j + 1}" for j in range(n_cols)],
+    )
 
 
 # ---------------------------------------------------------------- InfoGAN codes
@@ -104,8 +109,16 @@ def code_matching(metrics: dict | None, n_cat: int) -> tuple[list[int] | None, f
     return (mapping if ok else None), (float(acc) if isinstance(acc, (int, float)) else None)
 
 
-def code_grid(model, sweep: int = 0, low: float = -1.0, high: float = 1.0, n_cols: int = 9,
-              fixed: float | list[float] = 0.0, seed: int = 0, code_to_digit: list[int] | None = None) -> Grid:
+def code_grid(
+    model,
+    sweep: int = 0,
+    low: float = -1.0,
+    high: float = 1.0,
+    n_cols: int = 9,
+    fixed: float | list[float] = 0.0,
+    seed: int = 0,
+    code_to_digit: list[int] | None = None,
+) -> Grid:
     """Rows = categorical code values, columns = continuous code `sweep` from low to high, the other
     continuous codes at `fixed` (one value for all, or one per code; the swept one is ignored), one z
     (from `seed`) for every cell. With `code_to_digit` the rows
@@ -135,8 +148,10 @@ def code_grid(model, sweep: int = 0, low: float = -1.0, high: float = 1.0, n_col
 @torch.no_grad()
 def dimension_kl(model, x: torch.Tensor, labels=None, batch: int = 1000) -> torch.Tensor:
     """(z_dim,) average KL(q(z_i|x) ‖ N(0,1)) over the images x; ≈ 0 marks an unused dimension."""
-    parts = [model.kl_per_dim(x[i : i + batch], None if labels is None else labels[i : i + batch]) * len(x[i : i + batch])
-             for i in range(0, len(x), batch)]
+    parts = [
+        model.kl_per_dim(x[i : i + batch], None if labels is None else labels[i : i + batch]) * len(x[i : i + batch])
+        for i in range(0, len(x), batch)
+    ]
     return torch.stack(parts).sum(0) / len(x)
 
 
@@ -145,8 +160,15 @@ def kl_order(kl: torch.Tensor) -> list[int]:
     return sorted(range(len(kl)), key=lambda i: (-float(kl[i]), i))
 
 
-def traversal_grid(model, kl: torch.Tensor, n_cols: int = 9, span: float = 3.0, n_rows: int | None = 12,
-                   base: torch.Tensor | None = None, label: int | None = None) -> Grid:
+def traversal_grid(
+    model,
+    kl: torch.Tensor,
+    n_cols: int = 9,
+    span: float = 3.0,
+    n_rows: int | None = 12,
+    base: torch.Tensor | None = None,
+    label: int | None = None,
+) -> Grid:
     """Row r sweeps the r-th most used latent dimension (by `kl`) from −span to span, every other
     dimension at `base` (default 0, the prior mean); `label` is required by conditional models."""
     spec = model.latent
@@ -161,8 +183,12 @@ def traversal_grid(model, kl: torch.Tensor, n_cols: int = 9, span: float = 3.0, 
     labels = None
     if spec.n_classes is not None:
         labels = spec.check_labels(torch.tensor([0 if label is None else label]), 1).expand(len(dims) * n_cols)
-    return Grid(_decode(model, z, labels), z, [f"z[{d}]  KL {float(kl[d]):.2f}" for d in dims],
-                [_num(v) for v in values.tolist()])
+    return Grid(
+        _decode(model, z, labels),
+        z,
+        [f"z[{d}]  KL {float(kl[d]):.2f}" for d in dims],
+        [_num(v) for v in values.tolist()],
+    )
 
 
 # ---------------------------------------------------------------- random samples (any model)
@@ -178,8 +204,9 @@ def sample_grid(model, n_rows: int = 4, n_cols: int = 10, seed: int = 0) -> Grid
 
 
 # ---------------------------------------------------------------- rendering
-def labelled_png(tile: torch.Tensor, row_labels: list[str], col_labels: list[str], scale: int = 3,
-                 cell: int = 28, pad: int = 2) -> bytes:
+def labelled_png(
+    tile: torch.Tensor, row_labels: list[str], col_labels: list[str], scale: int = 3, cell: int = 28, pad: int = 2
+) -> bytes:
     """PNG of a tiled grid (from images.grid, `pad` px between cells) with row labels on the left
     and column labels on top; rows/columns without text get no margin."""
     img = images.to_pil(tile, scale)

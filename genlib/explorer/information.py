@@ -6,6 +6,7 @@ Controls that destroy the information (pair Q's reading with shuffled codes; bur
 noise) show the bound falling. A bound computed with the trained Q can fall below 0 (a confident Q that
 is wrong pays heavily); the same Q with its confidence refitted — one temperature, the family includes
 the uniform Q whose bound is exactly 0 — gives a tighter bound that stays near 0 once the information is gone."""
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,10 @@ class ReadBack:
 def read_back(model, z: torch.Tensor, category: int, continuous) -> ReadBack:
     """G(z, c) for one z and code, and what Q reads back from the image."""
     _check(model)
-    codes = {"categorical": torch.tensor([int(category)]),
-             "continuous": torch.as_tensor(continuous, dtype=torch.float32).reshape(1, -1)}
+    codes = {
+        "categorical": torch.tensor([int(category)]),
+        "continuous": torch.as_tensor(continuous, dtype=torch.float32).reshape(1, -1),
+    }
     x = model.decode(torch.as_tensor(z, dtype=torch.float32).reshape(1, -1), codes=codes)
     out = model.discriminate(x * 2 - 1)
     return ReadBack(x[0], out["cat_logits"][0].softmax(0), out["cont_mu"][0], (0.5 * out["cont_logvar"][0]).exp())
@@ -64,13 +67,15 @@ def _best_temperature(logits: torch.Tensor, target: torch.Tensor) -> tuple[float
 
     def nll(log_t: float) -> float:
         return float(F.cross_entropy(logits / math.exp(log_t), target))
+
     res = minimize_scalar(nll, bounds=(-4.0, 12.0), method="bounded", options={"xatol": 1e-3})
     return math.exp(res.x), float(res.fun)
 
 
 @torch.no_grad()
-def information(model, n: int = 2000, seed: int = 0, shuffle: bool = False, noise: float = 0.0,
-                batch: int = 500) -> Information:
+def information(
+    model, n: int = 2000, seed: int = 0, shuffle: bool = False, noise: float = 0.0, batch: int = 500
+) -> Information:
     """L_I over n draws c ~ P(c), z ~ N(0, I), x = G(z, c) (plus Gaussian pixel noise of sd `noise`, clamped
     to [0, 1]); with shuffle, Q's reading of each image is scored against another draw's code."""
     _check(model)
@@ -102,5 +107,14 @@ def information(model, n: int = 2000, seed: int = 0, shuffle: bool = False, nois
     log_q = -0.5 * (math.log(2 * math.pi) + logvar + (cont - mu).pow(2) / logvar.exp())
     widths = [code.high - code.low for code in spec.continuous]
     cont_bounds = tuple(float(log_q[:, j].mean()) + math.log(w) for j, w in enumerate(widths))
-    return Information(n, ceiling, bound, ceiling - nll, t, float((cat_logits.argmax(1) == cat).float().mean()),
-                       cont_bounds, shuffle, noise)
+    return Information(
+        n,
+        ceiling,
+        bound,
+        ceiling - nll,
+        t,
+        float((cat_logits.argmax(1) == cat).float().mean()),
+        cont_bounds,
+        shuffle,
+        noise,
+    )

@@ -9,6 +9,7 @@ prior instead of Q, and its effective sample size shows why Q(z|X) is needed.
 Images are binarised (drawing.binarise) so that P(X) is the probability of a binary image, as the
 Bernoulli decoder defines it. Every draw comes from a local generator: results are reproducible and
 the global RNG is left alone."""
+
 from __future__ import annotations
 
 import math
@@ -88,8 +89,9 @@ class Likelihood:
 
 
 @torch.no_grad()
-def likelihood(model, image: torch.Tensor, label=None, ks=KS, pool: int = POOL, prior_n: int = PRIOR_N,
-               seed: int = 0) -> Likelihood:
+def likelihood(
+    model, image: torch.Tensor, label=None, ks=KS, pool: int = POOL, prior_n: int = PRIOR_N, seed: int = 0
+) -> Likelihood:
     """The ELBO's two terms, IWAE(k) for each k in ks and the prior-sampling estimate of log P(X) for one
     image (1, 28, 28) in [0, 1] (binarised here)."""
     if not applies(model):
@@ -116,9 +118,16 @@ def likelihood(model, image: torch.Tensor, label=None, ks=KS, pool: int = POOL, 
         iwae[k] = (float(groups.mean()), se)
     z0 = torch.randn(prior_n, len(mu), generator=g)
     prior_log_px = log_px_given_z(model, x, z0, label)
-    return Likelihood(recon=float(log_px.mean()), kl=kl, iwae=iwae, prior_estimate=float(log_mean_exp(prior_log_px, 0)),
-                      prior_ess=effective_sample_size(prior_log_px), prior_n=prior_n,
-                      q_ess=effective_sample_size(log_w), pool=pool)
+    return Likelihood(
+        recon=float(log_px.mean()),
+        kl=kl,
+        iwae=iwae,
+        prior_estimate=float(log_mean_exp(prior_log_px, 0)),
+        prior_ess=effective_sample_size(prior_log_px),
+        prior_n=prior_n,
+        q_ess=effective_sample_size(log_w),
+        pool=pool,
+    )
 
 
 # ---------------------------------------------------------------- images to ask about

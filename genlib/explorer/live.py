@@ -2,6 +2,7 @@
 fetches, the controls it draws (built from the LatentSpec and the slider basis, as the server-side
 sliders are), the classifier's reading for the canvas's text alternative, and the latent it syncs on
 release, checked before it becomes the app's state. No Streamlit here."""
+
 from __future__ import annotations
 
 import hashlib
@@ -76,22 +77,37 @@ def _condition(state: LatentState) -> dict:
     return {"label": state.label, "category": state.category, "continuous": list(state.continuous)}
 
 
-def component_data(name: str, model, state: LatentState, basis: Basis, decoder_url: str, alt: str | None,
-                   strip: list[tuple[str, object, str]] = ()) -> dict:
+def component_data(
+    name: str,
+    model,
+    state: LatentState,
+    basis: Basis,
+    decoder_url: str,
+    alt: str | None,
+    strip: list[tuple[str, object, str]] = (),
+) -> dict:
     """The live Explore component's data: the model's decoder, one slider per basis direction (the first
     SHOWN_DIRECTIONS visible), the condition controls, the current latent, and the "same z" strip as
     (other model name, model, decoder url) for models with this z size."""
     spec = model.latent
     d = spec.z_dim
-    sliders = [{"name": basis.names[i], "label": f"{basis.names[i]}  (test-set σ {float(basis.std[i]):.2f})"}
-               for i in range(d)]
+    sliders = [
+        {"name": basis.names[i], "label": f"{basis.names[i]}  (test-set σ {float(basis.std[i]):.2f})"} for i in range(d)
+    ]
     strip_data = []
     for other, m, url in strip:
         adapted = adapt(state, m.latent)
         if adapted is None:
             continue
-        strip_data.append({"name": other, "url": url, "inputs": export.input_names(m.latent),
-                           "current": other == name, **_condition(adapted)})
+        strip_data.append(
+            {
+                "name": other,
+                "url": url,
+                "inputs": export.input_names(m.latent),
+                "current": other == name,
+                **_condition(adapted),
+            }
+        )
     return {
         "model": name,
         "decoder": decoder_url,

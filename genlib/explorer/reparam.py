@@ -6,6 +6,7 @@ backpropagation; writing z = μ + σ ⊙ ε with ε ~ N(0, I) moves the randomne
 prior draws with their log P(X|z), and the two Monte Carlo estimators of ∂/∂μ_j E_Q[log P(X|z)]:
 pathwise (through the decoder, by the trick) and score-function (REINFORCE, no gradient of the decoder).
 The trick needs a continuous Q: InfoGAN's categorical code has no such path."""
+
 from __future__ import annotations
 
 import math
@@ -85,8 +86,9 @@ class GradientSamples:
         return float(getattr(self, which).double().std() / math.sqrt(n))
 
 
-def gradient_samples(f, mu: torch.Tensor, sigma: torch.Tensor, dim: int, n: int = 1000, seed: int = 0,
-                     batch: int = 500) -> GradientSamples:
+def gradient_samples(
+    f, mu: torch.Tensor, sigma: torch.Tensor, dim: int, n: int = 1000, seed: int = 0, batch: int = 500
+) -> GradientSamples:
     """Per-draw terms of both unbiased estimators of ∂/∂μ_dim E_{z~N(μ, diag σ²)}[f(z)], for a
     differentiable f mapping (b, d) latents to (b,) values. Averaging n of them gives each estimate."""
     mu, sigma = torch.as_tensor(mu, dtype=torch.float32), torch.as_tensor(sigma, dtype=torch.float32)
@@ -113,11 +115,13 @@ def decoder_log_likelihood(model, image: torch.Tensor, label=None):
     def f(z: torch.Tensor) -> torch.Tensor:
         logits = model.decode_logits(z, _labels(model, label, len(z)))
         return -F.binary_cross_entropy_with_logits(logits, x.expand(len(z), -1), reduction="none").sum(1)
+
     return f
 
 
-def image_gradients(model, image: torch.Tensor, label=None, dim: int | None = None, n: int = 1000,
-                    seed: int = 0) -> tuple[int, GradientSamples]:
+def image_gradients(
+    model, image: torch.Tensor, label=None, dim: int | None = None, n: int = 1000, seed: int = 0
+) -> tuple[int, GradientSamples]:
     """Both estimators for the image's posterior, for `dim` (default: its dimension of largest KL)."""
     post = posterior(model, image, label)
     dim = post.order[0] if dim is None else dim

@@ -3,6 +3,7 @@ a latent point with its label/codes, URL query parameters, latent JSON, arithmet
 interpolation paths, the typical-set check and plotly selection parsing.
 
 Everything is generic over `LatentSpec`: no function looks at a model's name."""
+
 from __future__ import annotations
 
 import json
@@ -93,8 +94,10 @@ def model_inputs(spec: LatentSpec, states: list[LatentState]) -> tuple[torch.Ten
     labels = torch.tensor([s.label for s in states], dtype=torch.long) if spec.n_classes is not None else None
     codes = None
     if spec.has_codes:
-        codes = {"categorical": torch.tensor([s.category or 0 for s in states], dtype=torch.long),
-                 "continuous": torch.tensor([s.continuous for s in states], dtype=torch.float32).reshape(len(states), -1)}
+        codes = {
+            "categorical": torch.tensor([s.category or 0 for s in states], dtype=torch.long),
+            "continuous": torch.tensor([s.continuous for s in states], dtype=torch.float32).reshape(len(states), -1),
+        }
     return z, labels, codes
 
 
@@ -159,8 +162,10 @@ def parse_query(params, specs: dict[str, LatentSpec], default_model: str) -> Que
         try:
             z = _parse_floats(p["latent"], spec.z_dim)
         except ValueError:
-            notices.append(f"URL latent is not {spec.z_dim} finite comma-separated numbers within ±{LATENT_MAX:g} "
-                           f"(the size of {model}'s z); ignored.")
+            notices.append(
+                f"URL latent is not {spec.z_dim} finite comma-separated numbers within ±{LATENT_MAX:g} "
+                f"(the size of {model}'s z); ignored."
+            )
     state = None
     if z is not None:
         state = LatentState(z, seed=seed)
@@ -187,17 +192,22 @@ def parse_query(params, specs: dict[str, LatentSpec], default_model: str) -> Que
                 vals = _parse_floats(p["codes"], 1 + len(spec.continuous))
                 if vals[0] != int(vals[0]) or not 0 <= vals[0] < spec.categorical[0]:
                     raise ValueError("category")
-                if any(not c.low <= v <= c.high for c, v in zip(spec.continuous, vals[1:])):
+                if any(not c.low <= v <= c.high for c, v in zip(spec.continuous, vals[1:], strict=True)):
                     raise ValueError("range")
                 category, continuous = int(vals[0]), vals[1:]
             except ValueError:
-                notices.append(f"URL codes {shown(p['codes'])} are not 'category,{','.join(c.name for c in spec.continuous)}' "
-                               "within their ranges; ignored.")
+                notices.append(
+                    f"URL codes {shown(p['codes'])} are not 'category,{','.join(c.name for c in spec.continuous)}' "
+                    "within their ranges; ignored."
+                )
     if label is not None or category is not None:
         base = state or random_state(spec, 0)
-        state = replace(base, label=label if label is not None else base.label,
-                        category=category if category is not None else base.category,
-                        continuous=continuous or base.continuous)
+        state = replace(
+            base,
+            label=label if label is not None else base.label,
+            category=category if category is not None else base.category,
+            continuous=continuous or base.continuous,
+        )
     if state is not None:
         state = adapt(state, spec)
     return QueryResult(model, state, notices)
@@ -219,9 +229,18 @@ def to_query(model: str, state: LatentState) -> dict[str, str]:
 
 # ---------------------------------------------------------------- latent JSON
 def latent_json(model: str, state: LatentState) -> str:
-    return json.dumps({"model": model, "z_dim": len(state.z), "z": [round(v, 6) for v in state.z],
-                       "label": state.label, "category": state.category,
-                       "continuous": list(state.continuous), "seed": state.seed}, indent=1)
+    return json.dumps(
+        {
+            "model": model,
+            "z_dim": len(state.z),
+            "z": [round(v, 6) for v in state.z],
+            "label": state.label,
+            "category": state.category,
+            "continuous": list(state.continuous),
+            "seed": state.seed,
+        },
+        indent=1,
+    )
 
 
 def parse_latent_json(text: str, spec: LatentSpec) -> LatentState:
@@ -232,7 +251,9 @@ def parse_latent_json(text: str, spec: LatentSpec) -> LatentState:
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
         raise ValueError(f"not a latent JSON file ({shown(e, 80)})") from e
     if len(z) != spec.z_dim or not all(math.isfinite(v) and abs(v) <= LATENT_MAX for v in z):
-        raise ValueError(f"its z has {len(z)} values; this model needs {spec.z_dim} finite numbers within ±{LATENT_MAX:g}")
+        raise ValueError(
+            f"its z has {len(z)} values; this model needs {spec.z_dim} finite numbers within ±{LATENT_MAX:g}"
+        )
     label = _json_index(d.get("label"), spec.n_classes, "label")
     category = _json_index(d.get("category"), spec.categorical[0] if spec.categorical else None, "category")
     continuous = d.get("continuous") or ()
@@ -241,11 +262,18 @@ def parse_latent_json(text: str, spec: LatentSpec) -> LatentState:
     except (TypeError, ValueError) as e:
         raise ValueError(f"its continuous codes are not numbers ({shown(e, 80)})") from e
     if len(continuous) == len(spec.continuous) and any(
-            not c.low <= v <= c.high for c, v in zip(spec.continuous, continuous)):  # NaN fails this too
-        raise ValueError("its continuous codes lie outside " + ", ".join(f"{c.name} {c.low:g}..{c.high:g}" for c in spec.continuous))
+        not c.low <= v <= c.high for c, v in zip(spec.continuous, continuous, strict=True)
+    ):  # NaN fails this too
+        raise ValueError(
+            "its continuous codes lie outside " + ", ".join(f"{c.name} {c.low:g}..{c.high:g}" for c in spec.continuous)
+        )
     seed = d.get("seed")
     # the URL of a seeded state holds the seed alone, so keep a seed only if z really is its draw
-    if not (type(seed) is int and 0 <= seed < 2**63 and torch.allclose(random_state(spec, seed).z_tensor(), torch.tensor(z), atol=1e-4)):
+    if not (
+        type(seed) is int
+        and 0 <= seed < 2**63
+        and torch.allclose(random_state(spec, seed).z_tensor(), torch.tensor(z), atol=1e-4)
+    ):
         seed = None
     return adapt(LatentState(z, label, category, continuous, seed), spec)
 
@@ -270,8 +298,12 @@ class Operand:
     value: int = 0  # the digit, the test index or the seed; unused for "explore latent"
 
     def describe(self) -> str:
-        return {"class mean": f"mean of {self.value}s", "test digit": f"test #{self.value}",
-                "seed": f"seed {self.value}", "explore latent": "Explore latent"}[self.kind]
+        return {
+            "class mean": f"mean of {self.value}s",
+            "test digit": f"test #{self.value}",
+            "seed": f"seed {self.value}",
+            "explore latent": "Explore latent",
+        }[self.kind]
 
 
 def resolve_operand(op: Operand, spec: LatentSpec, enc, explore: LatentState) -> tuple[torch.Tensor, int | None]:
@@ -301,7 +333,9 @@ def path_states(a: LatentState, b: LatentState, steps: int, method: str = "slerp
     out = []
     for i, t in enumerate(ts.tolist()):
         near = a if t < 0.5 else b
-        cont = tuple((1 - t) * x + t * y for x, y in zip(a.continuous, b.continuous)) if a.continuous else ()
+        cont = (
+            tuple((1 - t) * x + t * y for x, y in zip(a.continuous, b.continuous, strict=False)) if a.continuous else ()
+        )
         out.append(LatentState(tuple(zs[i].tolist()), near.label, near.category, cont))
     return out
 

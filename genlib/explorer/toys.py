@@ -6,6 +6,7 @@
 (c) "the most obvious variation may not be the most likely": a digit shifted by a few pixels is far from
     it in pixel space, farther than a different training digit, although it is "the same" digit.
 """
+
 from __future__ import annotations
 
 import math
@@ -118,8 +119,9 @@ class ToyGANConfig:
 
 def mlp(hidden: int) -> nn.Sequential:
     """1 -> hidden -> hidden -> 1; LeakyReLU keeps a tiny net from dying. D returns logits."""
-    return nn.Sequential(nn.Linear(1, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
-                         nn.Linear(hidden, 1))
+    return nn.Sequential(
+        nn.Linear(1, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1)
+    )
 
 
 @dataclass
@@ -195,8 +197,9 @@ def _curve_grid(data: Mixture, samples: torch.Tensor, points: int) -> torch.Tens
     return torch.linspace(min(lo, float(q[0])), max(hi, float(q[1])), points, dtype=torch.float64)
 
 
-def train_toy_gan(cfg: ToyGANConfig = ToyGANConfig(), callback=None, n_eval: int = 20000,
-                  points: int = 400) -> ToyGANResult:
+def train_toy_gan(
+    cfg: ToyGANConfig = ToyGANConfig(), callback=None, n_eval: int = 20000, points: int = 400
+) -> ToyGANResult:
     """Goodfellow et al.'s Algorithm 1 on a 1-D mixture: per iteration k discriminator steps ascending
     log D(x) + log(1 − D(G(z))), then one generator step. z ~ N(0, 1). Deterministic for a seed (the global
     RNG is left untouched). `callback(step, total)` is called after every generator step."""
@@ -229,8 +232,9 @@ def _train(cfg: ToyGANConfig, callback, n_eval: int, points: int) -> ToyGANResul
             with torch.no_grad():
                 fake = G(torch.randn(cfg.batch, 1, generator=gen))
             real_logits, fake_logits = D(x), D(fake)
-            loss_d = (F.binary_cross_entropy_with_logits(real_logits, ones)
-                      + F.binary_cross_entropy_with_logits(fake_logits, zeros))
+            loss_d = F.binary_cross_entropy_with_logits(real_logits, ones) + F.binary_cross_entropy_with_logits(
+                fake_logits, zeros
+            )
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
@@ -246,8 +250,13 @@ def _train(cfg: ToyGANConfig, callback, n_eval: int, points: int) -> ToyGANResul
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
-        for key, v in (("loss_d", loss_d_sum / cfg.k), ("loss_g", loss_g.item()), ("d_real", d_real / cfg.k),
-                       ("d_fake", d_fake / cfg.k), ("g_mean", fake.mean().item())):
+        for key, v in (
+            ("loss_d", loss_d_sum / cfg.k),
+            ("loss_g", loss_g.item()),
+            ("d_real", d_real / cfg.k),
+            ("d_fake", d_fake / cfg.k),
+            ("g_mean", fake.mean().item()),
+        ):
             hist[key].append(v)
         if not math.isfinite(hist["loss_d"][-1]) or not math.isfinite(hist["loss_g"][-1]):
             raise FloatingPointError(f"the loss became NaN/inf at step {step + 1}; lower the learning rate")
@@ -264,8 +273,21 @@ def _train(cfg: ToyGANConfig, callback, n_eval: int, points: int) -> ToyGANResul
     h = min(1.06 * float(samples.std()) * len(samples) ** -0.2, min(cfg.data.stds) / 4)
     p_data, p_g = cfg.data.pdf(grid), kde(samples, grid, bandwidth=max(h, 1e-3))
     d_star = optimal_discriminator(p_data, p_g, floor=1e-3 * float((p_data + p_g).max()))
-    return ToyGANResult(cfg, grid, p_data, p_g, d, d_star, samples, hist, js_divergence(p_data, p_g, grid), seconds,
-                        snaps, replay["grid"], replay["z_grid"])
+    return ToyGANResult(
+        cfg,
+        grid,
+        p_data,
+        p_g,
+        d,
+        d_star,
+        samples,
+        hist,
+        js_divergence(p_data, p_g, grid),
+        seconds,
+        snaps,
+        replay["grid"],
+        replay["z_grid"],
+    )
 
 
 def _replay_setup(cfg: ToyGANConfig, n: int = 2000, points: int = 300) -> dict:
@@ -274,8 +296,13 @@ def _replay_setup(cfg: ToyGANConfig, n: int = 2000, points: int = 300) -> dict:
     lo = min(m - 4 * s for m, s in zip(cfg.data.means, cfg.data.stds, strict=True)) - 1
     hi = max(m + 4 * s for m, s in zip(cfg.data.means, cfg.data.stds, strict=True)) + 1
     grid = torch.linspace(min(lo, -3.0), max(hi, 3.0), points, dtype=torch.float64)
-    return {"z": torch.randn(n, 1, generator=g), "x": cfg.data.sample(n, g), "grid": grid,
-            "p_data": cfg.data.pdf(grid), "z_grid": torch.linspace(-3, 3, 61)}
+    return {
+        "z": torch.randn(n, 1, generator=g),
+        "x": cfg.data.sample(n, g),
+        "grid": grid,
+        "p_data": cfg.data.pdf(grid),
+        "z_grid": torch.linspace(-3, 3, 61),
+    }
 
 
 @torch.no_grad()
@@ -311,7 +338,7 @@ def nearest_other(image: torch.Tensor, images_uint8: torch.Tensor, exclude: int 
     idx, dist = nearest_image(image, images_uint8)
     if exclude is None or idx != exclude:
         return idx, dist
-    rest = torch.cat([images_uint8[:exclude], images_uint8[exclude + 1:]])  # rare: a copy only in this case
+    rest = torch.cat([images_uint8[:exclude], images_uint8[exclude + 1 :]])  # rare: a copy only in this case
     idx, dist = nearest_image(image, rest)
     return idx + (idx >= exclude), dist
 
@@ -329,9 +356,17 @@ class ShiftComparison:
 
 
 @torch.no_grad()
-def compare_shift(model, image: torch.Tensor, label: int, dx: int, dy: int, train_images: torch.Tensor,
-                  train_labels: torch.Tensor, exclude: int | None = None,
-                  neighbour: int | None = None) -> ShiftComparison:
+def compare_shift(
+    model,
+    image: torch.Tensor,
+    label: int,
+    dx: int,
+    dy: int,
+    train_images: torch.Tensor,
+    train_labels: torch.Tensor,
+    exclude: int | None = None,
+    neighbour: int | None = None,
+) -> ShiftComparison:
     """Pixel and latent distances from `image` to its shifted copy and to its nearest training image
     (`neighbour`: its index when already known, the search takes a quarter of a second).
     Each image is encoded with its own true label when the model is conditional."""

@@ -1,5 +1,6 @@
 """The model registry: name -> class. The app, the trainers and train.py look models up here; adding a
 model is one file in this folder and one entry in the tuple below (CONTRIBUTING.md)."""
+
 from .base import GenerativeModel
 from .cgan import CGAN
 from .classifier import Classifier

@@ -1,6 +1,7 @@
 """CGAN (Mirza & Osindero): generator and discriminator both see the digit label y.
 G gets [z, onehot(y)]; D gets y as label maps beside its first conv features and as a projection
 term ⟨embed(y), h⟩ on its output (Miyato & Koyama), which makes it check the label strictly."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

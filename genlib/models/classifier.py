@@ -1,4 +1,5 @@
 """The project's own MNIST classifier: the yardstick for every quality metric (metrics.py)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,9 +28,16 @@ class Classifier(nn.Module):
         self.config = c = config if config is not None else ClassifierConfig()
         w = c.width
         self.body = nn.Sequential(
-            *_block(1, w), *_block(w, w), nn.MaxPool2d(2),  # 14
-            *_block(w, 2 * w), *_block(2 * w, 2 * w), nn.MaxPool2d(2),  # 7
-            nn.Flatten(), nn.Linear(2 * w * 49, c.features), nn.BatchNorm1d(c.features), nn.ReLU(),
+            *_block(1, w),
+            *_block(w, w),
+            nn.MaxPool2d(2),  # 14
+            *_block(w, 2 * w),
+            *_block(2 * w, 2 * w),
+            nn.MaxPool2d(2),  # 7
+            nn.Flatten(),
+            nn.Linear(2 * w * 49, c.features),
+            nn.BatchNorm1d(c.features),
+            nn.ReLU(),
         )
         self.drop = nn.Dropout(c.dropout)
         self.out = nn.Linear(c.features, 10)

@@ -1,4 +1,5 @@
 """CVAE: the VAE with the digit label given to both q(z|x,y) and p(x|z,y); sampling fixes y."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """GAN (Goodfellow et al.): multilayer-perceptron generator and discriminator, trained on the
 minimax game min_G max_D E[log D(x)] + E[log(1 − D(G(z)))] (see training.AdversarialTrainer)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,10 +26,13 @@ class GAN(GANBase):
     def __init__(self, config=None):
         super().__init__(config)
         c = self.config
-        self.generator = nn.Sequential(mlp([c.z_dim, *c.g_hidden, 784], act=lambda: nn.LeakyReLU(0.2), bn=True),
-                                       nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))
+        self.generator = nn.Sequential(
+            mlp([c.z_dim, *c.g_hidden, 784], act=lambda: nn.LeakyReLU(0.2), bn=True),
+            nn.Tanh(),
+            nn.Unflatten(1, (1, 28, 28)),
+        )
         layers: list[nn.Module] = [nn.Flatten()]
-        for a, b in zip([784, *c.d_hidden[:-1]], c.d_hidden):
+        for a, b in zip([784, *c.d_hidden[:-1]], c.d_hidden, strict=True):
             layers += [nn.Linear(a, b), nn.LeakyReLU(0.2), nn.Dropout(c.dropout)]
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(c.d_hidden[-1], 1)

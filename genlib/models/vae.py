@@ -1,5 +1,6 @@
 """VAE (Kingma & Welling): Gaussian q(z|x), Bernoulli p(x|z), N(0, I) prior, trained on the ELBO
 E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)) with the reparameterisation trick (the lecture's objective)."""
+
 from __future__ import annotations
 
 import math
@@ -85,8 +86,9 @@ class VAE(GenerativeModel):
         return (0.5 * (logvar.exp() + mu.pow(2) - 1 - logvar)).mean(0)
 
     @torch.no_grad()
-    def log_likelihood(self, x, labels=None, k: int = 500, rows: int = 10000,
-                       generator: torch.Generator | None = None) -> torch.Tensor:
+    def log_likelihood(
+        self, x, labels=None, k: int = 500, rows: int = 10000, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Importance-weighted estimate of log p(x) (Burda et al.) with k samples from q, per image:
         log (1/k) Σ p(x|z_i) p(z_i) / q(z_i|x). Binary x expected. `rows` bounds images×samples per pass.
         The samples are drawn on the CPU from `generator` (default: the global generator)."""

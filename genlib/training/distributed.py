@@ -7,6 +7,7 @@ the updates match a single-process run up to float error — except for what is 
 batch-norm statistics (over B/N images, as DDP does by default; the GANs' BN layers) and dropout
 masks (the MLP GAN's discriminator). Without torchrun (no WORLD_SIZE > 1) everything here is a no-op.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -87,7 +88,7 @@ def mean(values: dict) -> dict[str, float]:
     if world() > 1:
         dist.all_reduce(t)
         t /= world()
-    return dict(zip(values, t.tolist()))
+    return dict(zip(values, t.tolist(), strict=True))
 
 
 class Step(nn.Module):

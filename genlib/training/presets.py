@@ -15,8 +15,10 @@ PRESETS = {
         "dcgan": (dict(width=32), dict(epochs=26, batch_size=128, lr=1e-3, lr_d=1e-4, ema=0.999, inverter_steps=800)),
         "cgan": (dict(width=32), dict(epochs=12, batch_size=128, lr=2e-4, lr_d=2e-4, inverter_steps=800)),
         # the code-accuracy bar depends on the seed with this recipe: check it after retraining with another
-        "infogan": (dict(width=32, z_dim=32, fc=256),
-                    dict(epochs=20, batch_size=128, lr=1e-3, lr_d=2e-4, inverter_steps=800)),
+        "infogan": (
+            dict(width=32, z_dim=32, fc=256),
+            dict(epochs=20, batch_size=128, lr=1e-3, lr_d=2e-4, inverter_steps=800),
+        ),
         # deliberately bad, a mode-collapse demo: the generator's learning rate is 200x the discriminator's,
         # so G outruns D and maps every z to the one image D currently likes best
         "dcgan-collapsed": (dict(width=32), dict(epochs=1, batch_size=128, lr=1e-2, lr_d=5e-5, inverter_steps=200)),
@@ -30,8 +32,10 @@ PRESETS = {
         "gan": ({}, dict(epochs=2, batch_size=64, lr=5e-4, lr_d=5e-4, inverter_steps=40)),
         "dcgan": (dict(width=32), dict(epochs=1, batch_size=64, lr=1e-3, lr_d=2e-4, inverter_steps=40)),
         "cgan": (dict(width=32), dict(epochs=1, batch_size=64, lr=2e-4, lr_d=2e-4, inverter_steps=40)),
-        "infogan": (dict(width=32, z_dim=32, fc=256),
-                    dict(epochs=1, batch_size=64, lr=1e-3, lr_d=2e-4, inverter_steps=40)),
+        "infogan": (
+            dict(width=32, z_dim=32, fc=256),
+            dict(epochs=1, batch_size=64, lr=1e-3, lr_d=2e-4, inverter_steps=40),
+        ),
         "dcgan-collapsed": (dict(width=32), dict(epochs=1, lr=1e-2, lr_d=5e-5, inverter_steps=40)),
     },
 }

@@ -12,7 +12,7 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -110,7 +110,7 @@ class Trainer(ABC):
         # without one, `out` itself is the work folder (a fresh folder)
         self.work = Path(state_dir or out)
         self.state_path = self.work / STATE
-        self.meta = {"model": model.name, "model_config": json.loads(json_bytes(model.config_dict())),
+        self.meta = {"model": model.name, "model_config": json.loads(json_bytes(asdict(model.config))),
                      "train": json.loads(json_bytes({k: v for k, v in dataclasses.asdict(cfg).items()
                                                      if k not in RESUMABLE_CHANGES})),
                      **json.loads(json_bytes(meta or {}))}

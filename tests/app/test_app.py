@@ -6,15 +6,11 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import genlib
-from helpers import ALL, APP, need, shipped, tiny
 from genlib import checkpoint
+from helpers import ALL, APP, need, shipped, tiny
 
 PAGES = ["views/explore.py", "views/latent_map.py", "views/arithmetic.py", "views/interpolate.py"]
 TIMEOUT = 90  # the first run of a model encodes the 10k test digits (then cached on disk)
-
-
-
-
 
 
 def open_app(page=None, live: bool = False, **params) -> AppTest:
@@ -128,15 +124,18 @@ def test_url_reopens_the_same_view():
     assert torch.allclose(torch.tensor(latent(again, name).z), torch.tensor(latent(at, name).z), atol=1e-3)
 
 
-@pytest.mark.parametrize("params", [
-    {"model": "nonsense"},
-    {"model": "vae", "seed": "banana"},
-    {"model": "vae", "latent": "1,2,3"},
-    {"model": "vae", "latent": "inf," * 31 + "0"},
-    {"model": "gan", "label": "77"},
-    {"model": "cgan", "label": "x"},
-    {"model": "infogan", "codes": "3,9,9"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"model": "nonsense"},
+        {"model": "vae", "seed": "banana"},
+        {"model": "vae", "latent": "1,2,3"},
+        {"model": "vae", "latent": "inf," * 31 + "0"},
+        {"model": "gan", "label": "77"},
+        {"model": "cgan", "label": "x"},
+        {"model": "infogan", "codes": "3,9,9"},
+    ],
+)
 def test_bad_query_params_fall_back_with_a_visible_notice(params):
     first_shipped()
     at = open_app(**params)
@@ -224,3 +223,22 @@ def test_a_2d_latent_gets_the_manifold_grid(tmp_path, monkeypatch):
     explore_page = open_app(model="vae")
     assert [s.label.split()[0] for s in explore_page.slider] == ["z1", "z2"]  # raw axes at 2-D, no PCA
 
+
+def test_explore_without_the_browser_runtime_says_so_once_and_decodes_on_the_server(monkeypatch):
+    """Where `make runtime` has not run, Explore explains it once and shows the server-side sliders."""
+    import sys
+
+    name = next((n for n in ALL if shipped(n)), None)
+    if name is None:
+        pytest.skip("no model is trained yet")
+    app_dir = str(genlib.paths.CHECKOUT / "app")
+    if app_dir not in sys.path:
+        sys.path.insert(0, app_dir)
+    import livedecode
+
+    monkeypatch.setattr(livedecode, "RUNTIME", ("not-installed.wasm",))
+    at = open_app(live=True, model=name)
+    assert any("make runtime" in i.value for i in at.info)
+    assert any(s.key.startswith(f"{name}:coord") for s in at.slider)
+    at.slider(key=f"{name}:coord0").set_value(1.0).run()
+    assert not at.exception and not any("make runtime" in i.value for i in at.info)  # said once

@@ -1,6 +1,7 @@
 """The app over checkpoint folders that are not as shipped: a corrupt metrics.json (garbage, or a JSON
 list) in a model or the classifier, a folder of quick runs without a classifier, an empty folder.
 Every page keeps working and names the bad file or the folder."""
+
 import shutil
 
 import pytest

@@ -1,5 +1,6 @@
 """The Draw page under AppTest: it runs for every shipped model with a blank canvas, and an uploaded
 image (a real MNIST test digit, or a bad file) ends up in st.session_state["draw_result"]."""
+
 import io
 
 import pytest
@@ -12,10 +13,6 @@ from helpers import ALL, APP, need
 
 PAGE = "views/draw.py"
 TIMEOUT = 90  # a model's first run encodes the 10k test digits / estimates test NLLs (then cached on disk)
-
-
-
-
 
 
 def open_draw(name) -> AppTest:

@@ -7,15 +7,11 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import genlib
-from helpers import ALL, APP, need, ok, shipped
-from genlib.training.presets import VARIANTS
 from genlib.explorer import collapse, grids
+from genlib.training.presets import VARIANTS
+from helpers import ALL, APP, need, ok, shipped
 
 GRIDS, COLLAPSE = "views/grids.py", "views/collapse.py"
-
-
-
-
 
 
 def open_page(page, name) -> AppTest:
@@ -35,7 +31,9 @@ def stored(at, kind) -> grids.Grid:
 def changes(at, kind, widget_key, value):
     """Set a widget and return (grid before, grid after)."""
     before = stored(at, kind)
-    widget = next(w for w in [*at.number_input, *at.slider, *at.selectbox, *at.radio, *at.toggle] if w.key == widget_key)
+    widget = next(
+        w for w in [*at.number_input, *at.slider, *at.selectbox, *at.radio, *at.toggle] if w.key == widget_key
+    )
     widget.set_value(value).run()
     ok(at)
     return before, stored(at, kind)
@@ -81,7 +79,12 @@ def test_grids_condition_controls_change_the_grid(name):
         second = spec.continuous[1].name
         before, after = changes(at, grids.CODES, f"grids:{name}:codes:sweep", second)
         assert after.col_labels[0].startswith(second) and not torch.equal(before.images, after.images)
-        _, wide = changes(at, grids.CODES, f"grids:{name}:codes:range", next(k for k in at.radio(key=f"grids:{name}:codes:range").options if "2" in k))
+        _, wide = changes(
+            at,
+            grids.CODES,
+            f"grids:{name}:codes:range",
+            next(k for k in at.radio(key=f"grids:{name}:codes:range").options if "2" in k),
+        )
         assert wide.col_labels[0] == f"{second}=-2" and wide.col_labels[-1] == f"{second}=+2"
         assert wide.row_labels[0].endswith("digit 0")  # rows matched to digits from metrics.json
         assert any("%" in m.value for m in at.metric)  # the code accuracy
@@ -149,8 +152,8 @@ def test_collapse_sample_count_and_seed_change_the_histograms():
 def stand_in_checkpoints(tmp_path, monkeypatch):
     """A checkpoints folder with an untrained tiny CVAE and a tiny DCGAN as "dcgan-collapsed" (and the
     shipped classifier): covers the pages' CVAE and extra-checkpoint paths whatever is shipped now."""
-    from helpers import tiny
     from genlib import checkpoint
+    from helpers import tiny
 
     if not shipped("classifier"):
         pytest.skip("checkpoints/classifier is not trained yet")

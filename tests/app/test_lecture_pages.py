@@ -1,6 +1,7 @@
 """The lecture's pages under AppTest, for every model: ELBO and likelihood, Reparameterisation,
 InfoGAN information and Codes measured each show their panel for the models they apply to, and a
 clear pointer to those models for the rest."""
+
 import math
 
 import pytest

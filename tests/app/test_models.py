@@ -2,18 +2,14 @@
 sample grid, and a checkpoint without history / samples / metrics shows notices, not exceptions."""
 
 import pytest
-from helpers import ALL, APP, need, shipped, tiny
 from streamlit.testing.v1 import AppTest
 
 import genlib
 from genlib import checkpoint
 from genlib.explorer import cards
+from helpers import ALL, APP, need, shipped, tiny
 
 PAGE = "views/models.py"
-
-
-
-
 
 
 def open_page(**params) -> AppTest:

@@ -12,10 +12,6 @@ PAGE = "views/toys.py"
 TIMEOUT = 90  # the first run of a model encodes the 10k test digits (then cached on disk)
 
 
-
-
-
-
 def loads(name) -> bool:
     try:
         genlib.load(name)

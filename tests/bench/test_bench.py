@@ -1,6 +1,7 @@
 """Smoke test of the benchmarks in bench/: each runs end to end in quick mode (tiny settings) and prints
 its table. The measurements themselves are not asserted here (a shared CI machine is too noisy);
 docs/results.md holds them. Full runs: `python bench/<script>.py`; quick ones: `make bench`."""
+
 import os
 import re
 import subprocess
@@ -8,14 +9,20 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from helpers import shipped
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(script: str, *args: str, timeout: int = 120) -> str:
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), "--quick", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert proc.returncode == 0, f"{script} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
 
@@ -24,8 +31,7 @@ def numbers(row_start: str, out: str) -> list[float]:
     """The numeric cells of the first table row starting with `row_start`."""
     line = next((ln for ln in out.splitlines() if ln.startswith(row_start)), None)
     assert line is not None, f"no row {row_start!r} in:\n{out}"
-    return [float(c.strip().rstrip("×")) for c in line.strip("|").split("|")
-            if re.fullmatch(r"\s*[\d.]+×?\s*", c)]
+    return [float(c.strip().rstrip("×")) for c in line.strip("|").split("|") if re.fullmatch(r"\s*[\d.]+×?\s*", c)]
 
 
 def test_throughput_quick():

@@ -1,5 +1,6 @@
 """The public model API with inputs a user gets wrong: images in 0..255, counts that are not counts,
 labels and codes of the wrong form, and models moved to another dtype or device."""
+
 import pytest
 import torch
 
@@ -98,14 +99,17 @@ def test_one_hot_labels_report_their_own_shape(name):
         m.sample(3, labels=one_hot)
 
 
-@pytest.mark.parametrize("codes,fragment", [
-    ({"categorical": torch.tensor([1, 2])}, r"keys \['categorical'\]"),
-    ({"cat": torch.tensor([1, 2]), "continuous": torch.zeros(2, 2)}, "keys"),
-    (torch.zeros(2, 3), "codes is a Tensor; expected a dict"),
-    ({"categorical": torch.tensor([1, 2, 3]), "continuous": torch.zeros(2, 2)}, r"shapes \(3,\) and \(2, 2\)"),
-    ({"categorical": torch.tensor([1, 2]), "continuous": torch.zeros(4)}, r"shapes \(2,\) and \(4,\)"),
-    ({"categorical": torch.tensor([1.0, 2.0]), "continuous": torch.zeros(2, 2)}, "float32; expected integers"),
-])
+@pytest.mark.parametrize(
+    "codes,fragment",
+    [
+        ({"categorical": torch.tensor([1, 2])}, r"keys \['categorical'\]"),
+        ({"cat": torch.tensor([1, 2]), "continuous": torch.zeros(2, 2)}, "keys"),
+        (torch.zeros(2, 3), "codes is a Tensor; expected a dict"),
+        ({"categorical": torch.tensor([1, 2, 3]), "continuous": torch.zeros(2, 2)}, r"shapes \(3,\) and \(2, 2\)"),
+        ({"categorical": torch.tensor([1, 2]), "continuous": torch.zeros(4)}, r"shapes \(2,\) and \(4,\)"),
+        ({"categorical": torch.tensor([1.0, 2.0]), "continuous": torch.zeros(2, 2)}, "float32; expected integers"),
+    ],
+)
 def test_infogan_codes_of_the_wrong_form_name_the_expected_form(codes, fragment):
     m = tiny("infogan")
     with pytest.raises(ValueError, match=fragment) as e:

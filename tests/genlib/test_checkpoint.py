@@ -1,4 +1,5 @@
 """Checkpoint folders: every refusal names the problem."""
+
 import json
 import pickle
 

@@ -1,4 +1,5 @@
 """genlib.data: the real MNIST, and every refusal on small files made here."""
+
 import gzip
 import pickle
 import zipfile

@@ -1,5 +1,6 @@
 """ONNX export of each model's decoding path: parity with model.decode in onnxruntime, the weights-keyed
 cache, and the check that the graph takes every input the model's LatentSpec declares."""
+
 import numpy as np
 import pytest
 import torch

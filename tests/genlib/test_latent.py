@@ -47,6 +47,8 @@ def test_spec_validation():
     assert spec.check_labels(torch.tensor(4), 3).tolist() == [4, 4, 4]
     with pytest.raises(ValueError, match="shape"):
         spec.check_labels(torch.tensor([1, 2]), 3)
-    codes = LatentSpec(z_dim=2, categorical=(10,), continuous=(ContinuousCode("c1"), ContinuousCode("c2"))).sample_codes(500)
+    codes = LatentSpec(
+        z_dim=2, categorical=(10,), continuous=(ContinuousCode("c1"), ContinuousCode("c2"))
+    ).sample_codes(500)
     assert codes["categorical"].unique().numel() == 10
     assert codes["continuous"].min() >= -1 and codes["continuous"].max() <= 1

@@ -1,4 +1,5 @@
 """metrics.py on synthetic inputs where the right answer is known."""
+
 import math
 
 import pytest

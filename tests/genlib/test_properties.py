@@ -1,5 +1,6 @@
 """Property-based tests (hypothesis) of the latent operations and the Draw page's preprocessing:
 what must hold for every input, not just the examples in test_latent.py / test_drawing.py."""
+
 import io
 
 import numpy as np
@@ -11,15 +12,19 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from genlib import latent
-
 from genlib.explorer import drawing, encodings, session
 from genlib.latent import ContinuousCode, LatentSpec
 
 # modest example counts: the whole file runs in seconds on a busy 2-core machine. No subnormal floats:
 # Trainer.fit sets torch.set_flush_denormal(True) for the whole process, and after a training test in
 # the same pytest run hypothesis cannot generate them (it raises FloatingPointError).
-settings.register_profile("genlib", max_examples=40, deadline=None, database=None,  # no .hypothesis/ folder
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile(
+    "genlib",
+    max_examples=40,
+    deadline=None,
+    database=None,  # no .hypothesis/ folder
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 settings.load_profile("genlib")
 
 coord = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=32, allow_subnormal=False)
@@ -81,7 +86,9 @@ def test_arithmetic_is_a_minus_b_plus_c_and_linear(abc, k):
     assert torch.equal(latent.arithmetic(a, a, c), c)  # A − A + C is exactly C
     assert torch.allclose(latent.arithmetic(k * a, k * b, k * c), k * r, rtol=1e-9, atol=1e-6)
     a2, b2, c2 = c, a, b  # additivity with another triple
-    assert torch.allclose(latent.arithmetic(a + a2, b + b2, c + c2), r + latent.arithmetic(a2, b2, c2), rtol=1e-9, atol=1e-6)
+    assert torch.allclose(
+        latent.arithmetic(a + a2, b + b2, c + c2), r + latent.arithmetic(a2, b2, c2), rtol=1e-9, atol=1e-6
+    )
 
 
 @given(st.integers(1, 8), st.integers(1, 40), st.integers(0, 2**31 - 1))
@@ -94,8 +101,9 @@ def test_class_means_are_the_means_of_each_class(d, n, seed):
     for k in range(10):
         assert torch.allclose(means[k], z[labels == k].mean(0))
     # arithmetic on class means commutes with the mean (it is linear)
-    assert torch.allclose(latent.arithmetic(means[1], means[2], means[3]),
-                          latent.class_means(z, labels)[1] - means[2] + means[3])
+    assert torch.allclose(
+        latent.arithmetic(means[1], means[2], means[3]), latent.class_means(z, labels)[1] - means[2] + means[3]
+    )
 
 
 # ---------------------------------------------------------------- 2-D projections and the slider basis
@@ -144,8 +152,10 @@ def test_moving_one_slider_moves_only_its_coordinate(z, data):
     assert torch.allclose(after[others], before[others], atol=1e-3 * (1 + float(z.abs().max())))
 
 
-@given(arrays(np.float32, st.integers(1, 40), elements=st.floats(-1e6, 1e6, width=32, allow_subnormal=False)),
-       st.floats(0.5, 10, allow_subnormal=False))
+@given(
+    arrays(np.float32, st.integers(1, 40), elements=st.floats(-1e6, 1e6, width=32, allow_subnormal=False)),
+    st.floats(0.5, 10, allow_subnormal=False),
+)
 def test_slider_values_stay_in_range(coords, limit):
     vals = encodings.slider_values(torch.from_numpy(coords), limit)
     assert len(vals) == len(coords) and all(-limit - 0.01 <= v <= limit + 0.01 for v in vals)
@@ -155,8 +165,11 @@ def test_slider_values_stay_in_range(coords, limit):
 SPEC = LatentSpec(z_dim=5, categorical=(10,), continuous=(ContinuousCode("c1"), ContinuousCode("c2")))
 
 
-@given(st.lists(st.floats(-50, 50, allow_subnormal=False), min_size=5, max_size=5), st.integers(0, 9),
-       st.tuples(st.floats(-1, 1, allow_subnormal=False), st.floats(-1, 1, allow_subnormal=False)))
+@given(
+    st.lists(st.floats(-50, 50, allow_subnormal=False), min_size=5, max_size=5),
+    st.integers(0, 9),
+    st.tuples(st.floats(-1, 1, allow_subnormal=False), st.floats(-1, 1, allow_subnormal=False)),
+)
 def test_any_state_survives_the_url(z, category, cont):
     s = session.LatentState(tuple(z), None, category, cont)
     r = session.parse_query(session.to_query("m", s), {"m": SPEC}, "m")
@@ -164,8 +177,12 @@ def test_any_state_survives_the_url(z, category, cont):
     assert np.allclose(r.state.z, z, atol=6e-4) and np.allclose(r.state.continuous, cont, atol=6e-4)
 
 
-@given(st.dictionaries(st.sampled_from(["model", "seed", "latent", "label", "codes", "x"]),
-                       st.one_of(st.text(max_size=40), st.lists(st.text(max_size=10), max_size=3))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["model", "seed", "latent", "label", "codes", "x"]),
+        st.one_of(st.text(max_size=40), st.lists(st.text(max_size=10), max_size=3)),
+    )
+)
 def test_any_url_gives_a_usable_state_or_none(params):
     """Whatever a URL holds, parse_query returns a known model and a state the model can decode."""
     r = session.parse_query(params, {"m": SPEC}, "m")
@@ -209,8 +226,11 @@ def test_a_stroke_anywhere_is_centred_like_mnist(h, w, data):
     assert abs(cy - drawing.CENTRE) <= 1 and abs(cx - drawing.CENTRE) <= 1
 
 
-@given(arrays(np.uint8, st.tuples(st.integers(1, 80), st.integers(1, 80))),
-       st.sampled_from(["L", "RGB", "RGBA", "P", "1", "LA"]), st.sampled_from(["PNG", "JPEG", "GIF", "BMP"]))
+@given(
+    arrays(np.uint8, st.tuples(st.integers(1, 80), st.integers(1, 80))),
+    st.sampled_from(["L", "RGB", "RGBA", "P", "1", "LA"]),
+    st.sampled_from(["PNG", "JPEG", "GIF", "BMP"]),
+)
 def test_any_small_image_file_gives_a_28x28_image_or_a_message(pixels, mode, fmt):
     img = Image.fromarray(pixels, "L").convert(mode)
     if fmt == "JPEG" and mode not in ("L", "RGB"):

@@ -1,6 +1,7 @@
 """End to end in a real browser: `streamlit run` on a free port, Debian's /usr/bin/chromium driven by
 playwright (never `playwright install`). Screenshots go to artifacts/e2e/.
 Selectors: the page's data-testid attributes; images are compared by their /media URL."""
+
 import re
 import statistics
 import time
@@ -33,9 +34,17 @@ def server():
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                                    "--enable-unsafe-swiftshader"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--enable-unsafe-swiftshader",
+            ],
+        )
         yield b
         b.close()
 
@@ -57,7 +66,9 @@ def settle(pg, selector: str | None = None):
     if selector:
         pg.wait_for_selector(selector)
     pg.wait_for_selector(IDLE, state="attached")
-    assert pg.locator("[data-testid='stException']").count() == 0, pg.locator("[data-testid='stException']").first.inner_text()
+    assert pg.locator("[data-testid='stException']").count() == 0, pg.locator(
+        "[data-testid='stException']"
+    ).first.inner_text()
 
 
 def screenshot(pg, name: str):
@@ -91,16 +102,20 @@ def test_slider_key_changes_image(server, page):
     page.goto(f"{server}/?model={name}&seed=5&decode=server")  # seed 5: a clean 7 from the shipped VAE
     settle(page, MAIN_IMAGE)
     screenshot(page, "explore")
-    slider = page.locator(f"[data-testid='stMain'] .st-key-{name}-coord0 input[type='range'], "
-                          "[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first
+    slider = page.locator(
+        f"[data-testid='stMain'] .st-key-{name}-coord0 input[type='range'], "
+        "[data-testid='stMain'] [data-testid='stSlider'] input[type='range']"
+    ).first
     times = []
     for _ in range(6):
         before = main_src(page)
         slider.focus()
         t0 = time.perf_counter()
         page.keyboard.press("ArrowRight")
-        page.wait_for_function("([sel, old]) => { const i = document.querySelector(sel); return i && i.src && "
-                               "!i.src.endsWith(old); }", arg=[MAIN_IMAGE, before])
+        page.wait_for_function(
+            "([sel, old]) => { const i = document.querySelector(sel); return i && i.src && !i.src.endsWith(old); }",
+            arg=[MAIN_IMAGE, before],
+        )
         times.append((time.perf_counter() - t0) * 1000)
         settle(page)
     print(f"\nkey press -> new image: median {statistics.median(times):.0f} ms, all {[round(t) for t in times]}")
@@ -138,8 +153,10 @@ def test_every_page_and_a_latent_map_click(server, page):
     goto_page(page, "Interpolate", MAIN_IMAGE)
     screenshot(page, "interpolate")
     goto_page(page, "Latent map", ".js-plotly-plot")
-    page.wait_for_function("() => { const g = document.querySelector(\"[data-testid='stPlotlyChart'] .js-plotly-plot\");"
-                           " return g && g._fullLayout && g._fullLayout.xaxis && g.data && g.data.length >= 10; }")
+    page.wait_for_function(
+        "() => { const g = document.querySelector(\"[data-testid='stPlotlyChart'] .js-plotly-plot\");"
+        " return g && g._fullLayout && g._fullLayout.xaxis && g.data && g.data.length >= 10; }"
+    )
     page.wait_for_timeout(500)  # let WebGL draw before hovering
     screenshot(page, "latent_map")
     # click the first point of digit 3's trace at its pixel, computed from plotly's own axes
@@ -209,7 +226,7 @@ def test_lecture_panels(server, page):
     and Codes measured (InfoGAN), and the toy GAN's replay."""
     if not {"vae", "infogan"} <= set(TRAINED):
         pytest.skip("needs the shipped vae and infogan")
-    page.goto(f"{server}/?model=vae&seed=1")
+    page.goto(f"{server}/?model=vae&seed=1&decode=server")
     settle(page, MAIN_IMAGE)
     goto_page(page, "ELBO and likelihood", ".js-plotly-plot")
     page.wait_for_selector("text=a lower bound on D[Q(z|X) ‖ P(z|X)]")

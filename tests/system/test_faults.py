@@ -5,6 +5,7 @@ The kill tests run a driver in a subprocess that imports torch once and then for
 (a fresh interpreter per kill would cost seconds each): the child trains or saves, the driver
 SIGKILLs it at a random moment and checks what is on disk. GENLIB_FAULT_KILLS raises the number of
 kills (default: a few, so the file runs in seconds)."""
+
 import errno
 import json
 import os
@@ -63,7 +64,9 @@ def kill_at(pid, delay):
     return True
 '''
 
-TRAIN_DRIVER = DRIVER + r'''
+TRAIN_DRIVER = (
+    DRIVER
+    + r"""
 name, work, data_dir, kills, epochs = sys.argv[2], Path(sys.argv[3]), sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
 orig = data.batches
 def slow_batches(*a, **k):  # stretches an epoch so that random kills land inside it; same numbers
@@ -117,12 +120,16 @@ while len(points) < kills:  # campaigns: kill one run until it completes, check 
     rows = [{k: v for k, v in r.items() if k not in ("seconds", "images_per_s")}
             for r in json.loads((out / "final" / "history.json").read_text())]
     assert [r["epoch"] for r in rows] == list(range(1, epochs + 1)), rows
-    assert all(abs(a[k] - b[k]) <= 1e-4 * max(1, abs(a[k])) for a, b in zip(ref_rows, rows) for k in a), (ref_rows, rows)
+    close = all(abs(a[k] - b[k]) <= 1e-4 * max(1, abs(a[k])) for a, b in zip(ref_rows, rows) for k in a)
+    assert close, (ref_rows, rows)
 print("RESULT", json.dumps({"kills": len(points), "campaigns": campaigns, "state_epoch_at_kill": points,
                             "uninterrupted_s": round(t_ref, 2)}), flush=True)
-'''
+"""
+)
 
-SAVE_DRIVER = DRIVER + r'''
+SAVE_DRIVER = (
+    DRIVER
+    + r"""
 folder, kills = Path(sys.argv[2]), int(sys.argv[3])
 models = {}
 for tag, seed in (("A", 1), ("B", 2)):  # two big enough models that one save takes tens of ms
@@ -145,16 +152,20 @@ for _ in range(kills):
     assert kill_at(run_child(writer), rng.uniform(0.05, 1.5))
     staged_left += (folder / "model.safetensors.next").is_file()
     m = checkpoint.load(folder, expect="vae")  # never raises: the folder always holds a committed save
-    tag = next(t for t, ref in models.items() if all(torch.equal(v, m.state_dict()[k]) for k, v in ref.state_dict().items()))
+    state = m.state_dict()
+    tag = next(t for t, ref in models.items() if all(torch.equal(v, state[k]) for k, v in ref.state_dict().items()))
     # the extras belong to the same save as the weights
     assert checkpoint.read_extra(folder, "metrics.json") == {"which": tag}, tag
     assert checkpoint.read_extra(folder, "history.json") == [{"which": tag}], tag
     seen[tag] += 1
 print("RESULT", json.dumps({"kills": kills, "loaded": seen, "staged_files_seen": staged_left}), flush=True)
-'''
+"""
+)
 
 
-RETRAIN_DRIVER = DRIVER + r'''
+RETRAIN_DRIVER = (
+    DRIVER
+    + r'''
 shipped, work, data_dir, kills = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 orig_batches = data.batches
 def slow_batches(*a, **k):  # stretches the epochs so that kills spread over training and the save
@@ -183,7 +194,8 @@ def retrain(folder, state):
     def fn():
         torch.manual_seed(0)
         m = genlib.build("vae")  # the shipped architecture, retrained for 3 epochs into the copied folder
-        t = trainers.TRAINERS["vae"](m, trainers.TrainConfig(epochs=3, batch_size=32), folder, data_dir, state_dir=state)
+        cfg = trainers.TrainConfig(epochs=3, batch_size=32)
+        t = trainers.TRAINERS["vae"](m, cfg, folder, data_dir, state_dir=state)
         t.fit()
         t.save(metrics={"run": "new"})
     return fn
@@ -219,15 +231,22 @@ for i in range(kills):
 print("RESULT", json.dumps({"kills": kills, "outcomes": outcomes, "uncommitted_leftovers": leftovers,
                             "retrain_s": round(t_ref, 2)}), flush=True)
 '''
+)
+
 
 def run_driver(code: str, tmp_path: Path, *args, timeout=600) -> dict:
     script = tmp_path / "driver.py"
     script.write_text(code)
-    proc = subprocess.run([sys.executable, str(script), str(ROOT), *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = subprocess.run(
+        [sys.executable, str(script), str(ROOT), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
+    return json.loads(line[len("RESULT ") :])
 
 
 def strip_timing(history):
@@ -249,7 +268,7 @@ def test_training_killed_at_random_points_resumes_to_the_same_model(name, tmp_pa
     ref_h = strip_timing(checkpoint.read_extra(tmp_path / "ref" / "final", "history.json"))
     got_h = strip_timing(checkpoint.read_extra(tmp_path / "run" / "final", "history.json"))
     assert [r["epoch"] for r in got_h] == list(range(1, EPOCHS + 1))
-    for a, b in zip(ref_h, got_h):
+    for a, b in zip(ref_h, got_h, strict=True):
         assert a.keys() == b.keys() and all(abs(a[k] - b[k]) <= 1e-4 * max(1, abs(a[k])) for k in a), (a, b)
 
 
@@ -293,6 +312,7 @@ def test_retrain_into_a_shipped_folder_killed_at_random_points_leaves_it_old_or_
     print(f"\nretrain into a shipped folder: {result}")
     assert len(result["outcomes"]) == kills and "old" in result["outcomes"]
 
+
 class Crash(BaseException):
     """Stands for the process dying: not an Exception, so no handler in genlib swallows it."""
 
@@ -315,7 +335,7 @@ def test_a_crash_at_every_step_of_a_save_leaves_old_or_new(tmp_path, monkeypatch
     while True:
         count = {"n": 0}
 
-        def replace(src, dst, _stop=steps):
+        def replace(src, dst, _stop=steps, count=count):
             if count["n"] == _stop:
                 raise Crash(f"died before rename {_stop}")
             count["n"] += 1
@@ -358,7 +378,7 @@ def test_a_crash_at_every_step_of_a_save_with_grids_leaves_old_or_new(tmp_path, 
         checkpoint.save(a, folder, **old)
         count = {"n": 0}
 
-        def replace(src, dst, _stop=steps):
+        def replace(src, dst, _stop=steps, count=count):
             if count["n"] == _stop:
                 raise Crash(f"died before rename {_stop}")
             count["n"] += 1
@@ -384,14 +404,18 @@ def test_a_crash_at_every_step_of_a_save_with_grids_leaves_old_or_new(tmp_path, 
     assert outcomes.count("old") >= 6 and outcomes[-1] == "new" and outcomes == sorted(outcomes, reverse=True)
     assert not [p for p in folder.iterdir() if p.name.endswith((".next", ".old"))]
 
+
 # ---------------------------------------------------------------- full disk, read-only folder
 @pytest.fixture
 def tmpfs(tmp_path):
     """A 1 MiB tmpfs (needs root, as in the CI container); skipped where mounting is not allowed."""
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
-                                           capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a tmpfs here (needs root); the simulated ENOSPC test covers the message")
     yield mnt
     subprocess.run(["umount", "-l", str(mnt)], check=False)
@@ -421,11 +445,12 @@ def test_full_disk_gives_a_clear_error_and_keeps_the_old_checkpoint(tmpfs):
     assert not list(folder.glob(".*.tmp"))  # the failed write cleaned up after itself
 
 
-def test_full_disk_during_training_names_the_state_file(tmpfs, tmp_path, tiny_mnist):
-    fill(tmpfs)
-    with pytest.raises(OSError, match="training_state.pt.*disk full"):
-        TRAINERS["vae"](tiny("vae"), TrainConfig(epochs=1, batch_size=32), tmp_path / "out", tiny_mnist,
-                        state_dir=tmpfs / "state").fit()
+def test_full_disk_during_training_names_the_file_in_the_work_folder(tmpfs, tmp_path, tiny_mnist):
+    fill(tmpfs)  # the first write of an epoch there: its sample grid (then the state)
+    with pytest.raises(OSError, match=r"cannot write .*/state/(samples/epoch_001.png|training_state.pt).*disk full"):
+        TRAINERS["vae"](
+            tiny("vae"), TrainConfig(epochs=1, batch_size=32), tmp_path / "out", tiny_mnist, state_dir=tmpfs / "state"
+        ).fit()
 
 
 def test_simulated_full_disk_message(tmp_path, monkeypatch):
@@ -506,8 +531,6 @@ def test_a_committed_save_in_a_read_only_folder_still_loads_the_new_model(tmp_pa
 GOOD, VICTIM = "vae", "dcgan"
 
 
-
-
 def _delete(f: Path):
     shutil.rmtree(f)
 
@@ -537,14 +560,17 @@ def _pickle_weights(f: Path):
     (f / "model.safetensors").write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
 
 
-@pytest.mark.parametrize("damage, expect", [
-    (_delete, "no checkpoint folder"),
-    (_truncate, "sha256"),
-    (_garbage_weights, "sha256"),
-    (_garbage_config, "not valid JSON"),
-    (_wrong_typed_setting, "cannot be built"),
-    (_pickle_weights, "pickle"),
-])
+@pytest.mark.parametrize(
+    "damage, expect",
+    [
+        (_delete, "no checkpoint folder"),
+        (_truncate, "sha256"),
+        (_garbage_weights, "sha256"),
+        (_garbage_config, "not valid JSON"),
+        (_wrong_typed_setting, "cannot be built"),
+        (_pickle_weights, "pickle"),
+    ],
+)
 def test_app_serves_the_others_and_explains_the_broken_one(damage, expect, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 

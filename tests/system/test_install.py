@@ -1,6 +1,7 @@
 """`pip install .` gives a working library and command outside the checkout: the shipped checkpoints and
 the app travel inside the package. The new environment borrows this one's packages (torch and friends,
 through a .pth file) so the test checks our packaging, not a 5 GB download."""
+
 import shutil
 import site
 import subprocess
@@ -29,8 +30,12 @@ def test_pip_install_works_from_another_folder(tmp_path):
     run(str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(src), cwd=tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    out = run(str(py), "-c", "import genlib; print(genlib.CHECKPOINTS); print(tuple(genlib.load('vae').sample(4).shape))",
-              cwd=elsewhere)
+    out = run(
+        str(py),
+        "-c",
+        "import genlib; print(genlib.CHECKPOINTS); print(tuple(genlib.load('vae').sample(4).shape))",
+        cwd=elsewhere,
+    )
     where, shape = out.strip().splitlines()
     assert shape == "(4, 1, 28, 28)"
     assert where.startswith(str(packages)) and where.endswith("shipped")  # the installed copy, not the checkout's

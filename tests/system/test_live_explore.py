@@ -1,6 +1,7 @@
 """Live Explore in real Chromium: a mouse drag on a latent slider redraws the digit in the browser with no
 script rerun, the release syncs the latent (the canvas then equals the server's decode of it), the sliders
 work from the keyboard, and the page falls back to server decoding when the runtime cannot load."""
+
 import io
 import os
 import re
@@ -52,8 +53,11 @@ def reruns(runs: Path) -> int:
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
+        )
         yield b
         b.close()
 
@@ -88,7 +92,8 @@ def drawn(pg) -> list[dict]:
 def canvas_pixels(pg) -> np.ndarray:
     """The 28×28 grey levels on the main canvas (the centre of each 12×12 block)."""
     flat = pg.locator("canvas.digit").evaluate(
-        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+    )
     rgba = np.array(flat, dtype=np.int16).reshape(336, 336, 4)
     return rgba[6::12, 6::12, 0]
 
@@ -188,9 +193,11 @@ def test_runtime_that_cannot_load_falls_back_to_server_decoding_once(server, pag
     before = image.get_attribute("src")
     page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first.focus()
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("old => { const i = document.querySelector(\"[data-testid='stMain'] "
-                           "[data-testid='stImage'] img\"); return i && !i.src.endsWith(old); }",
-                           arg=before.rsplit("/", 1)[-1])
+    page.wait_for_function(
+        "old => { const i = document.querySelector(\"[data-testid='stMain'] "
+        "[data-testid='stImage'] img\"); return i && !i.src.endsWith(old); }",
+        arg=before.rsplit("/", 1)[-1],
+    )
     settle(page)
     assert page.locator("[data-testid='stAlert']:has-text('In-browser decoding is unavailable')").count() == 0
 
@@ -212,8 +219,10 @@ def test_every_model_decodes_in_the_browser_as_the_server_does(server, page, nam
     strip = page.locator(".strip canvas")
     for i in range(strip.count()):  # the same z through the other models of this z size, decoded here too
         cell = strip.nth(i)
-        page.wait_for_function("c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some("
-                               "(v, k) => k % 4 === 0 && v > 128)", arg=cell.element_handle())
+        page.wait_for_function(
+            "c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, k) => k % 4 === 0 && v > 128)",
+            arg=cell.element_handle(),
+        )
 
 
 @pytest.mark.skipif(not shipped("infogan"), reason="infogan is not trained yet")
@@ -239,9 +248,11 @@ def test_latent_map_hover_decodes_the_point_and_rings_it(server, runs, page):
     open_live(page, server, f"model={NAME}&seed=1")
     goto_page(page, "Latent map")
     page.wait_for_selector(".hover[data-state='ready']")
-    page.wait_for_function("() => { const g = document.querySelector(\"[data-testid='stPlotlyChart'] "
-                           ".js-plotly-plot\"); return g && g._fullLayout && g._fullLayout.xaxis && g.data "
-                           "&& g.data.length >= 10; }")
+    page.wait_for_function(
+        "() => { const g = document.querySelector(\"[data-testid='stPlotlyChart'] "
+        '.js-plotly-plot"); return g && g._fullLayout && g._fullLayout.xaxis && g.data '
+        "&& g.data.length >= 10; }"
+    )
     page.wait_for_timeout(500)  # let WebGL draw before hovering
     x, y, index = page.evaluate("""() => {
         const g = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
@@ -263,7 +274,8 @@ def test_latent_map_hover_decodes_the_point_and_rings_it(server, runs, page):
     enc = encodings.encode_test_set(model, NAME)
     expected = (model.decode(enc.z[hovered : hovered + 1]).reshape(28, 28) * 255).round().numpy()
     flat = page.locator("canvas.hover-digit").evaluate(
-        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+    )
     shown = np.array(flat, dtype=np.int16).reshape(168, 168, 4)[3::6, 3::6, 0]
     assert np.abs(shown - expected).max() <= 2
     assert int(enc.labels[hovered]) == int(caption.split("label ")[1].split(")")[0])
@@ -285,8 +297,9 @@ def test_interpolate_scrub_decodes_along_the_path(server, runs, page):
         page.wait_for_timeout(30)
     page.mouse.up()
     page.wait_for_timeout(300)
-    hashes = page.evaluate("t => window.__latentLab.drawn.filter(d => d.t > t && d.model.endsWith(':scrub'))"
-                           ".map(d => d.hash)", t0)
+    hashes = page.evaluate(
+        "t => window.__latentLab.drawn.filter(d => d.t > t && d.model.endsWith(':scrub')).map(d => d.hash)", t0
+    )
     assert len(set(hashes)) >= 10 and reruns(runs) == before_runs
     scrub.focus()
     page.keyboard.press("End")
@@ -300,6 +313,7 @@ def test_interpolate_scrub_decodes_along_the_path(server, runs, page):
     left = 2 + (steps - 1) * 30  # images.grid: 2-pixel padding around 28-pixel frames, here at 4×
     last = strip[2 * 4 + 2 :: 4, left * 4 + 2 :: 4][:28, :28]
     flat = page.locator("canvas.scrub-digit").evaluate(
-        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+    )
     shown = np.array(flat, dtype=np.int16).reshape(224, 224, 4)[4::8, 4::8, 0]
     assert np.abs(shown - last).max() <= 2

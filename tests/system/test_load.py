@@ -7,6 +7,7 @@ image latency, the server's peak RSS. Not in the default run (CPU-heavy: 2-3 min
 
     python -m pytest -m load tests/system/test_load.py -s          # GENLIB_LOAD_SESSIONS=20 GENLIB_LOAD_SECONDS=30
 """
+
 import asyncio
 import os
 import random
@@ -60,8 +61,10 @@ async def main_src(page) -> str:
 
 
 async def wait_new_image(page, old: str):
-    await page.wait_for_function("([sel, old]) => { const i = document.querySelector(sel); "
-                                 "return i && i.src && !i.src.endsWith(old); }", arg=[MAIN_IMAGE, old])
+    await page.wait_for_function(
+        "([sel, old]) => { const i = document.querySelector(sel); return i && i.src && !i.src.endsWith(old); }",
+        arg=[MAIN_IMAGE, old],
+    )
 
 
 async def pick_model(page, name: str):
@@ -145,9 +148,17 @@ async def run_load(url: str, pid: int) -> dict:
 
     latencies, report, rss = [], {}, []
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                          args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                                                "--no-first-run", "--enable-unsafe-swiftshader"])
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--enable-unsafe-swiftshader",
+            ],
+        )
         # warm the server's caches (models, encodings) once, as a classroom's first student would
         ctx = await browser.new_context()
         page = await ctx.new_page()
@@ -160,15 +171,23 @@ async def run_load(url: str, pid: int) -> dict:
         watcher = asyncio.create_task(watch_rss(pid, rss, stop))
         t0 = time.time()
         start = asyncio.Barrier(SESSIONS)
-        results = await asyncio.gather(*(session(browser, url, i, start, latencies, report)
-                                         for i in range(SESSIONS)), return_exceptions=True)
+        results = await asyncio.gather(
+            *(session(browser, url, i, start, latencies, report) for i in range(SESSIONS)), return_exceptions=True
+        )
         stop.set()
         await watcher
         await browser.close()
     failures = [f"session {i}: {r!r}" for i, r in enumerate(results) if isinstance(r, BaseException)]
     opened = max((s["opened"] for s in report.values()), default=t0) - t0
-    return {"latencies": latencies, "report": report, "rss": rss, "rss_one": rss_one,
-            "wall": time.time() - t0, "opened": opened, "failures": failures}
+    return {
+        "latencies": latencies,
+        "report": report,
+        "rss": rss,
+        "rss_one": rss_one,
+        "wall": time.time() - t0,
+        "opened": opened,
+        "failures": failures,
+    }
 
 
 def test_concurrent_sessions(server):
@@ -177,12 +196,14 @@ def test_concurrent_sessions(server):
     lat = sorted(r["latencies"])
     p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else float("nan")
     peak = max(r["rss"], default=0.0)
-    print(f"\n{SESSIONS} sessions opened together in {r['opened']:.0f} s, then {SECONDS:.0f} s of use "
-          f"(wall {r['wall']:.0f} s): {len(r['report'])} completed, "
-          f"{sum(s['actions'] for s in r['report'].values())} actions, {len(lat)} slider moves; "
-          f"slider -> image median {statistics.median(lat) if lat else float('nan'):.0f} ms, p95 {p95:.0f} ms, "
-          f"max {max(lat, default=float('nan')):.0f} ms; server RSS after one session {r['rss_one']:.0f} MiB, "
-          f"peak {peak:.0f} MiB")
+    print(
+        f"\n{SESSIONS} sessions opened together in {r['opened']:.0f} s, then {SECONDS:.0f} s of use "
+        f"(wall {r['wall']:.0f} s): {len(r['report'])} completed, "
+        f"{sum(s['actions'] for s in r['report'].values())} actions, {len(lat)} slider moves; "
+        f"slider -> image median {statistics.median(lat) if lat else float('nan'):.0f} ms, p95 {p95:.0f} ms, "
+        f"max {max(lat, default=float('nan')):.0f} ms; server RSS after one session {r['rss_one']:.0f} MiB, "
+        f"peak {peak:.0f} MiB"
+    )
     assert not r["failures"], "\n".join(r["failures"])
     assert len(r["report"]) == SESSIONS
     assert len({s["first"] for s in r["report"].values()}) == SESSIONS  # distinct seeds, distinct images

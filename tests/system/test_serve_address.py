@@ -1,6 +1,7 @@
 """deploy/serve.sh with ADDRESS: nginx answers on the address asked for (here 127.0.0.2, another local
 address) and not on 127.0.0.1; the replica behind it runs with client.showErrorDetails none. One replica,
 no browser (about 20 s); runs with the serving tests: `make serve-test`."""
+
 import os
 import shutil
 import signal
@@ -33,12 +34,25 @@ def test_served_app_answers_on_the_address_asked_for(tmp_path):
         pytest.skip("needs the shipped vae")
     port, base = free_port(), free_port()
     prefix = tmp_path / "serve"
-    env = {**os.environ, "PYTHON": sys.executable, "ADDRESS": "127.0.0.2", "PORT": str(port), "BASE_PORT": str(base),
-           "REPLICAS": "1", "PREFIX": str(prefix)}
+    env = {
+        **os.environ,
+        "PYTHON": sys.executable,
+        "ADDRESS": "127.0.0.2",
+        "PORT": str(port),
+        "BASE_PORT": str(base),
+        "REPLICAS": "1",
+        "PREFIX": str(prefix),
+    }
     log_path = tmp_path / "serve.log"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "serve.sh")], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            ["bash", str(ROOT / "deploy" / "serve.sh")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             deadline = time.time() + 150
             while "serving http" not in log_path.read_text():

@@ -1,5 +1,6 @@
 """The serving and test tooling without a server: serve.sh without curl, `make chromium` without root,
 the browser tests without a browser (skipped with a how-to, failed under CI=true), the served settings."""
+
 import os
 import shutil
 import subprocess
@@ -20,9 +21,14 @@ def test_serve_sh_without_curl_stops_at_once_naming_it(tmp_path):
         if found := shutil.which(tool):
             (bin_dir / tool).symlink_to(found)
     t0 = time.time()
-    proc = subprocess.run(["/bin/bash", str(ROOT / "deploy" / "serve.sh")], cwd=ROOT, capture_output=True, text=True,
-                          env={"PATH": str(bin_dir), "PREFIX": str(tmp_path / "prefix"), "HOME": str(tmp_path)},
-                          timeout=60)
+    proc = subprocess.run(
+        ["/bin/bash", str(ROOT / "deploy" / "serve.sh")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": str(bin_dir), "PREFIX": str(tmp_path / "prefix"), "HOME": str(tmp_path)},
+        timeout=60,
+    )
     assert proc.returncode == 2 and "curl not found" in proc.stderr and "apt-get install -y curl" in proc.stderr
     assert time.time() - t0 < 10 and not (tmp_path / "prefix").exists()  # nothing was started
 
@@ -45,8 +51,14 @@ def test_make_chromium_without_root_never_runs_apt_get():
             if shutil.which("setpriv") is None:
                 pytest.skip("root, and no setpriv to run make unprivileged")
             cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
-        proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=60,
-                              env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
+        proc = subprocess.run(
+            cmd,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"},
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert not (work / "apt-get-was-called").exists()
         assert "the browser tests will be skipped" in proc.stdout and "sudo apt-get install -y chromium" in proc.stdout
@@ -59,9 +71,14 @@ def run_browser_tests(ci: str | None) -> subprocess.CompletedProcess:
     env["CHROMIUM"] = "/nonexistent/chromium"
     if ci is not None:
         env["CI"] = ci
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
-                           "tests/system/test_e2e_browser.py"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "tests/system/test_e2e_browser.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_browser_tests_without_a_browser_skip_with_a_how_to():

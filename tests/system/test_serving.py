@@ -8,6 +8,7 @@ replica's memory. CPU-heavy (about a minute and a half), so it runs only when as
 
 The browser helpers (settle, wait_new_image, selectors) are test_load.py's.
 """
+
 import asyncio
 import hashlib
 import os
@@ -77,8 +78,14 @@ def deployment(tmp_path):
     prefix = tmp_path / "serve"
     env = {**os.environ, "PORT": str(port), "REPLICAS": "2", "PREFIX": str(prefix)}
     log = open(tmp_path / "serve.log", "w")
-    proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "serve.sh")], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        ["bash", str(ROOT / "deploy" / "serve.sh")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 150
@@ -86,8 +93,10 @@ def deployment(tmp_path):
             if proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("serve.sh did not start:\n" + (tmp_path / "serve.log").read_text()[-3000:])
             time.sleep(0.5)
-        replicas = {f"127.0.0.1:{p}": int(pid) for p, pid in
-                    (line.split() for line in (prefix / "replicas").read_text().splitlines())}
+        replicas = {
+            f"127.0.0.1:{p}": int(pid)
+            for p, pid in (line.split() for line in (prefix / "replicas").read_text().splitlines())
+        }
         yield url, replicas, prefix
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # serve.sh stops nginx and the replicas itself
@@ -149,9 +158,11 @@ class Session:
         await slider.focus()
         t0 = time.perf_counter()
         await page.keyboard.press("ArrowLeft" if value >= high else "ArrowRight")
-        await page.wait_for_function("([sel, old]) => { const i = document.querySelector(sel); "
-                                     "return i && i.src && !i.src.endsWith(old); }", arg=[MAIN_IMAGE, before],
-                                     timeout=timeout_ms)
+        await page.wait_for_function(
+            "([sel, old]) => { const i = document.querySelector(sel); return i && i.src && !i.src.endsWith(old); }",
+            arg=[MAIN_IMAGE, before],
+            timeout=timeout_ms,
+        )
         ms = (time.perf_counter() - t0) * 1000
         await settle(page)
         return ms
@@ -181,15 +192,24 @@ async def scenario(url: str, replicas: dict, keys: dict) -> dict:
             await asyncio.sleep(0.5)
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                          args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                                                "--no-first-run", "--enable-unsafe-swiftshader"])
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--enable-unsafe-swiftshader",
+            ],
+        )
         watcher = asyncio.create_task(watch())
         # each replica's first session loads the models: open one per replica first, then the rest
         sessions = {r: [Session(f"{r}#{i}") for i in range(len(k))] for r, k in keys.items()}
         await asyncio.gather(*(sessions[r][0].open(browser, url, keys[r][0], 1) for r in keys))
-        await asyncio.gather(*(s.open(browser, url, keys[r][i], 10 + i) for r in keys
-                               for i, s in enumerate(sessions[r]) if i))
+        await asyncio.gather(
+            *(s.open(browser, url, keys[r][i], 10 + i) for r in keys for i, s in enumerate(sessions[r]) if i)
+        )
         out["rss_warm"] = {r: rss_mb(pid) for r, pid in replicas.items()}
         # phase 1: everyone moves sliders
         await asyncio.gather(*(s.work(SECONDS) for ss in sessions.values() for s in ss))
@@ -207,12 +227,15 @@ async def scenario(url: str, replicas: dict, keys: dict) -> dict:
             await s.open(browser, url, key, seed)
             s.latencies.append(await s.move())
 
-        results = await asyncio.gather(*(s.work(SECONDS) for s in sessions[survivor]),
-                                       *(arrive(s, k, 50 + i) for i, (s, k) in enumerate(zip(newcomers, new_keys))),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(s.work(SECONDS) for s in sessions[survivor]),
+            *(arrive(s, k, 50 + i) for i, (s, k) in enumerate(zip(newcomers, new_keys, strict=True))),
+            return_exceptions=True,
+        )
         out["phase2_failures"] = [repr(r) for r in results if isinstance(r, BaseException)]
         out["phase2"] = [ms for s in sessions[survivor] for ms in s.latencies]
         out["newcomer_homes"] = [s.home() for s in newcomers]
+
         # the victim's sessions: their websocket dropped; does the page come back on the survivor?
         async def recovered(s):
             try:
@@ -241,17 +264,29 @@ def test_two_replicas_sticky_sessions_and_failover(deployment):
     r = asyncio.run(scenario(url, replicas, keys))
     victim, survivor = r["victim"], r["survivor"]
     med = {k: statistics.median(v) for k, v in r["phase1"].items()}
-    print(f"\n{PER_REPLICA} sessions per replica, {SECONDS:.0f} s of slider moves: median slider -> image "
-          + ", ".join(f"{k} {med[k]:.0f} ms ({len(r['phase1'][k])} moves, p90 "
-                      f"{sorted(r['phase1'][k])[int(0.9 * len(r['phase1'][k]))]:.0f} ms)" for k in sorted(med)))
-    print("replica RSS MiB: started " + ", ".join(f"{v:.0f}" for v in r["rss_start"].values())
-          + "; sessions open " + ", ".join(f"{v:.0f}" for v in r["rss_warm"].values())
-          + "; peak " + ", ".join(f"{v:.0f}" for v in r["rss_peak"].values()))
-    print(f"killed {victim}: survivor's sessions made {len(r['phase2'])} moves after it, median "
-          f"{statistics.median(r['phase2']) if r['phase2'] else float('nan'):.0f} ms; newcomers went to "
-          f"{r['newcomer_homes']}; victim's sessions answered again after {r['victim_recovered_after_s']} s "
-          f"(served by {r['victim_sessions_new_home']}); {r['retried']} requests tried the dead replica first "
-          f"(nginx re-probes it every fail_timeout); total {time.time() - t0:.0f} s")
+    print(
+        f"\n{PER_REPLICA} sessions per replica, {SECONDS:.0f} s of slider moves: median slider -> image "
+        + ", ".join(
+            f"{k} {med[k]:.0f} ms ({len(r['phase1'][k])} moves, p90 "
+            f"{sorted(r['phase1'][k])[int(0.9 * len(r['phase1'][k]))]:.0f} ms)"
+            for k in sorted(med)
+        )
+    )
+    print(
+        "replica RSS MiB: started "
+        + ", ".join(f"{v:.0f}" for v in r["rss_start"].values())
+        + "; sessions open "
+        + ", ".join(f"{v:.0f}" for v in r["rss_warm"].values())
+        + "; peak "
+        + ", ".join(f"{v:.0f}" for v in r["rss_peak"].values())
+    )
+    print(
+        f"killed {victim}: survivor's sessions made {len(r['phase2'])} moves after it, median "
+        f"{statistics.median(r['phase2']) if r['phase2'] else float('nan'):.0f} ms; newcomers went to "
+        f"{r['newcomer_homes']}; victim's sessions answered again after {r['victim_recovered_after_s']} s "
+        f"(served by {r['victim_sessions_new_home']}); {r['retried']} requests tried the dead replica first "
+        f"(nginx re-probes it every fail_timeout); total {time.time() - t0:.0f} s"
+    )
     # sticky: every HTTP response of a session (page, static files, media) came from its own replica
     for name, home in r["homes"].items():
         assert home == {name.split("#")[0]}, f"{name} was served by {home}"

@@ -1,4 +1,5 @@
 """genlib.explorer.codes: slant and stroke width measured on images, and codes named from what they do."""
+
 import math
 
 import pytest
@@ -56,8 +57,13 @@ def test_sweep_and_name_on_a_tiny_model():
 def test_names_follow_the_measurement():
     values = [-1.0, 0.0, 1.0]
     spread = torch.tensor([[-1.0, 1.0]])
-    slanted = codes.Response("c1", values, torch.tensor([[-20.0], [0.0], [20.0]]) + spread,
-                             torch.full((3, 2), 2.0) + 0.1 * spread, torch.zeros(3, 1, 28, 28))
+    slanted = codes.Response(
+        "c1",
+        values,
+        torch.tensor([[-20.0], [0.0], [20.0]]) + spread,
+        torch.full((3, 2), 2.0) + 0.1 * spread,
+        torch.zeros(3, 1, 28, 28),
+    )
     assert slanted.per_unit("slant") == pytest.approx(20) and slanted.name() == "c1: slant, about +20° per unit"
     flat = codes.Response("c2", values, spread.repeat(3, 1), spread.repeat(3, 1), torch.zeros(3, 1, 28, 28))
     assert "neither" in flat.name()

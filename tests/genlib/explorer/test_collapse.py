@@ -1,4 +1,5 @@
 """genlib.explorer.collapse: which models can collapse, the class histogram of their samples, shipped shares."""
+
 import json
 import math
 
@@ -6,10 +7,10 @@ import pytest
 import torch
 
 import genlib
-from helpers import ALL, shipped, tiny
 from genlib import metrics
-from genlib.training.presets import VARIANTS
 from genlib.explorer import collapse
+from genlib.training.presets import VARIANTS
+from helpers import ALL, shipped, tiny
 
 
 class FixedClassifier:

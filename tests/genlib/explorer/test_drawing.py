@@ -1,5 +1,6 @@
 """genlib.explorer.drawing: the MNIST recipe (20-px box, centre of mass at (14, 14)), uploads and their
 failure messages, and what the shipped models make of re-drawn test digits and of non-digits."""
+
 import io
 import struct
 import zlib
@@ -10,9 +11,9 @@ import torch
 from PIL import Image, ImageDraw
 
 import genlib
-from helpers import ALL, need, tiny
 from genlib.explorer import drawing
 from genlib.models.classifier import Classifier
+from helpers import ALL, need, tiny
 
 
 def canvas(paint, size=280, mode="L", bg=0) -> Image.Image:
@@ -75,8 +76,11 @@ def test_rgba_canvas_with_transparent_background_is_read_over_black():
     assert out.ok and torch.allclose(out.image, ref.image, atol=1e-3)
 
 
-@pytest.mark.parametrize("rgba", [None, np.zeros((280, 280, 4), np.uint8), np.full((280, 280, 4), 255, np.uint8)],
-                         ids=["nothing", "black", "white"])
+@pytest.mark.parametrize(
+    "rgba",
+    [None, np.zeros((280, 280, 4), np.uint8), np.full((280, 280, 4), 255, np.uint8)],
+    ids=["nothing", "black", "white"],
+)
 def test_blank_canvas_gets_a_message(rgba):
     out = drawing.from_canvas(rgba)
     assert not out.ok and out.blank and "draw" in out.message.lower()
@@ -102,8 +106,10 @@ def test_too_many_bytes_are_refused_before_decoding():
 
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that claims width × height pixels but holds almost no data (a decompression bomb's header)."""
+
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
@@ -122,7 +128,7 @@ def test_large_solid_image_compressed_tiny_gets_a_message():
 
 def test_pillows_own_bomb_warning_is_turned_into_a_message(monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)  # Pillow warns above this, raises above twice
-    assert "bomb" in drawing.from_upload(png(Image.new("L", (120, 120))) ).message  # 14,400 px: the warning
+    assert "bomb" in drawing.from_upload(png(Image.new("L", (120, 120)))).message  # 14,400 px: the warning
     assert "bomb" in drawing.from_upload(png(Image.new("L", (300, 300)))).message  # 90,000 px: the error
 
 

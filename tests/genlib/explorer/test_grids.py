@@ -1,5 +1,6 @@
 """genlib.explorer.grids: which grids apply, their shapes, shared noise per column, code and dimension sweeps,
 KL ordering, the labelled PNG; and on the shipped CGAN, rows that really are their labels."""
+
 import io
 import json
 
@@ -8,9 +9,9 @@ import torch
 from PIL import Image
 
 import genlib
+from genlib.explorer import grids
 from helpers import ALL, shipped
 from helpers import tiny as _tiny
-from genlib.explorer import grids
 
 
 def tiny(name):
@@ -18,8 +19,14 @@ def tiny(name):
     return _tiny(name).eval()
 
 
-EXPECTED_KINDS = {"vae": [grids.TRAVERSAL], "cvae": [grids.LABELS, grids.TRAVERSAL], "gan": [], "dcgan": [],
-                  "cgan": [grids.LABELS], "infogan": [grids.CODES]}
+EXPECTED_KINDS = {
+    "vae": [grids.TRAVERSAL],
+    "cvae": [grids.LABELS, grids.TRAVERSAL],
+    "gan": [],
+    "dcgan": [],
+    "cgan": [grids.LABELS],
+    "infogan": [grids.CODES],
+}
 
 
 @pytest.mark.parametrize("name", ALL)

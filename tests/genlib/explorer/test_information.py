@@ -1,4 +1,5 @@
 """genlib.explorer.information: InfoGAN's L_I against H(c) = log 10, and the controls that destroy it."""
+
 import math
 
 import pytest

@@ -1,4 +1,5 @@
 """genlib.explorer.likelihood: the ELBO's terms, importance-weighted bounds and the naive prior estimate."""
+
 import math
 
 import pytest
@@ -66,8 +67,10 @@ def test_bounds_rise_with_k_on_average_over_test_digits(name):
     model = need(name)
     test = load_split(False)
     n = 24
-    rows = [likelihood.likelihood(model, test.unit_images(i), int(test.labels[i]), pool=2000, prior_n=500, seed=i)
-            for i in range(n)]
+    rows = [
+        likelihood.likelihood(model, test.unit_images(i), int(test.labels[i]), pool=2000, prior_n=500, seed=i)
+        for i in range(n)
+    ]
     rise = torch.tensor([r.iwae[1000][0] - r.iwae[1][0] for r in rows], dtype=torch.float64)
     same = torch.tensor([r.iwae[1][0] - r.elbo for r in rows], dtype=torch.float64)
     se = lambda d: float(d.std() / math.sqrt(len(d)))  # noqa: E731
@@ -87,6 +90,8 @@ def test_a_shifted_digit_and_a_letter_are_less_likely_than_the_digit():
         x = test.unit_images(i)
         best = likelihood.likelihood(model, x, pool=1000, prior_n=10, seed=i).best
         worse_shift += likelihood.likelihood(model, likelihood.shifted(x, 3), pool=1000, prior_n=10, seed=i).best < best
-        worse_letter += likelihood.likelihood(model, likelihood.letter_image("AHKX"[i % 4]), pool=1000, prior_n=10,
-                                              seed=i).best < best
+        worse_letter += (
+            likelihood.likelihood(model, likelihood.letter_image("AHKX"[i % 4]), pool=1000, prior_n=10, seed=i).best
+            < best
+        )
     assert worse_shift == 8 and worse_letter >= 7

@@ -1,5 +1,6 @@
 """genlib.live: what the in-browser explorer is given (controls from the LatentSpec and basis, decoder files)
 and the check on the latent it sends back."""
+
 import math
 
 import pytest
@@ -22,7 +23,7 @@ def test_component_data_follows_the_latent_spec_and_basis(name):
     state = explore.random_state(spec, 4)
     url = "/app/static/decoders/x.onnx"
     data = live.component_data(name, model, state, basis_of(model), url, "looks like a 1, 50%")
-    assert len(data["sliders"]) == spec.z_dim and len(data["basis"]) == spec.z_dim ** 2
+    assert len(data["sliders"]) == spec.z_dim and len(data["basis"]) == spec.z_dim**2
     assert data["shown"] == min(spec.z_dim, encodings.SHOWN_DIRECTIONS)
     assert data["z"] == list(state.z) and data["limit"] == explore.SLIDER_LIMIT
     assert ("labels" in data) == (spec.n_classes is not None)
@@ -57,14 +58,17 @@ def test_synced_state_takes_the_browsers_latent_and_keeps_the_seed_only_for_the_
     assert moved.continuous == (1.0, -0.25)  # clamped into the code's range
 
 
-@pytest.mark.parametrize("bad, fragment", [
-    (None, "no latent"),
-    ({"z": [0.0] * 3}, "wrong size"),
-    ({"z": ["a"] * 8}, "not all numbers"),
-    ({"z": [math.inf] * 8}, "outside"),
-    ({"z": [0.0] * 8, "label": 10}, "label 10"),
-    ({"z": [0.0] * 8, "label": True}, "label True"),
-])
+@pytest.mark.parametrize(
+    "bad, fragment",
+    [
+        (None, "no latent"),
+        ({"z": [0.0] * 3}, "wrong size"),
+        ({"z": ["a"] * 8}, "not all numbers"),
+        ({"z": [math.inf] * 8}, "outside"),
+        ({"z": [0.0] * 8, "label": 10}, "label 10"),
+        ({"z": [0.0] * 8, "label": True}, "label True"),
+    ],
+)
 def test_synced_state_refuses_what_does_not_fit(bad, fragment):
     spec = tiny("cgan").latent
     current = LatentState((0.0,) * spec.z_dim, label=1)

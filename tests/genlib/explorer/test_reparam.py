@@ -1,5 +1,6 @@
 """genlib.explorer.reparam: the posterior per dimension, reparameterised and prior draws, and the two
 gradient estimators (both unbiased; the score function's spread far larger)."""
+
 import math
 
 import pytest

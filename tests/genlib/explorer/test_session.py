@@ -1,4 +1,5 @@
 """genlib.explorer.session, genlib.explorer.encodings and images.gif_bytes: the computations behind the app."""
+
 import io
 import json
 import math
@@ -7,12 +8,12 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers import ALL, tiny
 from genlib import images
-from genlib.explorer import encodings, session
 from genlib.data import Split
+from genlib.explorer import encodings, session
 from genlib.explorer.session import LatentState, Operand
 from genlib.latent import ContinuousCode, LatentSpec
+from helpers import ALL, tiny
 
 PLAIN = LatentSpec(z_dim=4)
 LABELLED = LatentSpec(z_dim=3, n_classes=10)
@@ -81,21 +82,24 @@ def test_empty_query_gives_default_without_notice():
     assert r.model == "plain" and r.state is None and r.notices == []
 
 
-@pytest.mark.parametrize("params, fragment", [
-    ({"model": "nope"}, "is not a model"),
-    ({"model": "cgan"}, "no trained checkpoint"),
-    ({"model": "plain", "seed": "abc"}, "seed"),
-    ({"model": "plain", "seed": "-3"}, "seed"),
-    ({"model": "plain", "latent": "1,2"}, "latent"),
-    ({"model": "plain", "latent": "1,2,x,4"}, "latent"),
-    ({"model": "plain", "latent": "1,2,nan,4"}, "latent"),
-    ({"model": "plain", "label": "3"}, "takes no label"),
-    ({"model": "labelled", "label": "12"}, "label"),
-    ({"model": "labelled", "label": "1.5"}, "label"),
-    ({"model": "coded", "codes": "11,0,0"}, "codes"),
-    ({"model": "coded", "codes": "1,5,0"}, "codes"),
-    ({"model": "coded", "codes": "1,0"}, "codes"),
-])
+@pytest.mark.parametrize(
+    "params, fragment",
+    [
+        ({"model": "nope"}, "is not a model"),
+        ({"model": "cgan"}, "no trained checkpoint"),
+        ({"model": "plain", "seed": "abc"}, "seed"),
+        ({"model": "plain", "seed": "-3"}, "seed"),
+        ({"model": "plain", "latent": "1,2"}, "latent"),
+        ({"model": "plain", "latent": "1,2,x,4"}, "latent"),
+        ({"model": "plain", "latent": "1,2,nan,4"}, "latent"),
+        ({"model": "plain", "label": "3"}, "takes no label"),
+        ({"model": "labelled", "label": "12"}, "label"),
+        ({"model": "labelled", "label": "1.5"}, "label"),
+        ({"model": "coded", "codes": "11,0,0"}, "codes"),
+        ({"model": "coded", "codes": "1,5,0"}, "codes"),
+        ({"model": "coded", "codes": "1,0"}, "codes"),
+    ],
+)
 def test_bad_query_values_fall_back_with_a_notice(params, fragment):
     r = session.parse_query(params, SPECS, "plain")
     assert r.model in SPECS

@@ -1,12 +1,13 @@
 """genlib.explorer.toys: the three lecture demonstrations (ring transform, 1-D GAN with D*, shifted digit)."""
+
 import math
 
 import pytest
 import torch
 
 import genlib
-from helpers import shipped, tiny
 from genlib.explorer import toys
+from helpers import shipped, tiny
 
 
 # ---------------------------------------------------------------- (a) ring
@@ -142,8 +143,9 @@ def test_typical_distance():
 def test_compare_shift_zero_shift_is_distance_zero(name, mnist_test):
     model = tiny(name).eval()
     train = mnist_test  # any set works as the search set here; the test split is already in memory
-    cmp = toys.compare_shift(model, mnist_test.unit_images(0), int(mnist_test.labels[0]), 0, 0,
-                             train.images, train.labels, exclude=0)
+    cmp = toys.compare_shift(
+        model, mnist_test.unit_images(0), int(mnist_test.labels[0]), 0, 0, train.images, train.labels, exclude=0
+    )
     assert cmp.pixel["shifted"] == 0 and cmp.latent["shifted"] == pytest.approx(0, abs=1e-5)
     assert cmp.neighbour_index != 0 and cmp.pixel["neighbour"] > 0
 

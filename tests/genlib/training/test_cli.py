@@ -1,5 +1,6 @@
 """train.py as a new user meets it: bad numbers, an output folder that cannot be written, Ctrl-C and
 --resume, file errors, --help, and what a run prints. Trains the real VAE on a 192-image MNIST."""
+
 import os
 import re
 import shlex
@@ -21,8 +22,22 @@ FAST = ["--metric-samples", "100", "--nll-images", "16"]  # a quick quality meas
 
 
 def quick(tmp_path, data, *extra):
-    return ["--model", "vae", "--preset", "quick", "--epochs", "1", "--out", str(tmp_path / "out"),
-            "--state-dir", str(tmp_path / "runs"), "--data-dir", str(data), *FAST, *extra]
+    return [
+        "--model",
+        "vae",
+        "--preset",
+        "quick",
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path / "out"),
+        "--state-dir",
+        str(tmp_path / "runs"),
+        "--data-dir",
+        str(data),
+        *FAST,
+        *extra,
+    ]
 
 
 def one_line_error(capsys, argv) -> str:
@@ -33,9 +48,19 @@ def one_line_error(capsys, argv) -> str:
     return err
 
 
-@pytest.mark.parametrize("option,value", [("--epochs", "-1"), ("--epochs", "0"), ("--batch-size", "0"),
-                                          ("--batch-size", "-5"), ("--threads", "0"), ("--metric-samples", "0"),
-                                          ("--epochs", "2.5"), ("--seed", "-3")])
+@pytest.mark.parametrize(
+    "option,value",
+    [
+        ("--epochs", "-1"),
+        ("--epochs", "0"),
+        ("--batch-size", "0"),
+        ("--batch-size", "-5"),
+        ("--threads", "0"),
+        ("--metric-samples", "0"),
+        ("--epochs", "2.5"),
+        ("--seed", "-3"),
+    ],
+)
 def test_numbers_that_make_no_sense_are_refused_in_one_line(capsys, tmp_path, option, value):
     err = one_line_error(capsys, ["--model", "vae", "--out", str(tmp_path), option, value])
     assert f"argument {option}" in err and repr(value) in err
@@ -86,7 +111,7 @@ def test_help_gives_every_option_a_text_with_its_default(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     text = capsys.readouterr().out
-    options = text[text.index("options:"):]
+    options = text[text.index("options:") :]
     entries = re.split(r"\n  (?=--)", options)[1:]  # one per option, -h excepted
     assert len(entries) >= 18
     for entry in entries:
@@ -100,7 +125,7 @@ def test_a_run_shows_progress_and_ends_with_a_readable_summary(capsys, tmp_path,
     out, err = capsys.readouterr()
     assert "--resume: no saved state for vae in" in out and "training from scratch" in out
     assert "measuring vae" in err  # the quality measurement's progress bar
-    summary = out[out.index("Summary:"):]
+    summary = out[out.index("Summary:") :]
     assert f"vae -> {tmp_path / 'out' / 'vae'}" in summary
     assert re.search(r"Test NLL \(nats\): [\d.]+ {2}\(bar ≤ 92: (met|MISSED)\)", summary), summary
     assert "{" not in summary  # no raw dict
@@ -156,8 +181,14 @@ def test_ctrl_c_keeps_the_last_epoch_and_says_how_to_continue(tmp_path, tiny_mni
     argv = quick(tmp_path, tiny_mnist)
     argv[argv.index("--epochs") + 1] = "3"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "train.py", *argv], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "train.py", *argv],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 300
     while not list((tmp_path / "runs").glob(f"vae-*/{STATE}")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -171,8 +202,9 @@ def test_ctrl_c_keeps_the_last_epoch_and_says_how_to_continue(tmp_path, tiny_mni
     (state,) = (tmp_path / "runs").glob(f"vae-*/{STATE}")
     assert int(torch.load(state, weights_only=True)["epoch"]) == int(m.group(1))
     assert not (tmp_path / "out" / "vae" / "model.safetensors").exists()  # nothing committed yet
-    resumed = subprocess.run([sys.executable, *shlex.split(m.group(2))[1:]], cwd=ROOT, env=env, text=True,
-                             capture_output=True, timeout=300)  # the printed command, as given
+    resumed = subprocess.run(
+        [sys.executable, *shlex.split(m.group(2))[1:]], cwd=ROOT, env=env, text=True, capture_output=True, timeout=300
+    )  # the printed command, as given
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resumed vae from epoch {m.group(1)}" in resumed.stderr
     assert [r["epoch"] for r in checkpoint.read_extra(tmp_path / "out" / "vae", "history.json")] == [1, 2, 3]

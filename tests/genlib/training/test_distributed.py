@@ -9,6 +9,7 @@ rank's 16 images instead of 32, so the shipped GAN architecture only matches app
 
 The GPU path (NCCL, --device cuda, --amp) cannot run here: its device selection, backend choice and the
 autocast/GradScaler code are exercised on the CPU below; see deploy/README.md for what remains."""
+
 import json
 import logging
 import os
@@ -21,8 +22,7 @@ import torch
 
 import genlib
 from genlib import checkpoint
-from genlib.training import distributed, trainers
-from genlib.training import TRAINERS, TrainConfig
+from genlib.training import TRAINERS, TrainConfig, distributed, trainers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # helpers, when run as the torchrun driver
 from helpers import TINY  # noqa: E402
@@ -86,8 +86,18 @@ def driver(out: Path, data_dir: str) -> None:
 def two_ranks(tiny_mnist, tmp_path_factory):
     out = tmp_path_factory.mktemp("ddp")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(HERE), "--driver", str(out), str(tiny_mnist)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(HERE),
+        "--driver",
+        str(out),
+        str(tiny_mnist),
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return out, proc.stdout + proc.stderr
@@ -111,7 +121,9 @@ def test_two_ranks_match_one_process(job, two_ranks, one_process):
         for k, v in ref[job].items():
             if k.startswith("inverter."):  # trained after the epochs, per rank; a conv bias before BN has a
                 continue  # zero true gradient, so Adam's first ±lr steps follow float noise there
-            assert torch.allclose(state[k], v, atol=2e-5, rtol=1e-4), f"rank {rank}: {k} differs by {(state[k] - v).abs().max():.3g}"
+            assert torch.allclose(state[k], v, atol=2e-5, rtol=1e-4), (
+                f"rank {rank}: {k} differs by {(state[k] - v).abs().max():.3g}"
+            )
     hist = json.loads((out / job / checkpoint.HISTORY).read_text())
     ref_hist = json.loads((ref_out / job / checkpoint.HISTORY).read_text())
     key = "loss" if job == "vae" else "loss_d"

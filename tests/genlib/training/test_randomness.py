@@ -1,5 +1,6 @@
 """Randomness: evaluation draws from its own generators, so the training noise stream runs on from
 epoch to epoch and depends on the seed; the evaluations stay reproducible."""
+
 import torch
 
 from genlib import data, metrics

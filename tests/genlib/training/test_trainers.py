@@ -1,17 +1,15 @@
 """Trainers on a 192-image MNIST: history, sample grids, resume, divergence, determinism."""
+
 import json
 
 import pytest
 import torch
-
-import genlib
-from helpers import ALL, tiny
 from PIL import Image
 
+import genlib
 from genlib import checkpoint
-
-from genlib.training import trainers
-from genlib.training import TRAINERS, TrainConfig, TrainingDiverged
+from genlib.training import TRAINERS, TrainConfig, TrainingDiverged, trainers
+from helpers import ALL, tiny
 
 
 def run(name, out, data_dir, epochs=2, resume=False, **kw):
@@ -40,7 +38,9 @@ def test_same_seed_same_model_and_resume_matches(name, tmp_path, tiny_mnist):
     c1 = tiny(name)
     TRAINERS[name](c1, TrainConfig(epochs=1, batch_size=32, inverter_steps=3), tmp_path / "c", tiny_mnist).fit()
     c = tiny(name)  # a fresh process would start from scratch: resume must restore everything
-    TRAINERS[name](c, TrainConfig(epochs=2, batch_size=32, inverter_steps=3), tmp_path / "c", tiny_mnist).fit(resume=True)
+    TRAINERS[name](c, TrainConfig(epochs=2, batch_size=32, inverter_steps=3), tmp_path / "c", tiny_mnist).fit(
+        resume=True
+    )
     for k, v in a.state_dict().items():
         assert torch.equal(v, b.state_dict()[k]), k
         if "inverter" not in k:
@@ -64,9 +64,14 @@ def test_nan_loss_stops_without_checkpoint(tmp_path, tiny_mnist, monkeypatch):
 
 def test_winning_discriminator_is_reported(tmp_path, tiny_mnist, monkeypatch):
     m = tiny("gan")
-    monkeypatch.setattr(m, "discriminate",
-                        lambda x, labels=None: {"logits": torch.where(x.mean((1, 2, 3)) > -0.9, 20.0, -20.0) + 0 * m.head.bias.sum()})
-    monkeypatch.setattr(m, "generate", lambda z, labels=None, codes=None: torch.full((len(z), 1, 28, 28), -1.0) + 0 * m.generator(z))
+    monkeypatch.setattr(
+        m,
+        "discriminate",
+        lambda x, labels=None: {"logits": torch.where(x.mean((1, 2, 3)) > -0.9, 20.0, -20.0) + 0 * m.head.bias.sum()},
+    )
+    monkeypatch.setattr(
+        m, "generate", lambda z, labels=None, codes=None: torch.full((len(z), 1, 28, 28), -1.0) + 0 * m.generator(z)
+    )
     with pytest.raises(TrainingDiverged, match="won outright"):
         TRAINERS["gan"](m, TrainConfig(epochs=1, batch_size=32), tmp_path, tiny_mnist).fit()
 
@@ -88,11 +93,13 @@ def test_classifier_training_improves(tiny_mnist):
 
 def test_ema_ships_the_weight_average_with_fresh_batchnorm_stats(tmp_path, tiny_mnist):
     m = tiny("dcgan")
-    trainer = TRAINERS["dcgan"](m, TrainConfig(epochs=2, batch_size=32, inverter_steps=3, ema=0.9), tmp_path, tiny_mnist)
+    trainer = TRAINERS["dcgan"](
+        m, TrainConfig(epochs=2, batch_size=32, inverter_steps=3, ema=0.9), tmp_path, tiny_mnist
+    )
     trainer.fit()
     live = torch.load(tmp_path / trainers.STATE, weights_only=True)["model"]  # the resume state keeps the live G
     params = dict(m.generator.named_parameters())
-    assert all(torch.equal(p, e) for p, e in zip(params.values(), trainer.ema))
+    assert all(torch.equal(p, e) for p, e in zip(params.values(), trainer.ema, strict=True))
     assert any(not torch.equal(p, live[f"generator.{k}"]) for k, p in params.items())
     bn = next(x for x in m.generator.modules() if isinstance(x, torch.nn.BatchNorm1d))
     assert int(bn.num_batches_tracked) == 100 and bn.momentum == 0.1  # re-estimated for the averaged weights
@@ -102,5 +109,5 @@ def test_ema_resumes_exactly(tmp_path, tiny_mnist):
     a, _ = run("gan", tmp_path / "a", tiny_mnist, epochs=2, ema=0.9)
     run("gan", tmp_path / "b", tiny_mnist, epochs=1, ema=0.9)
     b, _ = run("gan", tmp_path / "b", tiny_mnist, epochs=2, ema=0.9, resume=True)
-    for (k, v), w in zip(a.generator.state_dict().items(), b.generator.state_dict().values()):
+    for (k, v), w in zip(a.generator.state_dict().items(), b.generator.state_dict().values(), strict=True):
         assert torch.allclose(v.float(), w.float(), atol=1e-5), k
