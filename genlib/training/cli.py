@@ -300,7 +300,7 @@ def run(args, main_rank: bool) -> int:
             probe(name, args)
             continue
         if args.refit_inverter:
-            refit_inverter(name, args, command)
+            refit_inverter(name, args, args.rerun)
             continue
         if args.evaluate_only:
             folder = args.out / name
