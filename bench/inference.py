@@ -1,12 +1,14 @@
 """Inference speed of the shipped checkpoints, at the app's setting (1 torch thread):
-decode of one latent and of 100, encode of the 10,000 test digits (GANs also with 30 steps of
-refinement), PCA and t-SNE of 10,000 encodings, and how decode and encode grow with batch size.
+decode of one latent and of 100, encode of the 10,000 test digits (the GANs' encode refines on the prior's
+shell by default; they are also timed with 30 steps), PCA and t-SNE of 10,000 encodings, and how decode and
+encode grow with batch size.
 
   python bench/inference.py                 # medians of ≥ 5 runs, all models
   python bench/inference.py --quick         # 1-2 runs, vae and dcgan, small batch ladder, t-SNE of 500
   python bench/inference.py --threads 2 --models cgan
 
-Targets: decode one image ≤ 5 ms, encode 10k ≤ 5 s (GAN inversion with refinement ≤ 30 s),
+Targets: decode one image ≤ 5 ms, encode 10k ≤ 5 s (GANs: ≤ 60 s, once per checkpoint, then cached on disk;
+with 30 refinement steps ≤ 30 s),
 PCA of 10k ≤ 0.5 s. The encodings here bypass the app's disk cache (that is what fills it)."""
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from genlib import data
 from genlib.explorer import encodings
 
 TARGET_DECODE_MS, TARGET_ENCODE_S, TARGET_REFINE_S, TARGET_PCA_S = 5.0, 5.0, 30.0, 0.5
+TARGET_ENCODE_GAN_S = 60.0  # the GANs' default encode refines (genlib GANBase.encode); the app caches it
 
 
 def inputs(model, n: int, seed: int = 0):
@@ -62,9 +65,9 @@ def bench_model(name, model, test, args) -> tuple[list, encodings.Encodings]:
 
         r = median_time(refined, args.refine_reps, warm=0)
         refine = f"{r:.1f} ({verdict(r <= TARGET_REFINE_S * args.n / 10000)})"
+    enc_target = (TARGET_ENCODE_GAN_S if is_gan(model) else TARGET_ENCODE_S) * args.n / 10000
     row = [name, model.latent.z_dim, f"{d1:.2f}", verdict(d1 <= TARGET_DECODE_MS), f"{d100:.1f}",
-           f"{enc_s:.2f}", verdict(enc_s <= TARGET_ENCODE_S * args.n / 10000), refine,
-           f"{pca * 1e3:.1f}", verdict(pca <= TARGET_PCA_S)]
+           f"{enc_s:.2f}", verdict(enc_s <= enc_target), refine, f"{pca * 1e3:.1f}", verdict(pca <= TARGET_PCA_S)]
     return row, enc
 
 
@@ -114,8 +117,9 @@ def main(argv=None) -> None:
         rows.append(row)
         print(f"  {name}: decode 1 {row[2]} ms, encode {args.n} {row[5]} s", flush=True)
         scale += scale_rows(name, model, test, args)
-    print(table(["model", "z_dim", "decode 1 ms", "≤ 5 ms", "decode 100 ms", f"encode {args.n:,} s", "≤ 5 s",
-                 f"encode {args.n:,} + {args.refine_steps} refine steps s (≤ 30 s)", f"PCA {args.n:,} ms", "≤ 0.5 s"],
+    print(table(["model", "z_dim", "decode 1 ms", "≤ 5 ms", "decode 100 ms", f"encode {args.n:,} s",
+                 "≤ 5 s (GANs 60 s)", f"encode {args.n:,} + {args.refine_steps} refine steps s (≤ 30 s)",
+                 f"PCA {args.n:,} ms", "≤ 0.5 s"],
                 rows, f"Per model (decode 1: median of {args.reps_small}; others: median of {args.reps}; "
                       f"refinement: median of {args.refine_reps})"))
     print(table(["model", "call", *[f"batch {b:,} ms" for b in args.batches], f"µs/image @ {args.batches[-1]:,}"],

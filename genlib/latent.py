@@ -2,6 +2,7 @@
 and the model-independent latent operations."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -78,6 +79,12 @@ class LatentSpec:
 
 
 # ---------------------------------------------------------------- latent operations
+def to_shell(z: torch.Tensor) -> torch.Tensor:
+    """Rows of z (n, d) scaled to norm √d: the shell where nearly all of N(0, I_d)'s mass lies, so a
+    generator trained on prior draws has seen codes there (and not near the origin)."""
+    return z * (math.sqrt(z.shape[-1]) / z.norm(dim=-1, keepdim=True).clamp_min(1e-8))
+
+
 def lerp(a: torch.Tensor, b: torch.Tensor, steps: int) -> torch.Tensor:
     """(steps, d) points on the straight line from a to b, endpoints exact."""
     t = torch.linspace(0, 1, steps).unsqueeze(1)

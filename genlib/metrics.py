@@ -37,6 +37,10 @@ BARS: dict[str, Bar] = {
     "min_class_share": Bar("Min class share", ">=", 0.06, "the rarest digit's share of unconditional samples"),
     "code_accuracy": Bar("Code accuracy", ">=", 0.95, "categorical code as a digit classifier, after matching"),
     "test_nll": Bar("Test NLL (nats)", "<=", 92.0, "importance-weighted, dynamically binarised test set"),
+    "encoding_shell_share": Bar("Encodings in the prior's shell", ">=", 0.80,
+                                "test digits encoded within 2.5 of √d, the norm of the prior's draws"),
+    "encoding_kept_class": Bar("Encode → decode keeps the digit", ">=", 0.96,
+                               "test digits whose decoded encoding the classifier reads as the same digit"),
 }
 BAR_VALUES = {k: b.value for k, b in BARS.items()}  # plain numbers (tests/genlib/test_shipped.py re-measures them)
 COVERAGE_BAR = BARS["min_class_share"].value  # every digit class must get at least this share of samples
@@ -141,6 +145,27 @@ def infogan_code_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> d
     return {"code_accuracy": out["code_accuracy"], "code_to_digit": out["code_to_digit"]}
 
 
+SHELL_TOLERANCE = 2.5  # an encoding is "in the prior's shell" when | ‖z‖ − √d | is at most this
+
+
+def encoding_quality(model, classifier, n: int = 10000, data_dir=None, batch: int = 1000) -> dict:
+    """How the model's encodings of the first n test digits sit in its prior: the share within
+    SHELL_TOLERANCE of √d, and the share whose decoding the classifier still reads as the true digit
+    (conditional models: encoded and decoded with the true label; InfoGAN: with Q's codes)."""
+    test = data.load_split(False, data_dir)
+    x, y = test.unit_images(slice(0, n)), test.labels[:n]
+    cond = model.latent.n_classes is not None
+    shell = kept = 0
+    for i in range(0, len(x), batch):
+        xb, yb = x[i : i + batch], y[i : i + batch]
+        z = model.encode(xb, yb if cond else None)
+        shell += int(((z.norm(dim=1) - math.sqrt(z.shape[1])).abs() <= SHELL_TOLERANCE).sum())
+        codes = model.codes_for(xb) if model.inverts_generator else None
+        kept += int((classifier.predict(model.decode(z, yb if cond else None, codes)) == yb).sum())
+    return {"encoding_shell_share": round(shell / len(x), 4), "encoding_kept_class": round(kept / len(x), 4),
+            "encoding_images": len(x)}
+
+
 def test_nll(model, k: int = 500, n: int | None = None, seed: int = 0, data_dir=None) -> dict:
     """Importance-weighted NLL (nats) of the dynamically binarised test set (one Bernoulli draw per image)."""
     test = data.load_split(False, data_dir)
@@ -157,7 +182,10 @@ def monitor(classifier, n: int = 1000):
         spec = model.latent
         if spec.n_classes:
             return {"cond_acc": round(conditional_accuracy(model, classifier, n, seed=1), 4)}
-        out = {"min_class_share": class_coverage(classifier.predict(draw(model, n, seed=1)))["min_class_share"]}
+        x = draw(model, n, seed=1)
+        # the Fréchet distance on n samples: biased upward against the 10,000-sample figure, but it shows the trend
+        fid = frechet_distance(_batched(classifier.features, x), _test_features(classifier, None))
+        out = {"min_class_share": class_coverage(classifier.predict(x))["min_class_share"], "fid_check": round(fid, 3)}
         if spec.has_codes:
             out["code_acc"] = infogan_code_accuracy(model, classifier, n, seed=1)["code_accuracy"]
         return out
@@ -166,15 +194,17 @@ def monitor(classifier, n: int = 1000):
 
 # ---------------------------------------------------------------- all metrics of a model
 def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int = 500, nll_images: int | None = None,
-             probe: bool = True, progress: bool = False) -> dict:
+             probe: bool = True, progress: bool = False, encoding_images: int = 2000) -> dict:
     """Every metric that applies to `model` (docs/design.md), as a JSON-able dict (probe=False skips the
-    linear probes of the GANs' discriminator features, the slowest part). progress: a bar over the
-    measurements (they take up to minutes on a CPU)."""
+    linear probes of the GANs' discriminator features, the slowest part; the GANs' encodings are
+    checked on the first `encoding_images` test digits). progress: a bar over the measurements (they
+    take up to minutes on a CPU)."""
     classifier = classifier or load_classifier()
     model.eval()
     spec = model.latent
     steps = ["samples", "Fréchet distance", "Fréchet floor", "classes"]
     steps += ["test NLL"] * model.has_likelihood + ["code accuracy"] * model.infers_codes
+    steps += ["encodings"] * bool(model.inverts_generator and encoding_images)
     steps += ["linear probes"] * (probe and model.has_discriminator)
     bar = tqdm(total=len(steps), desc=f"measuring {model.name}", leave=False, disable=not progress)
 
@@ -206,6 +236,10 @@ def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int =
         if model.infers_codes:
             step("code accuracy")
             out.update(infogan_code_accuracy(model, classifier, n))
+            bar.update()
+        if model.inverts_generator and encoding_images:
+            step("encodings")
+            out.update(encoding_quality(model, classifier, min(encoding_images, n), data_dir))
             bar.update()
         if probe and model.has_discriminator:
             step("linear probes")

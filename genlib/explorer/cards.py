@@ -114,7 +114,7 @@ CARDS: dict[str, Card] = {
                ("D's real/fake probabilities D(x) and D(G(z)) are plotted per epoch below: a healthy game keeps "
                "both away from 1 and 0."),
                "GANs have no encoder; for the latent map an inversion encoder is fitted on (G(z), z) pairs after training."),
-        bars=("min_class_share",),
+        bars=("min_class_share", "encoding_shell_share", "encoding_kept_class"),
     ),
     "dcgan": Card(
         title="Deep convolutional GAN (DCGAN)",
@@ -132,7 +132,7 @@ CARDS: dict[str, Card] = {
                "with batch-norm statistics re-estimated for it. Rather than letting D catch up (k = 1 here), D learns "
                "at a tenth of G's rate (1e-4 vs 1e-3). "
                "Both even out the digit classes: with D at 2e-4 and no average, G drew 17% zeros and 4% fours.")),
-        bars=("min_class_share",),
+        bars=("min_class_share", "encoding_shell_share", "encoding_kept_class"),
     ),
     "cgan": Card(
         title="Conditional GAN (CGAN)",
@@ -148,7 +148,7 @@ CARDS: dict[str, Card] = {
         ),
         notes=(("G gets [z, onehot(y)]; D gets y as label maps beside its first convolution's features and as a "
                "projection term ⟨embed(y), h⟩ on its logit (Miyato & Koyama), which makes it check the label strictly."),),
-        bars=("conditional_accuracy",),
+        bars=("conditional_accuracy", "encoding_shell_share", "encoding_kept_class"),
     ),
     "infogan": Card(
         title="InfoGAN",
@@ -174,7 +174,7 @@ CARDS: dict[str, Card] = {
                ("Code accuracy: each categorical value is matched to a different digit, one-to-one, by the "
                "Hungarian algorithm on the code-versus-classifier confusion matrix (so two codes can never claim "
                "the same digit); the paper reports 5 % error.")),
-        bars=("min_class_share", "code_accuracy"),
+        bars=("min_class_share", "code_accuracy", "encoding_shell_share", "encoding_kept_class"),
     ),
 }
 

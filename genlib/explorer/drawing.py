@@ -235,9 +235,8 @@ def analyse(model, classifier, image: torch.Tensor, label: int | None = None, k:
         label = None
     z = model.encode(x, labels)
     codes = None
-    if spec.has_codes:
-        q = model.infer_codes(x)
-        codes = {"categorical": q["categorical"].argmax(1), "continuous": q["continuous"]}
+    if spec.has_codes:  # the codes encode() refined z for (InfoGAN: Q's reading, checked by reconstruction)
+        codes = model.codes_for(x)
     recon = model.decode(z, labels, codes)[0]
     value = float(nll(model, x, labels, k)[0]) if model.has_likelihood else None
     p, d = probs.topk(3)

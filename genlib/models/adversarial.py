@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..latent import LatentSpec
+from ..latent import LatentSpec, to_shell
 from .base import GenerativeModel, check_images
 
 
@@ -13,6 +13,7 @@ class GANBase(GenerativeModel):
     output = "tanh"
     trainer = "adversarial"
     has_discriminator = True
+    inverts_generator = True
     # subclasses build: self.generator, self.body + self.head (the discriminator), self.inverter
 
     @property
@@ -37,24 +38,30 @@ class GANBase(GenerativeModel):
         """Codes to decode an encoded image with (InfoGAN: its Q head's estimate)."""
         return None
 
-    def encode(self, x, labels=None, refine_steps: int = 0, lr: float = 0.05) -> torch.Tensor:
-        """z with G(z) ≈ x: the inversion encoder's guess, optionally refined by `refine_steps` Adam
-        steps on the pixel error (conditional models refine only when labels are given)."""
+    # Adam steps on the pixel error after the inversion encoder's guess (see `encode`)
+    refine_steps: int = 5
+
+    def encode(self, x, labels=None, refine_steps: int | None = None, lr: float = 0.05) -> torch.Tensor:
+        """z on the prior's shell ‖z‖ = √d with G(z) ≈ x: the inversion encoder's guess, then `refine_steps`
+        (default: the class's) Adam steps on the pixel error, each followed by a projection back onto the
+        shell, so encodings stay where G was trained (conditional models refine only when labels are given)."""
         device, dtype = self.placement()
         x = check_images(x, dtype, device)
         with torch.no_grad():
             z0 = self.inverter(x * 2 - 1)
         labels = None if labels is None else self.latent.check_labels(labels, len(x)).to(device)
-        if refine_steps <= 0 or (self.latent.n_classes is not None and labels is None):
+        steps = self.refine_steps if refine_steps is None else refine_steps
+        if steps <= 0 or (self.latent.n_classes is not None and labels is None):
             return z0
         codes = self.codes_for(x)
         z = z0.clone().requires_grad_(True)
         opt = torch.optim.Adam([z], lr=lr)
         with torch.enable_grad():
-            for _ in range(refine_steps):
+            for _ in range(steps):
                 err = F.mse_loss(self.to_unit(self.generate(z, labels, codes)), x, reduction="sum")
-                # the gradient for z only (weak prior keeps z typical): G's weights need none, and
-                # backward() also left .grad on them (docs/results.md)
-                (z.grad,) = torch.autograd.grad(err + 0.5 * z.pow(2).sum() * 1e-2, [z])
+                # the gradient for z only: G's weights need none (backward() would also fill theirs)
+                (z.grad,) = torch.autograd.grad(err, [z])
                 opt.step()
+                with torch.no_grad():
+                    z.copy_(to_shell(z))
         return z.detach()

@@ -61,6 +61,8 @@ class GenerativeModel(nn.Module, ABC):
     has_posterior: bool = False  # posterior(x) -> (mu, logvar) and kl_per_dim(x)
     has_discriminator: bool = False  # discriminate(x) and features(x): D's verdict and its last hidden layer
     infers_codes: bool = False  # infer_codes(x): Q's reading of the codes a generated image was made from
+    # encode(x) inverts G (no posterior): its encodings are checked against the prior's shell
+    inverts_generator: bool = False
 
     def __init__(self, config=None):
         super().__init__()

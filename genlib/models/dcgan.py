@@ -14,6 +14,8 @@ from .layers import DCBody, DCGenerator, Inverter
 class DCGANConfig:
     z_dim: int = 64
     width: int = 64
+    d_width: int = 0  # the discriminator's width (0: the generator's)
+    d_deep: bool = False  # a third strided convolution in D (7×7 -> 4×4)
 
 
 class DCGAN(GANBase):
@@ -24,6 +26,6 @@ class DCGAN(GANBase):
         super().__init__(config)
         c = self.config
         self.generator = DCGenerator(c.z_dim, c.width)
-        self.body = DCBody(c.width)
+        self.body = DCBody(c.d_width or c.width, deep=c.d_deep)
         self.head = nn.Linear(self.body.out_dim, 1)
         self.inverter = Inverter(c.z_dim)

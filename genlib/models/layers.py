@@ -5,6 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..latent import to_shell
+
 
 def mlp(sizes: list[int], act=nn.ReLU, out_act: nn.Module | None = None, bn: bool = False) -> nn.Sequential:
     layers: list[nn.Module] = []
@@ -61,27 +63,33 @@ class DCGenerator(nn.Module):
 
 
 class DCBody(nn.Module):
-    """DCGAN discriminator body: two stride-2 convolutions with LeakyReLU (batch norm on the
-    second), returning flat 7×7×2c features. `extra` channels (e.g. label maps) join at 14×14."""
+    """DCGAN discriminator body: stride-2 convolutions with LeakyReLU (batch norm after the first),
+    returning flat features: 7×7×2c after two; `deep` adds a third (3×3, to 4×4×4c), a discriminator
+    as deep as its generator. `extra` channels (e.g. label maps) join at 14×14."""
 
-    def __init__(self, width: int = 64, extra: int = 0, fc: int = 0):
+    def __init__(self, width: int = 64, extra: int = 0, fc: int = 0, deep: bool = False):
         super().__init__()
         self.conv1 = nn.Sequential(nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2))
         self.conv2 = nn.Sequential(nn.Conv2d(width + extra, 2 * width, 4, 2, 1, bias=False),
                                    nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2))
+        self.conv3 = nn.Sequential(nn.Conv2d(2 * width, 4 * width, 3, 2, 1, bias=False), nn.BatchNorm2d(4 * width),
+                                   nn.LeakyReLU(0.2)) if deep else nn.Identity()
+        flat = 4 * width * 16 if deep else 2 * width * 49
         # optional hidden fully connected layer on top (InfoGAN's D and Q share one)
-        self.fc = nn.Sequential(nn.Linear(2 * width * 49, fc, bias=False), nn.BatchNorm1d(fc), nn.LeakyReLU(0.2)) if fc else nn.Identity()
-        self.out_dim = fc or 2 * width * 49
+        self.fc = (nn.Sequential(nn.Linear(flat, fc, bias=False), nn.BatchNorm1d(fc), nn.LeakyReLU(0.2))
+                   if fc else nn.Identity())
+        self.out_dim = fc or flat
 
     def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
         h = self.conv1(x)
         if extra is not None:
             h = torch.cat([h, extra[:, :, None, None].expand(-1, -1, 14, 14)], 1)
-        return self.fc(self.conv2(h).flatten(1))
+        return self.fc(self.conv3(self.conv2(h)).flatten(1))
 
 
 class Inverter(nn.Module):
-    """Inversion encoder for the GANs: image in [-1,1] -> z. Trained after G on (G(z), z) pairs."""
+    """Inversion encoder for the GANs: image in [-1,1] -> z on the prior's shell ‖z‖ = √d (to_shell).
+    Trained after G on (G(z), z) pairs and on real digits through the frozen G (training.fit_inverter)."""
 
     def __init__(self, z_dim: int, width: int = 32):
         super().__init__()
@@ -93,4 +101,4 @@ class Inverter(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return to_shell(self.net(x))

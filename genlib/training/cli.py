@@ -26,9 +26,8 @@ import genlib
 from genlib import checkpoint, data, metrics
 from genlib.explorer import cards
 from genlib.models import ARCHITECTURES, MODELS
-from genlib.training import STATE, TRAINERS, TrainConfig, TrainingDiverged, distributed, train_classifier
+from genlib.training import STATE, TRAINERS, TrainConfig, TrainingDiverged, distributed, fit_inverter, train_classifier
 from genlib.training.presets import PRESETS, VARIANTS, recipe
-
 
 
 def order() -> list[str]:
@@ -53,7 +52,7 @@ def measure(name: str, model, args) -> dict:
     quick = args.preset == "quick"
     return metrics.evaluate(model, n=args.metric_samples or (1000 if quick else 10000), classifier=classifier_for(args),
                             data_dir=args.data_dir, nll_images=args.nll_images or (200 if quick else None),
-                            probe=not quick, progress=True)
+                            probe=not quick, progress=True, encoding_images=200 if quick else 2000)
 
 
 def probe(name: str, args) -> None:
@@ -70,6 +69,32 @@ def probe(name: str, args) -> None:
     table = metrics.probe_table(model, data_dir=args.data_dir)
     metrics.cache_probe(args.out / name, table, time.time() - t0)
     print(f"   {name}: probe {table} in {time.time() - t0:.0f} s")
+
+
+def refit_inverter(name: str, args, command: str) -> None:
+    """Retrain the inversion encoder of OUT/NAME as training's last step does (the preset's steps, the
+    seed given), then record its encodings' quality; the generator and discriminator stay bit-identical."""
+    folder = args.out / name
+    model = checkpoint.load(folder, expect=VARIANTS.get(name, name))
+    if not getattr(model, "inverts_generator", False):  # the classifier is no GenerativeModel
+        print(f"   {name}: no inversion encoder (only the GANs have one)")
+        return
+    cfg = checkpoint.read_extra(folder, checkpoint.CONFIG)
+    train = cfg.get("train", {})
+    tc = TrainConfig(**{**recipe(args.preset, name)[1], "seed": args.seed})
+    t0 = time.time()
+    loss = fit_inverter(model, tc, data.load_split(True, args.data_dir))
+    # apart from the training run's own inverter_seconds: the table's train time stays the run's
+    train.update(inverter_refit_seconds=round(time.time() - t0, 1), inverter_refit_final_loss=round(loss, 4),
+                 inverter_refit_command=command)
+    model.load_state_dict(checkpoint.half_state(model))  # measure what ships
+    model.eval()
+    m = checkpoint.read_extra(folder, checkpoint.METRICS, {})
+    n = args.metric_samples or 10000
+    m.update(metrics.encoding_quality(model, classifier_for(args), n=n, data_dir=args.data_dir))
+    history = checkpoint.read_extra(folder, checkpoint.HISTORY, [])
+    checkpoint.save(model, folder, metrics=m, history=history, train=train, half=True)
+    print(f"   {name}: inverter refitted in {train['inverter_refit_seconds']:.0f} s; {m}")
 
 
 class Parser(argparse.ArgumentParser):
@@ -160,6 +185,9 @@ def main(argv=None, prog: str = "train.py") -> int:
                         "STATE_DIR/NAME-<hash of OUT/NAME> (default: runs/ in the current folder, git-ignored)")
     p.add_argument("--evaluate-only", action="store_true",
                    help="re-measure the metrics of the checkpoint in OUT/NAME (default: off)")
+    p.add_argument("--refit-inverter", action="store_true",
+                   help="GANs: retrain only the inversion encoder of the checkpoint in OUT/NAME (G and D untouched) "
+                        "and re-measure its encodings (default: off)")
     p.add_argument("--metric-samples", type=positive_int, metavar="N",
                    help="samples per quality metric (default: full 10000, quick 1000)")
     p.add_argument("--nll-images", type=positive_int, metavar="N",
@@ -260,16 +288,19 @@ def run(args, main_rank: bool) -> int:
         data_hash = data.data_hash(args.data_dir)
         n_train = len(data.load_split(True, args.data_dir))
     for name in names:
-        if not (args.probe or args.evaluate_only) and config_of(name, args).batch_size > n_train:
+        if not (args.probe or args.evaluate_only or args.refit_inverter) and config_of(name, args).batch_size > n_train:
             print(f"train.py: error: --batch-size {config_of(name, args).batch_size} ({name}) is more than the "
                   f"{n_train} training images; choose at most {n_train}", file=sys.stderr)
             return 2
     done = []
     for name in names:
-        if (args.probe or args.evaluate_only or name == "classifier") and not main_rank:
+        if (args.probe or args.evaluate_only or args.refit_inverter or name == "classifier") and not main_rank:
             continue  # single-process work: rank 0 does it, the others go on to the next model
         if args.probe:
             probe(name, args)
+            continue
+        if args.refit_inverter:
+            refit_inverter(name, args, args.rerun)
             continue
         if args.evaluate_only:
             folder = args.out / name

@@ -483,9 +483,12 @@ class AdversarialTrainer(Trainer):
         return {"inverter_seconds": round(time.time() - t0, 1), "inverter_final_loss": round(loss, 4)}
 
 
-def fit_inverter(model, cfg: TrainConfig, split, batch_size: int = 128, progress: bool = True) -> float:
+def fit_inverter(model, cfg: TrainConfig, split, batch_size: int = 128, progress: bool = True,
+                 real_weight: float = 4.0) -> float:
     """Train the inversion encoder E with G frozen (eval mode): on fakes, ‖E(G(z)) − z‖² and
-    ‖G(E(G(z))) − G(z)‖²; on real digits, ‖G(E(x)) − x‖² so it also inverts real images."""
+    ‖G(E(G(z))) − G(z)‖²; on real digits, real_weight · ‖G(E(x)) − x‖², the term the app's encodings
+    of real digits live by. E's outputs lie on the prior's shell (Inverter), as in-domain inversion
+    (Zhu et al. 2020): real digits are not mapped near the origin, where G was rarely trained."""
     model.eval()
     enc = model.inverter
     enc.train()
@@ -511,7 +514,7 @@ def fit_inverter(model, cfg: TrainConfig, split, batch_size: int = 128, progress
         x, y = x.to(dev) * 2 - 1, y.to(dev)
         real_codes = model.codes_for((x + 1) / 2)
         zr = enc(x)
-        loss = loss + F.mse_loss(model.generate(zr, y if spec.n_classes else None, real_codes), x)
+        loss = loss + real_weight * F.mse_loss(model.generate(zr, y if spec.n_classes else None, real_codes), x)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

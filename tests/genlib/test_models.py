@@ -109,6 +109,48 @@ def test_gan_encode_refinement_lowers_reconstruction_error():
     assert err1 < err0
 
 
+@pytest.mark.parametrize("name", ["gan", "dcgan", "cgan", "infogan"])
+def test_gan_encodings_lie_on_the_prior_shell(name):
+    """Raw, refined, and unrefined-for-want-of-a-label encodings all have norm √d (the prior's shell)."""
+    m = tiny(name).eval()
+    z, labels, codes = inputs(m, 6)
+    x = m.decode(z, labels, codes) * 0.2  # faint images: an unconstrained inverter maps these near the origin
+    d = m.latent.z_dim
+    for e in (m.encode(x, labels, refine_steps=0), m.encode(x, labels), m.encode(x, labels, refine_steps=4)):
+        assert torch.allclose(e.norm(dim=1), torch.full((6,), d ** 0.5), atol=1e-4)
+    if labels is not None:
+        assert torch.allclose(m.encode(x).norm(dim=1), torch.full((6,), d ** 0.5), atol=1e-4)
+
+
+def test_to_shell_keeps_direction():
+    from genlib.latent import to_shell
+
+    z = torch.tensor([[3.0, 4.0, 0.0, 0.0], [0.0, 0.0, 0.1, 0.0]])
+    out = to_shell(z)
+    assert torch.allclose(out, torch.tensor([[1.2, 1.6, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0]]))
+
+
+def test_dcgan_deep_discriminator_sees_4x4_features_and_trains(tmp_path, tiny_mnist):
+    m = genlib.build("dcgan", z_dim=8, width=4, d_width=6, d_deep=True)
+    x = torch.rand(3, 1, 28, 28) * 2 - 1
+    assert m.body(x).shape == (3, 4 * 6 * 16) and m.discriminate(x)["logits"].shape == (3,)
+    TRAINERS["dcgan"](m, TrainConfig(epochs=1, batch_size=32, inverter_steps=2), tmp_path, tiny_mnist).fit()
+    assert torch.isfinite(m.sample(2)).all()
+
+
+def test_infogan_codes_for_picks_the_category_that_reconstructs_best():
+    m = tiny("infogan").eval()
+    z, _, codes = inputs(m, 5)
+    x = m.decode(z, None, codes)
+    one, two = m.codes_for(x, candidates=1), m.codes_for(x, candidates=2)
+    q = m.infer_codes(x)["categorical"].topk(2, dim=1).indices
+    assert torch.equal(one["categorical"], q[:, 0])
+    assert ((two["categorical"] == q[:, 0]) | (two["categorical"] == q[:, 1])).all()
+    zi = m.inverter(x * 2 - 1)
+    err = lambda c: (m.decode(zi, None, {"categorical": c, "continuous": one["continuous"]}) - x).pow(2).flatten(1).sum(1)
+    assert (err(two["categorical"]) <= err(one["categorical"]) + 1e-6).all()
+
+
 def test_infogan_infer_codes_shapes():
     m = tiny("infogan").eval()
     q = m.infer_codes(m.sample(6))

@@ -75,3 +75,13 @@ def test_vae_nll(mnist_test):
     x = torch.bernoulli(mnist_test.unit_images(slice(600)), generator=torch.Generator().manual_seed(11))
     nll = -m.log_likelihood(x, k=500)
     assert nll.mean() <= BARS["test_nll"] + 3 * nll.std() / math.sqrt(len(nll))
+
+
+@pytest.mark.parametrize("name", ["gan", "dcgan", "cgan", "infogan"])
+def test_gan_encodings_stay_in_the_prior_and_keep_the_digit(name, classifier):
+    """The encodings the app uses (latent map, arithmetic, interpolation, draw) lie in the prior's
+    shell and decode to the same digit, on the first 500 test digits (bars: 80% and 96% on 10,000)."""
+    n = 500
+    q = metrics.encoding_quality(genlib.load(name), classifier, n=n)
+    assert q["encoding_shell_share"] >= 0.80 - 3 * se(0.80, n)
+    assert q["encoding_kept_class"] >= 0.96 - 3 * se(0.96, n)

@@ -208,3 +208,21 @@ def test_ctrl_c_keeps_the_last_epoch_and_says_how_to_continue(tmp_path, tiny_mni
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resumed vae from epoch {m.group(1)}" in resumed.stderr
     assert [r["epoch"] for r in checkpoint.read_extra(tmp_path / "out" / "vae", "history.json")] == [1, 2, 3]
+
+
+def test_refit_inverter_retrains_only_the_encoder_and_records_its_encodings(tmp_path, tiny_mnist):
+    import genlib
+
+    torch.manual_seed(0)
+    m = genlib.build("dcgan", z_dim=8, width=6).eval()
+    checkpoint.save(m, tmp_path / "dcgan", metrics={"fid": 1.0}, history=[{"epoch": 1}], half=True)
+    before = checkpoint.load(tmp_path / "dcgan").state_dict()
+    args = ["--model", "dcgan", "--refit-inverter", "--preset", "quick", "--out", str(tmp_path)]
+    assert main([*args, "--data-dir", str(tiny_mnist), "--metric-samples", "16"]) == 0
+    after = checkpoint.load(tmp_path / "dcgan").state_dict()
+    changed = {k.split(".")[0] for k in before if not torch.equal(before[k], after[k])}
+    assert changed == {"inverter"}
+    m = checkpoint.read_extra(tmp_path / "dcgan", checkpoint.METRICS)
+    assert m["fid"] == 1.0 and m["encoding_images"] == 16 and m["encoding_shell_share"] == 1.0
+    train = checkpoint.read_extra(tmp_path / "dcgan", checkpoint.CONFIG)["train"]
+    assert train["inverter_refit_seconds"] > 0 and "--refit-inverter" in train["inverter_refit_command"]
