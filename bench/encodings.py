@@ -8,6 +8,7 @@ classifier), the time to encode all of them, and the time to encode one drawing.
 Bars: ≥ 80% in the shell, ≥ 96% kept; encoding 10,000 ≤ 60 s (once per checkpoint, then cached on
 disk), one drawing ≤ 100 ms. Times are CPU seconds of this one-thread process (on a busy machine the
 wall time also counts other processes' turns) and wall seconds."""
+
 from __future__ import annotations
 
 import argparse
@@ -52,17 +53,42 @@ def main(argv=None) -> None:
         c0 = time.process_time()
         model.encode(x, y if cond else None)
         enc_10k = (time.process_time() - c0) * 10
-        rows.append([name, f"{q['encoding_shell_share']:.4f}", verdict(q["encoding_shell_share"] >= 0.80),
-                     f"{q['encoding_kept_class']:.4f}", verdict(q["encoding_kept_class"] >= 0.96),
-                     f"{enc_10k:.0f}", verdict(enc_10k <= 60), f"{one_ms:.1f}", verdict(one_ms <= 100),
-                     f"{cpu:.0f} / {wall:.0f}"])
+        rows.append(
+            [
+                name,
+                f"{q['encoding_shell_share']:.4f}",
+                verdict(q["encoding_shell_share"] >= 0.80),
+                f"{q['encoding_kept_class']:.4f}",
+                verdict(q["encoding_kept_class"] >= 0.96),
+                f"{enc_10k:.0f}",
+                verdict(enc_10k <= 60),
+                f"{one_ms:.1f}",
+                verdict(one_ms <= 100),
+                f"{cpu:.0f} / {wall:.0f}",
+            ]
+        )
         print(f"  {name}: {q}", flush=True)
         if args.record:
             folder = genlib.CHECKPOINTS / name
             write_json(folder / checkpoint.METRICS, {**checkpoint.read_extra(folder, checkpoint.METRICS, {}), **q})
-    print(table(["model", "in shell", "≥ 0.80", "keeps digit", "≥ 0.96", "encode 10,000: CPU s (from 1,000)",
-                 "≤ 60 s", "encode 1 drawing: CPU ms", "≤ 100 ms", f"whole check of {args.n:,}: CPU / wall s"],
-                rows, f"GAN encodings of {args.n:,} MNIST test digits, 1 torch thread"))
+    print(
+        table(
+            [
+                "model",
+                "in shell",
+                "≥ 0.80",
+                "keeps digit",
+                "≥ 0.96",
+                "encode 10,000: CPU s (from 1,000)",
+                "≤ 60 s",
+                "encode 1 drawing: CPU ms",
+                "≤ 100 ms",
+                f"whole check of {args.n:,}: CPU / wall s",
+            ],
+            rows,
+            f"GAN encodings of {args.n:,} MNIST test digits, 1 torch thread",
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ encode grow with batch size.
 Targets: decode one image ≤ 5 ms, encode 10k ≤ 5 s (GANs: ≤ 60 s, once per checkpoint, then cached on disk;
 with 30 refinement steps ≤ 30 s),
 PCA of 10k ≤ 0.5 s. The encodings here bypass the app's disk cache (that is what fills it)."""
+
 from __future__ import annotations
 
 import argparse
@@ -60,14 +61,25 @@ def bench_model(name, model, test, args) -> tuple[list, encodings.Encodings]:
 
         def refined():  # the encoder's guess then Adam on the pixel error, 1,000 digits at a time
             for i in range(0, len(x), 1000):
-                model.encode(x[i : i + 1000], None if labels is None else labels[i : i + 1000],
-                             refine_steps=args.refine_steps)
+                model.encode(
+                    x[i : i + 1000], None if labels is None else labels[i : i + 1000], refine_steps=args.refine_steps
+                )
 
         r = median_time(refined, args.refine_reps, warm=0)
         refine = f"{r:.1f} ({verdict(r <= TARGET_REFINE_S * args.n / 10000)})"
     enc_target = (TARGET_ENCODE_GAN_S if is_gan(model) else TARGET_ENCODE_S) * args.n / 10000
-    row = [name, model.latent.z_dim, f"{d1:.2f}", verdict(d1 <= TARGET_DECODE_MS), f"{d100:.1f}",
-           f"{enc_s:.2f}", verdict(enc_s <= enc_target), refine, f"{pca * 1e3:.1f}", verdict(pca <= TARGET_PCA_S)]
+    row = [
+        name,
+        model.latent.z_dim,
+        f"{d1:.2f}",
+        verdict(d1 <= TARGET_DECODE_MS),
+        f"{d100:.1f}",
+        f"{enc_s:.2f}",
+        verdict(enc_s <= enc_target),
+        refine,
+        f"{pca * 1e3:.1f}",
+        verdict(pca <= TARGET_PCA_S),
+    ]
     return row, enc
 
 
@@ -117,13 +129,32 @@ def main(argv=None) -> None:
         rows.append(row)
         print(f"  {name}: decode 1 {row[2]} ms, encode {args.n} {row[5]} s", flush=True)
         scale += scale_rows(name, model, test, args)
-    print(table(["model", "z_dim", "decode 1 ms", "≤ 5 ms", "decode 100 ms", f"encode {args.n:,} s",
-                 "≤ 5 s (GANs 60 s)", f"encode {args.n:,} + {args.refine_steps} refine steps s (≤ 30 s)",
-                 f"PCA {args.n:,} ms", "≤ 0.5 s"],
-                rows, f"Per model (decode 1: median of {args.reps_small}; others: median of {args.reps}; "
-                      f"refinement: median of {args.refine_reps})"))
-    print(table(["model", "call", *[f"batch {b:,} ms" for b in args.batches], f"µs/image @ {args.batches[-1]:,}"],
-                scale, "Scale: ms per call vs batch size"))
+    print(
+        table(
+            [
+                "model",
+                "z_dim",
+                "decode 1 ms",
+                "≤ 5 ms",
+                "decode 100 ms",
+                f"encode {args.n:,} s",
+                "≤ 5 s (GANs 60 s)",
+                f"encode {args.n:,} + {args.refine_steps} refine steps s (≤ 30 s)",
+                f"PCA {args.n:,} ms",
+                "≤ 0.5 s",
+            ],
+            rows,
+            f"Per model (decode 1: median of {args.reps_small}; others: median of {args.reps}; "
+            f"refinement: median of {args.refine_reps})",
+        )
+    )
+    print(
+        table(
+            ["model", "call", *[f"batch {b:,} ms" for b in args.batches], f"µs/image @ {args.batches[-1]:,}"],
+            scale,
+            "Scale: ms per call vs batch size",
+        )
+    )
     tsne = []
     with tempfile.TemporaryDirectory() as tmp:  # an empty cache: t-SNE is computed, not read
         for name in args.tsne_models:
@@ -136,7 +167,13 @@ def main(argv=None) -> None:
             encodings.project_tsne(enc, cache=tmp)
             tsne.append([name, f"{len(enc.z):,}", f"{time.perf_counter() - t0:.1f}"])
     if tsne:
-        print(table(["model", "points", "t-SNE s (1 run, informative)"], tsne, "t-SNE (genlib.explorer.encodings.project_tsne)"))
+        print(
+            table(
+                ["model", "points", "t-SNE s (1 run, informative)"],
+                tsne,
+                "t-SNE (genlib.explorer.encodings.project_tsne)",
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """LatentSpec: what a model's latent space looks like (the app builds its controls from it),
 and the model-independent latent operations."""
+
 from __future__ import annotations
 
 import math
@@ -61,7 +62,9 @@ class LatentSpec:
         if labels.shape != (n,):
             raise ValueError(f"labels has shape {tuple(raw.shape)}; expected {expected}")
         if n and (labels.min() < 0 or labels.max() >= self.n_classes):
-            raise ValueError(f"labels must be in 0..{self.n_classes - 1}; got {labels.min().item()}..{labels.max().item()}")
+            raise ValueError(
+                f"labels must be in 0..{self.n_classes - 1}; got {labels.min().item()}..{labels.max().item()}"
+            )
         return labels
 
     def check_z(self, z: torch.Tensor) -> torch.Tensor:

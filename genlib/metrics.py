@@ -1,4 +1,5 @@
 """Quality metrics, all measured with the project's own classifier (docs/design.md, "Quality")."""
+
 from __future__ import annotations
 
 import copy
@@ -20,6 +21,7 @@ from . import checkpoint, data
 
 log = logging.getLogger(__name__)
 
+
 # ---------------------------------------------------------------- quality bars: the one definition
 @dataclass(frozen=True)
 class Bar:
@@ -37,10 +39,18 @@ BARS: dict[str, Bar] = {
     "min_class_share": Bar("Min class share", ">=", 0.06, "the rarest digit's share of unconditional samples"),
     "code_accuracy": Bar("Code accuracy", ">=", 0.95, "categorical code as a digit classifier, after matching"),
     "test_nll": Bar("Test NLL (nats)", "<=", 92.0, "importance-weighted, dynamically binarised test set"),
-    "encoding_shell_share": Bar("Encodings in the prior's shell", ">=", 0.80,
-                                "test digits encoded within 2.5 of √d, the norm of the prior's draws"),
-    "encoding_kept_class": Bar("Encode → decode keeps the digit", ">=", 0.96,
-                               "test digits whose decoded encoding the classifier reads as the same digit"),
+    "encoding_shell_share": Bar(
+        "Encodings in the prior's shell",
+        ">=",
+        0.80,
+        "test digits encoded within 2.5 of √d, the norm of the prior's draws",
+    ),
+    "encoding_kept_class": Bar(
+        "Encode → decode keeps the digit",
+        ">=",
+        0.96,
+        "test digits whose decoded encoding the classifier reads as the same digit",
+    ),
 }
 BAR_VALUES = {k: b.value for k, b in BARS.items()}  # plain numbers (tests/genlib/test_shipped.py re-measures them)
 COVERAGE_BAR = BARS["min_class_share"].value  # every digit class must get at least this share of samples
@@ -111,8 +121,12 @@ def class_coverage(pred: torch.Tensor) -> dict:
     shares = torch.bincount(pred, minlength=10).double() / len(pred)
     nz = shares[shares > 0]
     entropy = float(-(nz * nz.log()).sum())
-    return {"class_shares": [round(float(s), 4) for s in shares], "min_class_share": round(float(shares.min()), 4),
-            "class_entropy": round(entropy, 4), "class_entropy_max": round(math.log(10), 4)}
+    return {
+        "class_shares": [round(float(s), 4) for s in shares],
+        "min_class_share": round(float(shares.min()), 4),
+        "class_entropy": round(entropy, 4),
+        "class_entropy_max": round(math.log(10), 4),
+    }
 
 
 def conditional_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> float:
@@ -135,8 +149,11 @@ def code_confusion(model, classifier, n: int = 10000, seed: int = 0) -> dict:
     conf = torch.zeros(10, 10, dtype=torch.long)
     conf.index_put_((cat, pred), torch.ones_like(cat), accumulate=True)
     rows, cols = linear_sum_assignment(-conf.numpy())
-    return {"confusion": conf, "code_to_digit": [int(c) for c in cols],
-            "code_accuracy": round(float(conf[rows, cols].sum()) / len(cat), 4)}
+    return {
+        "confusion": conf,
+        "code_to_digit": [int(c) for c in cols],
+        "code_accuracy": round(float(conf[rows, cols].sum()) / len(cat), 4),
+    }
 
 
 def infogan_code_accuracy(model, classifier, n: int = 10000, seed: int = 0) -> dict:
@@ -162,8 +179,11 @@ def encoding_quality(model, classifier, n: int = 10000, data_dir=None, batch: in
         shell += int(((z.norm(dim=1) - math.sqrt(z.shape[1])).abs() <= SHELL_TOLERANCE).sum())
         codes = model.codes_for(xb) if model.inverts_generator else None
         kept += int((classifier.predict(model.decode(z, yb if cond else None, codes)) == yb).sum())
-    return {"encoding_shell_share": round(shell / len(x), 4), "encoding_kept_class": round(kept / len(x), 4),
-            "encoding_images": len(x)}
+    return {
+        "encoding_shell_share": round(shell / len(x), 4),
+        "encoding_kept_class": round(kept / len(x), 4),
+        "encoding_images": len(x),
+    }
 
 
 def test_nll(model, k: int = 500, n: int | None = None, seed: int = 0, data_dir=None) -> dict:
@@ -178,6 +198,7 @@ def test_nll(model, k: int = 500, n: int | None = None, seed: int = 0, data_dir=
 
 def monitor(classifier, n: int = 1000):
     """A cheap per-epoch quality check for the trainers' history (what "watch it learn" plots)."""
+
     def check(model) -> dict:
         spec = model.latent
         if spec.n_classes:
@@ -189,12 +210,22 @@ def monitor(classifier, n: int = 1000):
         if spec.has_codes:
             out["code_acc"] = infogan_code_accuracy(model, classifier, n, seed=1)["code_accuracy"]
         return out
+
     return check
 
 
 # ---------------------------------------------------------------- all metrics of a model
-def evaluate(model, n: int = 10000, classifier=None, data_dir=None, nll_k: int = 500, nll_images: int | None = None,
-             probe: bool = True, progress: bool = False, encoding_images: int = 2000) -> dict:
+def evaluate(
+    model,
+    n: int = 10000,
+    classifier=None,
+    data_dir=None,
+    nll_k: int = 500,
+    nll_images: int | None = None,
+    probe: bool = True,
+    progress: bool = False,
+    encoding_images: int = 2000,
+) -> dict:
     """Every metric that applies to `model` (docs/design.md), as a JSON-able dict (probe=False skips the
     linear probes of the GANs' discriminator features, the slowest part; the GANs' encodings are
     checked on the first `encoding_images` test digits). progress: a bar over the measurements (they
@@ -259,10 +290,11 @@ def table(root: Path | str) -> str:
     from .training.presets import VARIANTS
 
     cols = [(k, f"{BARS[k].label} ({BARS[k].op} {BARS[k].value:g})") for k in BARS] + [
-            ("fid", "Fréchet dist."), ("fid_floor_train_vs_test", "floor"),
-            ("probe_100_per_class_d_features", "D-feature probe, 100/class")]
-    lines = ["| model | " + " | ".join(c[1] for c in cols) + " | train time | params |",
-             "|---" * (len(cols) + 3) + "|"]
+        ("fid", "Fréchet dist."),
+        ("fid_floor_train_vs_test", "floor"),
+        ("probe_100_per_class_d_features", "D-feature probe, 100/class"),
+    ]
+    lines = ["| model | " + " | ".join(c[1] for c in cols) + " | train time | params |", "|---" * (len(cols) + 3) + "|"]
     for name in [*MODELS, *VARIANTS]:
         folder = Path(root) / name
         try:
@@ -280,7 +312,11 @@ def table(root: Path | str) -> str:
         # epochs (summed over resumed runs) + the inversion encoder; metrics time not included
         history = checkpoint.read_extra(folder, checkpoint.HISTORY, [])
         secs = sum(h.get("seconds", 0) for h in history) + cfg.get("train", {}).get("inverter_seconds", 0)
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {len(history)} ep, {secs / 60:.1f} min | {cfg.get('n_params', 0):,} |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(cells)
+            + f" | {len(history)} ep, {secs / 60:.1f} min | {cfg.get('n_params', 0):,} |"
+        )
     return "\n".join(lines)
 
 
@@ -301,8 +337,9 @@ def probe_indices(labels: torch.Tensor, per_class: int, seed: int = 0) -> torch.
     return torch.cat(out)
 
 
-def fit_probe(ftr: torch.Tensor, ytr: torch.Tensor, fte: torch.Tensor, yte: torch.Tensor,
-              seed: int = 0, epochs: int = 300) -> float:
+def fit_probe(
+    ftr: torch.Tensor, ytr: torch.Tensor, fte: torch.Tensor, yte: torch.Tensor, seed: int = 0, epochs: int = 300
+) -> float:
     """Test accuracy of a logistic regression fitted on standardised features ."""
     mu, sd = ftr.mean(0), ftr.std(0) + 1e-6
     ftr, fte = (ftr - mu) / sd, (fte - mu) / sd
@@ -330,8 +367,9 @@ def untrained_twin(model, seed: int = 0):
 PROBE_SPACES = ("d_features", "d_untrained", "pixels")
 
 
-def probe_table(model, counts=PROBE_COUNTS, seed: int = 0, data_dir=None, epochs: int = 300,
-                spaces=PROBE_SPACES) -> dict:
+def probe_table(
+    model, counts=PROBE_COUNTS, seed: int = 0, data_dir=None, epochs: int = 300, spaces=PROBE_SPACES
+) -> dict:
     """{count: {"d_features": acc, "d_untrained": acc, "pixels": acc}}: a linear probe with `count` labels per
     class on the discriminator's features, against the same probe on an untrained discriminator of the same
     architecture and on raw pixels (the lecture's "GAN features can directly be used for classification":
@@ -346,14 +384,20 @@ def probe_table(model, counts=PROBE_COUNTS, seed: int = 0, data_dir=None, epochs
     if not spaces or set(spaces) - set(PROBE_SPACES):
         raise ValueError(f"spaces must be among {PROBE_SPACES}; got {spaces}")
     nets = {"d_features": model, "d_untrained": untrained_twin(model, seed) if "d_untrained" in spaces else None}
-    spaces = {s: (_batched(nets[s].features, x_tr), _batched(nets[s].features, x_te)) if s in nets
-              else (x_tr.flatten(1), x_te.flatten(1)) for s in spaces}
+    spaces = {
+        s: (_batched(nets[s].features, x_tr), _batched(nets[s].features, x_te))
+        if s in nets
+        else (x_tr.flatten(1), x_te.flatten(1))
+        for s in spaces
+    }
     table = {}
     for n in sorted(counts):
         # the first n of each class's draw: the same images probe_indices(…, n, seed) gives
         pick = torch.cat([torch.arange(c * max(counts), c * max(counts) + n) for c in range(10)])
-        table[n] = {space: round(fit_probe(ftr[pick], train.labels[idx][pick], fte, test.labels, seed, epochs), 4)
-                    for space, (ftr, fte) in spaces.items()}
+        table[n] = {
+            space: round(fit_probe(ftr[pick], train.labels[idx][pick], fte, test.labels, seed, epochs), 4)
+            for space, (ftr, fte) in spaces.items()
+        }
     return table
 
 
@@ -383,16 +427,19 @@ def probe_report(root: Path | str) -> str:
     from .models import MODELS
     from .training.presets import VARIANTS
 
-    lines = ["| model | " + " | ".join(f"{n}/class: D features vs untrained D vs pixels" for n in PROBE_COUNTS) + " |",
-             "|---" * (len(PROBE_COUNTS) + 1) + "|"]
+    lines = [
+        "| model | " + " | ".join(f"{n}/class: D features vs untrained D vs pixels" for n in PROBE_COUNTS) + " |",
+        "|---" * (len(PROBE_COUNTS) + 1) + "|",
+    ]
     for name in [*MODELS, *VARIANTS]:
         try:
             probe = read_probe(checkpoint.read_metrics(Path(root) / name))
         except checkpoint.CheckpointError:
             continue  # the metrics table above marks it unreadable
         if probe:
-            cells = [" vs ".join(f"{probe[n][k]:.3f}" for k in PROBE_SPACES if k in probe[n]) if n in probe else "–"
-                     for n in PROBE_COUNTS]
+            cells = [
+                " vs ".join(f"{probe[n][k]:.3f}" for k in PROBE_SPACES if k in probe[n]) if n in probe else "–"
+                for n in PROBE_COUNTS
+            ]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-

@@ -8,6 +8,7 @@ the (1, 28, 28) image, or a message saying why there is none. Nothing here raise
 `analyse` then encodes, reconstructs and classifies it; `nll` gives a VAE's importance-weighted
 negative log-likelihood, and `test_nll_distribution` the same for test digits (cached on disk), so
 that a drawing can be placed among real digits: an out-of-distribution score."""
+
 from __future__ import annotations
 
 import io
@@ -19,8 +20,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .encodings import cache_dir, weights_digest
 from ..fileio import atomic_write
+from .encodings import cache_dir, weights_digest
 
 BOX = 20  # MNIST: the digit's longest side, in px
 SIZE = 28  # the field
@@ -137,8 +138,10 @@ def _open(data: bytes) -> Image.Image | str:
             img = Image.open(io.BytesIO(data))  # reads the header only
             w, h = img.size
             if w * h > MAX_PIXELS:
-                return (f"The image is {w:,} × {h:,} px ({w * h / 1e6:.0f} megapixels); images up to "
-                        f"{MAX_PIXELS / 1e6:.0f} megapixels are accepted. Shrink it and try again.")
+                return (
+                    f"The image is {w:,} × {h:,} px ({w * h / 1e6:.0f} megapixels); images up to "
+                    f"{MAX_PIXELS / 1e6:.0f} megapixels are accepted. Shrink it and try again."
+                )
             img.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at a reduced scale, cheaply
             img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -169,14 +172,18 @@ def ink_from_upload(gray: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndar
     """Ink from an uploaded image's grey levels (and alpha): a transparent image's opacity is its
     ink; otherwise a light background (paper) is inverted so the digit becomes light on dark."""
     if alpha is not None and (alpha < 0.5).mean() > 0.5:  # mostly see-through: the opaque part is the drawing
-        return alpha, ("The image is transparent: its opacity (alpha channel) was used as the ink, "
-                       "whatever the colour of the strokes.",)
+        return alpha, (
+            "The image is transparent: its opacity (alpha channel) was used as the ink, "
+            "whatever the colour of the strokes.",
+        )
     notes = ()
     if alpha is not None and (alpha < 1).any():  # mostly opaque: composite the see-through bits over white paper
         gray = gray * alpha + (1 - alpha)
         notes += ("Its transparent parts were treated as white paper.",)
     if _border_level(gray) > 0.5:
-        return 1.0 - gray, notes + ("The background is light, so the image was inverted (MNIST is light ink on black).",)
+        return 1.0 - gray, notes + (
+            "The background is light, so the image was inverted (MNIST is light ink on black).",
+        )
     return gray, notes
 
 
@@ -243,8 +250,9 @@ def analyse(model, classifier, image: torch.Tensor, label: int | None = None, k:
     return Analysis(probs, label, z, codes, recon, value, [(int(i), float(v)) for v, i in zip(p, d)])
 
 
-def test_nll_distribution(model, name: str, split=None, n: int = 1000, k: int = NLL_K,
-                          cache: Path | None = None) -> np.ndarray:
+def test_nll_distribution(
+    model, name: str, split=None, n: int = 1000, k: int = NLL_K, cache: Path | None = None
+) -> np.ndarray:
     """NLLs (nats) of the first n test digits, binarised and estimated as `nll` does (true labels
     for label-conditioned models). Cached on disk, keyed by the weights, like the encodings."""
     if split is None:

@@ -1,5 +1,6 @@
 """Shared machinery of the four GANs: a generator G, a discriminator D returning logits, and an
 inversion encoder E (GANs have no encoder of their own; E gives `encode` for the latent map)."""
+
 from __future__ import annotations
 
 import torch

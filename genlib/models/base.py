@@ -1,4 +1,5 @@
 """The public model API every generative model implements (docs/design.md, "Public API")."""
+
 from __future__ import annotations
 
 import operator
@@ -28,8 +29,10 @@ def check_images(x, dtype: torch.dtype = torch.float32, device=None) -> torch.Te
     if not torch.isfinite(x).all():
         raise ValueError("images contain NaN or infinite values")
     if x.numel() and (x.min() < -RANGE_SLACK or x.max() > 1 + RANGE_SLACK):
-        raise ValueError(f"image values span {x.min().item():g}..{x.max().item():g}; expected floats in [0, 1] "
-                         "(divide 0..255 images by 255, or pass them as uint8)")
+        raise ValueError(
+            f"image values span {x.min().item():g}..{x.max().item():g}; expected floats in [0, 1] "
+            "(divide 0..255 images by 255, or pass them as uint8)"
+        )
     return x.clamp(0, 1)
 
 
@@ -108,8 +111,10 @@ class GenerativeModel(nn.Module, ABC):
         labels = None if labels is None else labels.to(device)
         codes = self.check_codes(codes, len(z))
         if codes is not None:
-            codes = {"categorical": codes["categorical"].to(device),
-                     "continuous": codes["continuous"].to(device, dtype)}
+            codes = {
+                "categorical": codes["categorical"].to(device),
+                "continuous": codes["continuous"].to(device, dtype),
+            }
         return self.to_unit(self.generate(z, labels, codes))
 
     @torch.no_grad()

@@ -1,5 +1,6 @@
 """DCGAN (Radford et al.) at 28×28, following the lecture's rules: strided (transposed)
 convolutions instead of pooling, batch norm, ReLU in G and LeakyReLU in D, tanh output."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,6 +1,7 @@
 """InfoGAN (Chen et al.): G(z, c) with c = one 10-way categorical + two Uniform(−1, 1) codes; a Q
 head on the discriminator body estimates c from G's output, and training maximises the variational
 lower bound L_I = E[log Q(c | G(z, c))] + H(c) on I(c; G(z, c)): min_G,Q max_D V(D, G) − λ L_I."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -37,22 +38,31 @@ class InfoGAN(GANBase):
         self.head = nn.Linear(self.body.out_dim, 1)
         # Q outputs raw logits for the categorical code (cross-entropy applies log-softmax itself)
         # and a mean and log-variance per continuous code (a factored Gaussian).
-        self.q = nn.Sequential(nn.Linear(self.body.out_dim, c.q_hidden), nn.BatchNorm1d(c.q_hidden),
-                               nn.LeakyReLU(0.2), nn.Linear(c.q_hidden, c.n_cat + 2 * c.n_cont))
+        self.q = nn.Sequential(
+            nn.Linear(self.body.out_dim, c.q_hidden),
+            nn.BatchNorm1d(c.q_hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(c.q_hidden, c.n_cat + 2 * c.n_cont),
+        )
         self.inverter = Inverter(c.z_dim)
 
     @property
     def latent(self) -> LatentSpec:
         c = self.config
-        return LatentSpec(z_dim=c.z_dim, categorical=(c.n_cat,),
-                          continuous=tuple(ContinuousCode(f"c{i + 1}", -1.0, 1.0) for i in range(c.n_cont)))
+        return LatentSpec(
+            z_dim=c.z_dim,
+            categorical=(c.n_cat,),
+            continuous=tuple(ContinuousCode(f"c{i + 1}", -1.0, 1.0) for i in range(c.n_cont)),
+        )
 
     def check_codes(self, codes, n):
         """codes = {"categorical": integers (n,) in 0..n_cat-1, "continuous": floats (n, n_cont)}; one value
         (a scalar / a (n_cont,) row) is repeated for all n. Anything else: a ValueError naming this form."""
         c = self.config
-        form = (f'codes = {{"categorical": LongTensor ({n},) of 0..{c.n_cat - 1}, '
-                f'"continuous": FloatTensor ({n}, {c.n_cont})}}')
+        form = (
+            f'codes = {{"categorical": LongTensor ({n},) of 0..{c.n_cat - 1}, '
+            f'"continuous": FloatTensor ({n}, {c.n_cont})}}'
+        )
         if codes is None:
             raise ValueError(f"InfoGAN needs codes: {form}")
         if not isinstance(codes, Mapping):
@@ -88,8 +98,12 @@ class InfoGAN(GANBase):
         h = self.body(x)
         q = self.q(h)
         k, m = self.config.n_cat, self.config.n_cont
-        return {"logits": self.head(h).squeeze(1), "cat_logits": q[:, :k],
-                "cont_mu": q[:, k : k + m], "cont_logvar": q[:, k + m :].clamp(-6, 4)}
+        return {
+            "logits": self.head(h).squeeze(1),
+            "cat_logits": q[:, :k],
+            "cont_mu": q[:, k : k + m],
+            "cont_logvar": q[:, k + m :].clamp(-6, 4),
+        }
 
     @torch.no_grad()
     def infer_codes(self, x) -> dict[str, torch.Tensor]:
@@ -113,6 +127,14 @@ class InfoGAN(GANBase):
         if k == 1:
             return {"categorical": top[:, 0], "continuous": q["continuous"]}
         z, cont = self.inverter(x * 2 - 1), q["continuous"]
-        errs = torch.stack([(self.to_unit(self.generate(z, None, {"categorical": top[:, j], "continuous": cont})) - x)
-                            .pow(2).flatten(1).sum(1) for j in range(k)], 1)
+        errs = torch.stack(
+            [
+                (self.to_unit(self.generate(z, None, {"categorical": top[:, j], "continuous": cont})) - x)
+                .pow(2)
+                .flatten(1)
+                .sum(1)
+                for j in range(k)
+            ],
+            1,
+        )
         return {"categorical": top.gather(1, errs.argmin(1, keepdim=True)).squeeze(1), "continuous": cont}

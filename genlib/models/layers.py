@@ -1,4 +1,5 @@
 """Building blocks shared by the models (28×28 throughout: cheap on a CPU)."""
+
 from __future__ import annotations
 
 import torch
@@ -50,12 +51,19 @@ class DCGenerator(nn.Module):
         self.width = width
         # optional hidden fully connected layer first (InfoGAN's generator has one: it lets the
         # codes act on the whole image before it is laid out spatially)
-        self.fc = nn.Sequential(nn.Linear(in_dim, fc, bias=False), nn.BatchNorm1d(fc), nn.ReLU()) if fc else nn.Identity()
+        self.fc = (
+            nn.Sequential(nn.Linear(in_dim, fc, bias=False), nn.BatchNorm1d(fc), nn.ReLU()) if fc else nn.Identity()
+        )
         in_dim = fc or in_dim
-        self.project = nn.Sequential(nn.Linear(in_dim, 2 * width * 49, bias=False), nn.BatchNorm1d(2 * width * 49), nn.ReLU())
+        self.project = nn.Sequential(
+            nn.Linear(in_dim, 2 * width * 49, bias=False), nn.BatchNorm1d(2 * width * 49), nn.ReLU()
+        )
         self.convs = nn.Sequential(
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh(),
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.ConvTranspose2d(width, 1, 4, 2, 1),
+            nn.Tanh(),
         )
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
@@ -70,14 +78,23 @@ class DCBody(nn.Module):
     def __init__(self, width: int = 64, extra: int = 0, fc: int = 0, deep: bool = False):
         super().__init__()
         self.conv1 = nn.Sequential(nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2))
-        self.conv2 = nn.Sequential(nn.Conv2d(width + extra, 2 * width, 4, 2, 1, bias=False),
-                                   nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2))
-        self.conv3 = nn.Sequential(nn.Conv2d(2 * width, 4 * width, 3, 2, 1, bias=False), nn.BatchNorm2d(4 * width),
-                                   nn.LeakyReLU(0.2)) if deep else nn.Identity()
+        self.conv2 = nn.Sequential(
+            nn.Conv2d(width + extra, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2)
+        )
+        self.conv3 = (
+            nn.Sequential(
+                nn.Conv2d(2 * width, 4 * width, 3, 2, 1, bias=False), nn.BatchNorm2d(4 * width), nn.LeakyReLU(0.2)
+            )
+            if deep
+            else nn.Identity()
+        )
         flat = 4 * width * 16 if deep else 2 * width * 49
         # optional hidden fully connected layer on top (InfoGAN's D and Q share one)
-        self.fc = (nn.Sequential(nn.Linear(flat, fc, bias=False), nn.BatchNorm1d(fc), nn.LeakyReLU(0.2))
-                   if fc else nn.Identity())
+        self.fc = (
+            nn.Sequential(nn.Linear(flat, fc, bias=False), nn.BatchNorm1d(fc), nn.LeakyReLU(0.2))
+            if fc
+            else nn.Identity()
+        )
         self.out_dim = fc or flat
 
     def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
@@ -94,10 +111,18 @@ class Inverter(nn.Module):
     def __init__(self, z_dim: int, width: int = 32):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),  # 14
-            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),  # 7
-            nn.Conv2d(2 * width, 4 * width, 3, 2, 1), nn.BatchNorm2d(4 * width), nn.LeakyReLU(0.2),  # 4
-            nn.Flatten(), nn.Linear(4 * width * 16, 256), nn.LeakyReLU(0.2), nn.Linear(256, z_dim),
+            nn.Conv2d(1, width, 4, 2, 1),
+            nn.LeakyReLU(0.2),  # 14
+            nn.Conv2d(width, 2 * width, 4, 2, 1),
+            nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(0.2),  # 7
+            nn.Conv2d(2 * width, 4 * width, 3, 2, 1),
+            nn.BatchNorm2d(4 * width),
+            nn.LeakyReLU(0.2),  # 4
+            nn.Flatten(),
+            nn.Linear(4 * width * 16, 256),
+            nn.LeakyReLU(0.2),
+            nn.Linear(256, z_dim),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

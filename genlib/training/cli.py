@@ -1,11 +1,12 @@
 """Train latent-lab's models: arguments -> configs -> genlib trainer -> metrics -> checkpoint folder.
 
-  python train.py --model vae                 # one model, the full preset, into checkpoints/vae
-  python train.py --all --preset quick --out /tmp/quick
-  python train.py --model dcgan --resume      # continue an interrupted run (or Ctrl-C) from its last epoch
-  python train.py --model dcgan --device cuda --amp bf16               # one GPU, mixed precision
-  torchrun --nproc_per_node 4 train.py --model dcgan --device cuda     # 4 GPUs (DDP); on CPU: Gloo
+python train.py --model vae                 # one model, the full preset, into checkpoints/vae
+python train.py --all --preset quick --out /tmp/quick
+python train.py --model dcgan --resume      # continue an interrupted run (or Ctrl-C) from its last epoch
+python train.py --model dcgan --device cuda --amp bf16               # one GPU, mixed precision
+torchrun --nproc_per_node 4 train.py --model dcgan --device cuda     # 4 GPUs (DDP); on CPU: Gloo
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,9 +51,16 @@ def measure(name: str, model, args) -> dict:
         acc = float((model.predict(test.unit_images()) == test.labels).float().mean())
         return {"test_accuracy": round(acc, 4), "test_errors": round((1 - acc) * len(test))}
     quick = args.preset == "quick"
-    return metrics.evaluate(model, n=args.metric_samples or (1000 if quick else 10000), classifier=classifier_for(args),
-                            data_dir=args.data_dir, nll_images=args.nll_images or (200 if quick else None),
-                            probe=not quick, progress=True, encoding_images=200 if quick else 2000)
+    return metrics.evaluate(
+        model,
+        n=args.metric_samples or (1000 if quick else 10000),
+        classifier=classifier_for(args),
+        data_dir=args.data_dir,
+        nll_images=args.nll_images or (200 if quick else None),
+        probe=not quick,
+        progress=True,
+        encoding_images=200 if quick else 2000,
+    )
 
 
 def probe(name: str, args) -> None:
@@ -85,8 +93,11 @@ def refit_inverter(name: str, args, command: str) -> None:
     t0 = time.time()
     loss = fit_inverter(model, tc, data.load_split(True, args.data_dir))
     # apart from the training run's own inverter_seconds: the table's train time stays the run's
-    train.update(inverter_refit_seconds=round(time.time() - t0, 1), inverter_refit_final_loss=round(loss, 4),
-                 inverter_refit_command=command)
+    train.update(
+        inverter_refit_seconds=round(time.time() - t0, 1),
+        inverter_refit_final_loss=round(loss, 4),
+        inverter_refit_command=command,
+    )
     model.load_state_dict(checkpoint.half_state(model))  # measure what ships
     model.eval()
     m = checkpoint.read_extra(folder, checkpoint.METRICS, {})
@@ -153,51 +164,106 @@ def main(argv=None, prog: str = "train.py") -> int:
     shipped = genlib.CHECKPOINTS
     p = Parser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--model", choices=order(),
-                       help="the one model to train (no default: give --model, --all or --report)")
-    which.add_argument("--all", action="store_true",
-                       help="the classifier, then every registered model and the variants (--preset quick: the "
-                            "models only, measured with the shipped classifier) (default: off)")
-    which.add_argument("--report", action="store_true",
-                       help="print the metrics table of the checkpoints in --out (default: off)")
-    p.add_argument("--preset", choices=sorted(PRESETS), default="full",
-                   help="training recipe: full reproduces the shipped checkpoints, quick gives recognisable digits in "
-                        "minutes (default: full)")
-    p.add_argument("--epochs", type=positive_int, metavar="N",
-                   help="epochs to train; with --resume the total, counting the epochs already done "
-                        "(default: the preset's, e.g. full vae 50)")
-    p.add_argument("--batch-size", type=positive_int, metavar="N",
-                   help="images per step, over all processes under torchrun (default: the preset's, e.g. 128)")
-    p.add_argument("--seed", type=seed_int, default=0, metavar="N",
-                   help="seed of the weights, batches and noise (default: 0)")
+    which.add_argument(
+        "--model", choices=order(), help="the one model to train (no default: give --model, --all or --report)"
+    )
+    which.add_argument(
+        "--all",
+        action="store_true",
+        help="the classifier, then every registered model and the variants (--preset quick: the "
+        "models only, measured with the shipped classifier) (default: off)",
+    )
+    which.add_argument(
+        "--report", action="store_true", help="print the metrics table of the checkpoints in --out (default: off)"
+    )
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="full",
+        help="training recipe: full reproduces the shipped checkpoints, quick gives recognisable digits in "
+        "minutes (default: full)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=positive_int,
+        metavar="N",
+        help="epochs to train; with --resume the total, counting the epochs already done "
+        "(default: the preset's, e.g. full vae 50)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        metavar="N",
+        help="images per step, over all processes under torchrun (default: the preset's, e.g. 128)",
+    )
+    p.add_argument(
+        "--seed", type=seed_int, default=0, metavar="N", help="seed of the weights, batches and noise (default: 0)"
+    )
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where to train (default: cpu)")
-    p.add_argument("--amp", choices=["bf16", "fp16"],
-                   help="mixed precision on --device cuda (fp16 adds loss scaling); under torchrun too (default: off)")
-    p.add_argument("--out", type=Path, default=shipped, metavar="OUT",
-                   help=f"parent folder; each model goes to OUT/NAME (default: the shipped checkpoints, {shipped}: "
-                        "training there replaces a shipped model)")
+    p.add_argument(
+        "--amp",
+        choices=["bf16", "fp16"],
+        help="mixed precision on --device cuda (fp16 adds loss scaling); under torchrun too (default: off)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=shipped,
+        metavar="OUT",
+        help=f"parent folder; each model goes to OUT/NAME (default: the shipped checkpoints, {shipped}: "
+        "training there replaces a shipped model)",
+    )
     p.add_argument("--data-dir", type=Path, help="MNIST root (default: $GENLIB_DATA or ~/.cache/genlib)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue from the last finished epoch of the run into the same OUT/NAME with the same "
-                        "settings (default: off; without a saved state it says so and trains from scratch)")
-    p.add_argument("--state-dir", type=Path, default=Path("runs"),
-                   help="where the resume states are kept, one folder per output folder, "
-                        "STATE_DIR/NAME-<hash of OUT/NAME> (default: runs/ in the current folder, git-ignored)")
-    p.add_argument("--evaluate-only", action="store_true",
-                   help="re-measure the metrics of the checkpoint in OUT/NAME (default: off)")
-    p.add_argument("--refit-inverter", action="store_true",
-                   help="GANs: retrain only the inversion encoder of the checkpoint in OUT/NAME (G and D untouched) "
-                        "and re-measure its encodings (default: off)")
-    p.add_argument("--metric-samples", type=positive_int, metavar="N",
-                   help="samples per quality metric (default: full 10000, quick 1000)")
-    p.add_argument("--nll-images", type=positive_int, metavar="N",
-                   help="test images in the NLL estimate (default: full all 10000, quick 200)")
-    p.add_argument("--threads", type=positive_int, default=torch.get_num_threads(), metavar="N",
-                   help="CPU threads for torch (default: %(default)s, this machine's)")
-    p.add_argument("--probe", action="store_true",
-                   help="linear probes on D features vs an untrained D vs pixels (10/100/1000 labels per class) -> "
-                         "OUT/NAME/metrics.json "
-                        "(default: off)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the last finished epoch of the run into the same OUT/NAME with the same "
+        "settings (default: off; without a saved state it says so and trains from scratch)",
+    )
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path("runs"),
+        help="where the resume states are kept, one folder per output folder, "
+        "STATE_DIR/NAME-<hash of OUT/NAME> (default: runs/ in the current folder, git-ignored)",
+    )
+    p.add_argument(
+        "--evaluate-only",
+        action="store_true",
+        help="re-measure the metrics of the checkpoint in OUT/NAME (default: off)",
+    )
+    p.add_argument(
+        "--refit-inverter",
+        action="store_true",
+        help="GANs: retrain only the inversion encoder of the checkpoint in OUT/NAME (G and D untouched) "
+        "and re-measure its encodings (default: off)",
+    )
+    p.add_argument(
+        "--metric-samples",
+        type=positive_int,
+        metavar="N",
+        help="samples per quality metric (default: full 10000, quick 1000)",
+    )
+    p.add_argument(
+        "--nll-images",
+        type=positive_int,
+        metavar="N",
+        help="test images in the NLL estimate (default: full all 10000, quick 200)",
+    )
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        default=torch.get_num_threads(),
+        metavar="N",
+        help="CPU threads for torch (default: %(default)s, this machine's)",
+    )
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="linear probes on D features vs an untrained D vs pixels (10/100/1000 labels per class) -> "
+        "OUT/NAME/metrics.json "
+        "(default: off)",
+    )
     p.add_argument("--debug", action="store_true", help="show the traceback of a file error (default: off)")
     args = p.parse_args(argv)
     args.rerun = f"{'python train.py' if prog == 'train.py' else prog} {shlex.join(argv)}".strip()
@@ -216,8 +282,9 @@ def main(argv=None, prog: str = "train.py") -> int:
     # under torchrun (WORLD_SIZE > 1): join the process group; rank 0 alone logs, prints and writes
     distributed.setup(args.device)
     main_rank = distributed.is_main()
-    logging.basicConfig(level=logging.INFO if main_rank else logging.WARNING,
-                        format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO if main_rank else logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S"
+    )
     try:
         return run(args, main_rank)
     except (OSError, checkpoint.CheckpointError) as e:  # a file that cannot be read or written: one line
@@ -249,11 +316,15 @@ def config_of(name: str, args) -> TrainConfig:
 def interrupted(name: str, trainer, cfg: TrainConfig, args) -> str:
     """The one line printed on Ctrl-C: how far the run got and the command that continues it."""
     if trainer is None:
-        return (f"interrupted while training {name}, which keeps no resume state; nothing was saved. "
-                f"Start again with: {args.rerun}")
+        return (
+            f"interrupted while training {name}, which keeps no resume state; nothing was saved. "
+            f"Start again with: {args.rerun}"
+        )
     if trainer.epoch == 0:
-        return (f"interrupted in epoch 1 of {cfg.epochs} ({name}), before any state was saved; "
-                f"start again with: {args.rerun}")
+        return (
+            f"interrupted in epoch 1 of {cfg.epochs} ({name}), before any state was saved; "
+            f"start again with: {args.rerun}"
+        )
     again = args.rerun if args.resume else f"{args.rerun} --resume"
     return f"interrupted after epoch {trainer.epoch} of {cfg.epochs} ({name}); continue with: {again}"
 
@@ -289,8 +360,11 @@ def run(args, main_rank: bool) -> int:
         n_train = len(data.load_split(True, args.data_dir))
     for name in names:
         if not (args.probe or args.evaluate_only or args.refit_inverter) and config_of(name, args).batch_size > n_train:
-            print(f"train.py: error: --batch-size {config_of(name, args).batch_size} ({name}) is more than the "
-                  f"{n_train} training images; choose at most {n_train}", file=sys.stderr)
+            print(
+                f"train.py: error: --batch-size {config_of(name, args).batch_size} ({name}) is more than the "
+                f"{n_train} training images; choose at most {n_train}",
+                file=sys.stderr,
+            )
             return 2
     done = []
     for name in names:
@@ -320,8 +394,15 @@ def run(args, main_rank: bool) -> int:
         out = args.out / name
         t0 = time.time()
         say(f"== {name}: {sum(p.numel() for p in model.parameters()):,} parameters -> {out}")
-        train_info = {"command": command, "preset": args.preset, "seed": args.seed, "data_hash": data_hash,
-                      "torch": torch.__version__, "threads": args.threads, "config": dataclasses.asdict(cfg)}
+        train_info = {
+            "command": command,
+            "preset": args.preset,
+            "seed": args.seed,
+            "data_hash": data_hash,
+            "torch": torch.__version__,
+            "threads": args.threads,
+            "config": dataclasses.asdict(cfg),
+        }
         trainer = None
         try:
             if name == "classifier":
@@ -331,8 +412,15 @@ def run(args, main_rank: bool) -> int:
                 state = state_dir_for(args, name)
                 monitor = metrics.monitor(classifier_for(args))
                 try:
-                    trainer = TRAINERS[arch](model, cfg, out, args.data_dir, monitor=monitor, state_dir=state,
-                                             meta={"preset": args.preset, "out": str(out.resolve())})
+                    trainer = TRAINERS[arch](
+                        model,
+                        cfg,
+                        out,
+                        args.data_dir,
+                        monitor=monitor,
+                        state_dir=state,
+                        meta={"preset": args.preset, "out": str(out.resolve())},
+                    )
                 except ValueError as e:  # settings the trainer refuses (a batch that does not split over the ranks)
                     say(f"train.py: error: {name}: {e}", file=sys.stderr)
                     return 2

@@ -1,6 +1,7 @@
 """Trainers, apart from the models: the likelihood (ELBO) trainer for the VAE family, the adversarial
 trainer (k discriminator steps per generator step, optional saturating loss, InfoGAN's information
 term), the GAN inversion encoder, and the metrics classifier. All resumable and seeded."""
+
 from __future__ import annotations
 
 import copy
@@ -61,8 +62,9 @@ class TrainConfig:
 def _finite(losses: dict) -> None:
     bad = [k for k, v in losses.items() if not math.isfinite(v)]
     if bad:
-        raise TrainingDiverged(f"loss {bad} became NaN/inf; lower the learning rate or change the seed. "
-                               "No checkpoint was written.")
+        raise TrainingDiverged(
+            f"loss {bad} became NaN/inf; lower the learning rate or change the seed. No checkpoint was written."
+        )
 
 
 AMP = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -96,8 +98,16 @@ class Trainer(ABC):
 
     partial_steps = False  # True: a step trains only part of the model (the GAN players take turns)
 
-    def __init__(self, model, cfg: TrainConfig, out: Path | str, data_dir=None, monitor=None, state_dir=None,
-                 meta: dict | None = None):
+    def __init__(
+        self,
+        model,
+        cfg: TrainConfig,
+        out: Path | str,
+        data_dir=None,
+        monitor=None,
+        state_dir=None,
+        meta: dict | None = None,
+    ):
         self.world = distributed.setup(cfg.device)
         if cfg.batch_size % self.world:
             raise ValueError(f"batch size {cfg.batch_size} must be a multiple of the {self.world} ranks")
@@ -110,10 +120,14 @@ class Trainer(ABC):
         # without one, `out` itself is the work folder (a fresh folder)
         self.work = Path(state_dir or out)
         self.state_path = self.work / STATE
-        self.meta = {"model": model.name, "model_config": json.loads(json_bytes(asdict(model.config))),
-                     "train": json.loads(json_bytes({k: v for k, v in dataclasses.asdict(cfg).items()
-                                                     if k not in RESUMABLE_CHANGES})),
-                     **json.loads(json_bytes(meta or {}))}
+        self.meta = {
+            "model": model.name,
+            "model_config": json.loads(json_bytes(asdict(model.config))),
+            "train": json.loads(
+                json_bytes({k: v for k, v in dataclasses.asdict(cfg).items() if k not in RESUMABLE_CHANGES})
+            ),
+            **json.loads(json_bytes(meta or {})),
+        }
         self.data_dir = data_dir
         self.monitor = monitor  # optional: model -> dict of quick quality numbers, logged per epoch
         self.gen = torch.Generator().manual_seed(cfg.seed)
@@ -139,7 +153,9 @@ class Trainer(ABC):
 
     # -- one step
     def autocast(self):
-        return torch.autocast(torch.device(self.cfg.device).type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
+        return torch.autocast(
+            torch.device(self.cfg.device).type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None
+        )
 
     def local(self, obj):
         """This rank's slice of a global batch (or draw), on the training device."""
@@ -170,13 +186,20 @@ class Trainer(ABC):
         return grid(imgs, nrow=8)
 
     def state(self) -> dict:
-        return {"model": self.model.state_dict(), "epoch": self.epoch,
-                "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-                "schedulers": {k: s.state_dict() for k, s in getattr(self, "schedulers", {}).items()},
-                "rng": torch.get_rng_state(), "data_rng": self.gen.get_state(), "scaler": self.scaler.state_dict(),
-                # the history travels in the state too (as plain JSON types, which weights_only loads):
-                # a kill between this file and history.json must not lose an epoch's row on resume
-                "history": json.loads(json_bytes(self.history)), "meta": self.meta, **self.extra_state()}
+        return {
+            "model": self.model.state_dict(),
+            "epoch": self.epoch,
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "schedulers": {k: s.state_dict() for k, s in getattr(self, "schedulers", {}).items()},
+            "rng": torch.get_rng_state(),
+            "data_rng": self.gen.get_state(),
+            "scaler": self.scaler.state_dict(),
+            # the history travels in the state too (as plain JSON types, which weights_only loads):
+            # a kill between this file and history.json must not lose an epoch's row on resume
+            "history": json.loads(json_bytes(self.history)),
+            "meta": self.meta,
+            **self.extra_state(),
+        }
 
     def extra_state(self) -> dict:
         """Subclasses: more tensors to keep in the resume state (restored by load_extra_state)."""
@@ -203,10 +226,13 @@ class Trainer(ABC):
         except Exception as e:  # UnpicklingError (foreign objects: refused, not run), a truncated zip, ...
             raise checkpoint.CheckpointError(
                 f"{path} is not a training state this project wrote ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
-                "nothing in it was run. Delete it to train from scratch, or restore it.") from e
+                "nothing in it was run. Delete it to train from scratch, or restore it."
+            ) from e
         if isinstance(s, dict) and isinstance(s.get("meta"), dict) and (diff := meta_differences(s["meta"], self.meta)):
-            raise ResumeMismatch(f"{path} was saved by another run: {'; '.join(diff)}. Resume with the same "
-                                 "settings, or train from scratch (without --resume, or delete the state)")
+            raise ResumeMismatch(
+                f"{path} was saved by another run: {'; '.join(diff)}. Resume with the same "
+                "settings, or train from scratch (without --resume, or delete the state)"
+            )
         try:
             self.model.load_state_dict(s["model"])
             for k, o in self.optimizers.items():
@@ -220,10 +246,13 @@ class Trainer(ABC):
             self.load_extra_state(s)
             self.epoch = int(s["epoch"])
         except (KeyError, TypeError, ValueError, RuntimeError) as e:  # a state without a record of its run
-            raise ResumeMismatch(f"{path} does not fit this model and its settings ({type(e).__name__}: "
-                                 f"{str(e).splitlines()[0][:200]}); train from scratch, or delete the state") from e
-        self.history = (s["history"] if "history" in s
-                        else checkpoint.read_extra(self.work, checkpoint.HISTORY, [])[: self.epoch])
+            raise ResumeMismatch(
+                f"{path} does not fit this model and its settings ({type(e).__name__}: "
+                f"{str(e).splitlines()[0][:200]}); train from scratch, or delete the state"
+            ) from e
+        self.history = (
+            s["history"] if "history" in s else checkpoint.read_extra(self.work, checkpoint.HISTORY, [])[: self.epoch]
+        )
         if self.main:
             log.info("resumed %s from epoch %d", self.model.name, self.epoch)
         return True
@@ -242,24 +271,34 @@ class Trainer(ABC):
         for epoch in range(self.epoch, self.cfg.epochs):
             t0 = time.time()
             steps = len(split) // self.cfg.batch_size
-            with tqdm(total=steps, desc=f"{self.model.name} {epoch + 1}/{self.cfg.epochs}", leave=False,
-                      disable=not self.main) as bar:
+            with tqdm(
+                total=steps, desc=f"{self.model.name} {epoch + 1}/{self.cfg.epochs}", leave=False, disable=not self.main
+            ) as bar:
                 row = self.train_epoch(split, bar)
             for sch in getattr(self, "schedulers", {}).values():
                 sch.step()
-            row = {"epoch": epoch + 1, **row, "seconds": round(time.time() - t0, 2),
-                   "images_per_s": round(steps * self.cfg.batch_size / (time.time() - t0), 1)}
+            row = {
+                "epoch": epoch + 1,
+                **row,
+                "seconds": round(time.time() - t0, 2),
+                "images_per_s": round(steps * self.cfg.batch_size / (time.time() - t0), 1),
+            }
             if self.monitor is not None and self.main:
                 self.model.eval()  # the metrics draw their inputs on the CPU: a CPU copy off the GPU
                 row.update(self.monitor(self.model if self.cfg.device == "cpu" else copy.deepcopy(self.model).cpu()))
                 self.model.train()
             self.history.append(row)
             if self.main:
-                log.info("%s epoch %d: %s", self.model.name, epoch + 1,
-                         ", ".join(f"{k}={v:.4g}" for k, v in row.items() if isinstance(v, float)))
+                log.info(
+                    "%s epoch %d: %s",
+                    self.model.name,
+                    epoch + 1,
+                    ", ".join(f"{k}={v:.4g}" for k, v in row.items() if isinstance(v, float)),
+                )
                 # the per-epoch history grids in 16 grey levels: they ship with every checkpoint (size budget)
-                atomic_write(self.work / checkpoint.GRIDS / f"epoch_{epoch + 1:03d}.png",
-                             png_bytes(self.fixed_grid(), levels=16))
+                atomic_write(
+                    self.work / checkpoint.GRIDS / f"epoch_{epoch + 1:03d}.png", png_bytes(self.fixed_grid(), levels=16)
+                )
             self.epoch = epoch + 1
             self.save_state()
         info = self.finish()
@@ -272,11 +311,17 @@ class Trainer(ABC):
     def checkpoint_files(self) -> dict:
         """What a checkpoint of this run ships besides the weights: checkpoint.save's history,
         sample_grid and epoch_grids (the grids of epochs 1..epoch from the work folder)."""
-        grids = {p.name: p.read_bytes() for p in sorted((self.work / checkpoint.GRIDS).glob("epoch_*.png"))
-                 if p.stem[6:].isdigit() and int(p.stem[6:]) <= self.epoch}
+        grids = {
+            p.name: p.read_bytes()
+            for p in sorted((self.work / checkpoint.GRIDS).glob("epoch_*.png"))
+            if p.stem[6:].isdigit() and int(p.stem[6:]) <= self.epoch
+        }
         final = self.work / checkpoint.SAMPLES
-        return {"history": self.history, "epoch_grids": grids,
-                "sample_grid": final.read_bytes() if final.is_file() else None}
+        return {
+            "history": self.history,
+            "epoch_grids": grids,
+            "sample_grid": final.read_bytes() if final.is_file() else None,
+        }
 
     def save(self, metrics: dict | None = None, train: dict | None = None, half: bool = True) -> Path:
         """Commit the trained model to `out` in one transaction with its history and grids (rank 0)."""
@@ -285,6 +330,7 @@ class Trainer(ABC):
 
 def meta_differences(saved: dict, now: dict) -> list[str]:
     """'what: saved vs now' for every recorded setting of a run that differs (nested dicts flattened)."""
+
     def flat(d, prefix=""):
         out = {}
         for k, v in d.items():
@@ -295,8 +341,11 @@ def meta_differences(saved: dict, now: dict) -> list[str]:
         return out
 
     a, b = flat(saved), flat(now)
-    return [f"{k.removeprefix('train.')} {a.get(k, 'not recorded')!r} (saved) vs {b.get(k, 'not given')!r} (this run)"
-            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    return [
+        f"{k.removeprefix('train.')} {a.get(k, 'not recorded')!r} (saved) vs {b.get(k, 'not given')!r} (this run)"
+        for k in sorted(set(a) | set(b))
+        if a.get(k) != b.get(k)
+    ]
 
 
 # ---------------------------------------------------------------- VAE family
@@ -306,7 +355,9 @@ class LikelihoodTrainer(Trainer):
     def make_optimizers(self):
         opt = adam(self.model.parameters(), lr=self.cfg.lr)
         if self.cfg.lr_decay:
-            self.schedulers = {"model": torch.optim.lr_scheduler.CosineAnnealingLR(opt, self.cfg.epochs, eta_min=self.cfg.lr * 0.05)}
+            self.schedulers = {
+                "model": torch.optim.lr_scheduler.CosineAnnealingLR(opt, self.cfg.epochs, eta_min=self.cfg.lr * 0.05)
+            }
         return {"model": opt}
 
     def train_epoch(self, split, bar):
@@ -364,8 +415,10 @@ class AdversarialTrainer(Trainer):
         # the weight average of G (Yazıcı et al. 2019): smooths G's oscillation around the equilibrium
         self.ema = [p.detach().clone() for p in g_params] if c.ema else None
         if c.lr_decay:
-            self.schedulers = {k: torch.optim.lr_scheduler.CosineAnnealingLR(o, c.epochs, eta_min=o.defaults["lr"] * 0.05)
-                               for k, o in opts.items()}
+            self.schedulers = {
+                k: torch.optim.lr_scheduler.CosineAnnealingLR(o, c.epochs, eta_min=o.defaults["lr"] * 0.05)
+                for k, o in opts.items()
+            }
         return opts
 
     def extra_state(self) -> dict:
@@ -395,7 +448,9 @@ class AdversarialTrainer(Trainer):
             m.reset_running_stats()
             m.momentum = None
         g.train()
-        gen = torch.Generator().manual_seed(self.cfg.seed + 2)  # its own draws: the global RNG stays as training left it
+        gen = torch.Generator().manual_seed(
+            self.cfg.seed + 2
+        )  # its own draws: the global RNG stays as training left it
         for _ in range(batches if norms else 0):
             self.model.generate(*move(draw_inputs(self.model.latent, batch_size, gen), self.cfg.device))
         for m, momentum in zip(norms, momenta):
@@ -422,11 +477,17 @@ class AdversarialTrainer(Trainer):
             fake = m.generate(z, labels, codes)
         real = m.discriminate(x, y if labels is not None else None)["logits"]
         fake_out = m.discriminate(fake, labels)
-        loss_d = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
-                  + F.binary_cross_entropy_with_logits(fake_out["logits"], torch.zeros_like(fake_out["logits"])))
+        loss_d = F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + F.binary_cross_entropy_with_logits(
+            fake_out["logits"], torch.zeros_like(fake_out["logits"])
+        )
         info = self.info_loss(fake_out, codes)
-        return {"loss": loss_d + info, "loss_d": loss_d, "info": info,
-                "d_real": torch.sigmoid(real).mean(), "d_fake": torch.sigmoid(fake_out["logits"]).mean()}
+        return {
+            "loss": loss_d + info,
+            "loss_d": loss_d,
+            "info": info,
+            "d_real": torch.sigmoid(real).mean(),
+            "d_fake": torch.sigmoid(fake_out["logits"]).mean(),
+        }
 
     def g_objective(self, m, z, labels, codes) -> dict:
         logits = (out := m.discriminate(m.generate(z, labels, codes), labels))["logits"]
@@ -467,9 +528,11 @@ class AdversarialTrainer(Trainer):
         row = {k: v / (nd if k in ("loss_d", "d_real", "d_fake") else max(ng, 1)) for k, v in sums.items()}
         _finite(row)
         if row["d_real"] > 0.99 and row["d_fake"] < 0.01:
-            raise TrainingDiverged(f"{m.name}: the discriminator won outright (D(x)={row['d_real']:.3f}, "
-                                   f"D(G(z))={row['d_fake']:.3f}); the generator gets no gradient. Lower lr_d, "
-                                   "raise k's opposite (fewer D steps), or change the seed. No checkpoint was written.")
+            raise TrainingDiverged(
+                f"{m.name}: the discriminator won outright (D(x)={row['d_real']:.3f}, "
+                f"D(G(z))={row['d_fake']:.3f}); the generator gets no gradient. Lower lr_d, "
+                "raise k's opposite (fewer D steps), or change the seed. No checkpoint was written."
+            )
         if m.latent.has_codes is False:
             row.pop("info")
         return row
@@ -483,8 +546,9 @@ class AdversarialTrainer(Trainer):
         return {"inverter_seconds": round(time.time() - t0, 1), "inverter_final_loss": round(loss, 4)}
 
 
-def fit_inverter(model, cfg: TrainConfig, split, batch_size: int = 128, progress: bool = True,
-                 real_weight: float = 4.0) -> float:
+def fit_inverter(
+    model, cfg: TrainConfig, split, batch_size: int = 128, progress: bool = True, real_weight: float = 4.0
+) -> float:
     """Train the inversion encoder E with G frozen (eval mode): on fakes, ‖E(G(z)) − z‖² and
     ‖G(E(G(z))) − G(z)‖²; on real digits, real_weight · ‖G(E(x)) − x‖², the term the app's encodings
     of real digits live by. E's outputs lie on the prior's shell (Inverter), as in-domain inversion
@@ -576,8 +640,12 @@ def train_classifier(model, cfg: TrainConfig, data_dir=None) -> tuple[list, dict
     for epoch in range(cfg.epochs):
         model.train()
         t0, total, correct = time.time(), 0.0, 0
-        for x, y in tqdm(data.batches(train, cfg.batch_size, generator=gen), total=len(train) // cfg.batch_size,
-                         desc=f"classifier {epoch + 1}/{cfg.epochs}", leave=False):
+        for x, y in tqdm(
+            data.batches(train, cfg.batch_size, generator=gen),
+            total=len(train) // cfg.batch_size,
+            desc=f"classifier {epoch + 1}/{cfg.epochs}",
+            leave=False,
+        ):
             logits = model(_augment(x, gen))
             loss = F.cross_entropy(logits, y, label_smoothing=0.05)
             opt.zero_grad(set_to_none=True)
@@ -588,7 +656,17 @@ def train_classifier(model, cfg: TrainConfig, data_dir=None) -> tuple[list, dict
             correct += (logits.argmax(1) == y).sum().item()
         model.eval()
         acc = (model.predict(test.unit_images()) == test.labels).float().mean().item()
-        history.append({"epoch": epoch + 1, "loss": total / len(train), "train_acc": correct / len(train),
-                        "test_acc": acc, "seconds": round(time.time() - t0, 1)})
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "loss": total / len(train),
+                "train_acc": correct / len(train),
+                "test_acc": acc,
+                "seconds": round(time.time() - t0, 1),
+            }
+        )
         log.info("classifier epoch %d: %s", epoch + 1, history[-1])
-    return history, {"test_accuracy": history[-1]["test_acc"], "test_errors": round((1 - history[-1]["test_acc"]) * len(test))}
+    return history, {
+        "test_accuracy": history[-1]["test_acc"],
+        "test_errors": round((1 - history[-1]["test_acc"]) * len(test)),
+    }

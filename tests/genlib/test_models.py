@@ -1,4 +1,5 @@
 """The public model API, parametrised over every model (tiny configs)."""
+
 import pytest
 import torch
 
@@ -87,8 +88,9 @@ def test_one_training_step_changes_weights(name, tmp_path, tiny_mnist):
     before = {k: v.clone() for k, v in m.state_dict().items()}
     cfg = TrainConfig(epochs=1, batch_size=16, inverter_steps=0)
     trainer = TRAINERS[name](m, cfg, tmp_path, data_dir=tiny_mnist)
-    from genlib import data
     from tqdm import tqdm
+
+    from genlib import data
 
     trainer.cfg.batch_size = 16
     split = data.load_split(True, tiny_mnist)
@@ -117,9 +119,9 @@ def test_gan_encodings_lie_on_the_prior_shell(name):
     x = m.decode(z, labels, codes) * 0.2  # faint images: an unconstrained inverter maps these near the origin
     d = m.latent.z_dim
     for e in (m.encode(x, labels, refine_steps=0), m.encode(x, labels), m.encode(x, labels, refine_steps=4)):
-        assert torch.allclose(e.norm(dim=1), torch.full((6,), d ** 0.5), atol=1e-4)
+        assert torch.allclose(e.norm(dim=1), torch.full((6,), d**0.5), atol=1e-4)
     if labels is not None:
-        assert torch.allclose(m.encode(x).norm(dim=1), torch.full((6,), d ** 0.5), atol=1e-4)
+        assert torch.allclose(m.encode(x).norm(dim=1), torch.full((6,), d**0.5), atol=1e-4)
 
 
 def test_to_shell_keeps_direction():
@@ -147,7 +149,9 @@ def test_infogan_codes_for_picks_the_category_that_reconstructs_best():
     assert torch.equal(one["categorical"], q[:, 0])
     assert ((two["categorical"] == q[:, 0]) | (two["categorical"] == q[:, 1])).all()
     zi = m.inverter(x * 2 - 1)
-    err = lambda c: (m.decode(zi, None, {"categorical": c, "continuous": one["continuous"]}) - x).pow(2).flatten(1).sum(1)
+    err = lambda c: (
+        (m.decode(zi, None, {"categorical": c, "continuous": one["continuous"]}) - x).pow(2).flatten(1).sum(1)
+    )
     assert (err(two["categorical"]) <= err(one["categorical"]) + 1e-6).all()
 
 

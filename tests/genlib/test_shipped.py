@@ -1,5 +1,6 @@
 """The shipped checkpoints load and still meet their quality bars, re-measured here on a
 few thousand samples; a tolerance of 3 standard errors keeps sampling noise from failing the run."""
+
 import json
 import math
 
@@ -41,7 +42,7 @@ def test_shipped_files_and_recorded_metrics(name):
     for key, bar in BARS.items():
         value = recorded(name).get(key)
         if value is not None:
-            assert (value <= bar if key == "test_nll" else value >= bar), f"{name}: {key}={value} misses {bar}"
+            assert value <= bar if key == "test_nll" else value >= bar, f"{name}: {key}={value} misses {bar}"
     assert recorded(name)["fid"] > 0
 
 

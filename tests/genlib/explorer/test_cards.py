@@ -1,13 +1,14 @@
 """genlib.explorer.cards (model cards, bars, architecture, history, samples) and metrics.probe_table."""
+
 import json
 
 import pytest
 import torch
-from helpers import ALL, shipped, tiny
 
 import genlib
 from genlib import checkpoint, metrics
 from genlib.explorer import cards
+from helpers import ALL, shipped, tiny
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -19,8 +20,14 @@ def test_every_model_has_a_card_with_text_objective_and_bars(name):
 
 
 def test_bars_are_the_projects():
-    assert cards.BAR_VALUES == {"conditional_accuracy": 0.97, "min_class_share": 0.06, "code_accuracy": 0.95,
-                                "test_nll": 92.0, "encoding_shell_share": 0.80, "encoding_kept_class": 0.96}
+    assert cards.BAR_VALUES == {
+        "conditional_accuracy": 0.97,
+        "min_class_share": 0.06,
+        "code_accuracy": 0.95,
+        "test_nll": 92.0,
+        "encoding_shell_share": 0.80,
+        "encoding_kept_class": 0.96,
+    }
     held = {n: set(c.bars) for n, c in cards.CARDS.items()}
     assert {n for n, b in held.items() if "conditional_accuracy" in b} == {"cvae", "cgan"}
     assert {n for n, b in held.items() if "min_class_share" in b} == {"gan", "dcgan", "infogan"}
@@ -31,7 +38,10 @@ def test_bars_are_the_projects():
 
 
 def test_metric_rows_mark_met_missed_and_unmeasured():
-    rows = cards.metric_rows({"test_nll": 91.0, "conditional_accuracy": 0.5, "fid": 3.0}, ("test_nll", "conditional_accuracy", "code_accuracy"))
+    rows = cards.metric_rows(
+        {"test_nll": 91.0, "conditional_accuracy": 0.5, "fid": 3.0},
+        ("test_nll", "conditional_accuracy", "code_accuracy"),
+    )
     status = {r["metric"]: r["status"] for r in rows}
     assert status["Test NLL (nats)"] == "met"  # a ≤ bar
     assert status["Conditional accuracy"] == "missed"
@@ -50,7 +60,9 @@ def test_architecture_counts_sum_to_the_models_parameters(name):
     assert all(r["output"] != "–" for r in rows), "every submodule runs on some public path"
     assert all(r["layers"] for r in rows)
     roles = set(cards.params_by_role(rows))
-    assert roles == ({"encoder", "decoder"} if m.has_posterior else {"G", "D", "inverter"} | ({"Q"} if m.latent.has_codes else set()))
+    assert roles == (
+        {"encoder", "decoder"} if m.has_posterior else {"G", "D", "inverter"} | ({"Q"} if m.latent.has_codes else set())
+    )
 
 
 def test_architecture_reports_output_shapes_and_leaves_the_model_untouched():
@@ -75,8 +87,10 @@ def test_history_loader_handles_missing_and_corrupt_files(tmp_path):
 
 
 def test_curve_panels_pick_what_the_history_holds():
-    gan = [{"epoch": e, "loss_d": 1.3, "loss_g": 0.8, "d_real": 0.6, "d_fake": 0.4, "seconds": 2, "min_class_share": 0.05}
-           for e in (1, 2, 3)]
+    gan = [
+        {"epoch": e, "loss_d": 1.3, "loss_g": 0.8, "d_real": 0.6, "d_fake": 0.4, "seconds": 2, "min_class_share": 0.05}
+        for e in (1, 2, 3)
+    ]
     panels = {p["title"]: p for p in cards.curve_panels(gan)}
     dpanel = next(p for t, p in panels.items() if t.startswith("Discriminator"))
     assert set(dpanel["series"]) == {"D(x)", "D(G(z))"} and dpanel["reference"] == 0.5 and dpanel["epochs"] == [1, 2, 3]
@@ -108,8 +122,16 @@ def test_sample_epochs_sorted_by_number(tmp_path):
 def test_training_summary_sums_epochs_and_inverter(tmp_path):
     m = tiny("gan").eval()
     history = [{"epoch": 1, "seconds": 10.0}, {"epoch": 2, "seconds": 12.5}]
-    checkpoint.save(m, tmp_path, history=history, train={"command": "python train.py --model gan --resume",
-                                                         "inverter_seconds": 7.5, "config": {"k": 2, "saturating": False}})
+    checkpoint.save(
+        m,
+        tmp_path,
+        history=history,
+        train={
+            "command": "python train.py --model gan --resume",
+            "inverter_seconds": 7.5,
+            "config": {"k": 2, "saturating": False},
+        },
+    )
     s = cards.training_summary(tmp_path)
     assert s["epochs"] == 2 and s["seconds"] == 30.0 and s["resumed"] and s["k"] == 2
     assert cards.training_summary(tmp_path / "nowhere") is None
@@ -153,7 +175,9 @@ def test_pixel_probe_learns_separable_data():
 
 def test_probe_cache_round_trip(tmp_path):
     (tmp_path / "metrics.json").write_text(json.dumps({"fid": 1.0}))
-    metrics.cache_probe(tmp_path, {100: {"d_features": 0.9, "pixels": 0.8}, 10: {"d_features": 0.7, "pixels": 0.6}}, 12.34)
+    metrics.cache_probe(
+        tmp_path, {100: {"d_features": 0.9, "pixels": 0.8}, 10: {"d_features": 0.7, "pixels": 0.6}}, 12.34
+    )
     stored = json.loads((tmp_path / "metrics.json").read_text())
     assert stored["fid"] == 1.0 and stored["probe_seconds"] == 12.3  # other metrics kept
     assert list(metrics.read_probe(stored)) == [10, 100]

@@ -1,8 +1,9 @@
 """Regression tests of the speed fixes the benchmarks led to (docs/results.md, "Fixes")."""
+
 import torch
-from helpers import tiny
 
 from genlib.explorer.encodings import slider_basis
+from helpers import tiny
 
 
 def test_slider_basis_thin_svd_is_the_full_basis():
@@ -15,7 +16,9 @@ def test_slider_basis_thin_svd_is_the_full_basis():
         assert torch.allclose(b.vectors @ b.vectors.T, torch.eye(16), atol=1e-5)
         _, _, vt = torch.linalg.svd((z - z.mean(0)).double(), full_matrices=True)
         k = min(n - 1, 16)  # directions with nonzero variance are unique up to sign
-        assert torch.allclose((b.vectors[:k].double() * vt[:k]).sum(1).abs(), torch.ones(k, dtype=torch.float64), atol=1e-4)
+        assert torch.allclose(
+            (b.vectors[:k].double() * vt[:k]).sum(1).abs(), torch.ones(k, dtype=torch.float64), atol=1e-4
+        )
 
 
 def test_gan_refinement_leaves_no_gradients_on_the_model():
