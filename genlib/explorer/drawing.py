@@ -145,7 +145,10 @@ def _open(data: bytes) -> Image.Image | str:
             img.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at a reduced scale, cheaply
             img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return f"The image claims an enormous size (a possible decompression bomb); up to {MAX_PIXELS / 1e6:.0f} megapixels are accepted."
+        return (
+            "The image claims an enormous size (a possible decompression bomb); "
+            f"up to {MAX_PIXELS / 1e6:.0f} megapixels are accepted."
+        )
     except UnidentifiedImageError:
         return "This file is not an image Pillow can read: upload a PNG or JPEG."
     except (OSError, ValueError, SyntaxError) as e:
@@ -247,7 +250,7 @@ def analyse(model, classifier, image: torch.Tensor, label: int | None = None, k:
     recon = model.decode(z, labels, codes)[0]
     value = float(nll(model, x, labels, k)[0]) if model.has_likelihood else None
     p, d = probs.topk(3)
-    return Analysis(probs, label, z, codes, recon, value, [(int(i), float(v)) for v, i in zip(p, d)])
+    return Analysis(probs, label, z, codes, recon, value, [(int(i), float(v)) for v, i in zip(p, d, strict=True)])
 
 
 def test_nll_distribution(

@@ -11,7 +11,7 @@ from ..latent import to_shell
 
 def mlp(sizes: list[int], act=nn.ReLU, out_act: nn.Module | None = None, bn: bool = False) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             if bn:
@@ -28,7 +28,7 @@ class CondMLP(nn.Module):
 
     def __init__(self, sizes: list[int], cond_dim: int):
         super().__init__()
-        self.layers = nn.ModuleList(nn.Linear(a + cond_dim, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.layers = nn.ModuleList(nn.Linear(a + cond_dim, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
 
     def forward(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         for i, layer in enumerate(self.layers):

@@ -205,7 +205,7 @@ class Trainer(ABC):
         """Subclasses: more tensors to keep in the resume state (restored by load_extra_state)."""
         return {}
 
-    def load_extra_state(self, s: dict) -> None:
+    def load_extra_state(self, s: dict) -> None:  # noqa: B027 - an optional hook: most trainers keep no extra state
         pass
 
     def save_state(self) -> None:
@@ -225,7 +225,8 @@ class Trainer(ABC):
             s = torch.load(path, map_location=self.cfg.device, weights_only=True)
         except Exception as e:  # UnpicklingError (foreign objects: refused, not run), a truncated zip, ...
             raise checkpoint.CheckpointError(
-                f"{path} is not a training state this project wrote ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+                f"{path} is not a training state this project wrote "
+                f"({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
                 "nothing in it was run. Delete it to train from scratch, or restore it."
             ) from e
         if isinstance(s, dict) and isinstance(s.get("meta"), dict) and (diff := meta_differences(s["meta"], self.meta)):
@@ -426,13 +427,13 @@ class AdversarialTrainer(Trainer):
 
     def load_extra_state(self, s: dict) -> None:
         if self.ema and "ema" in s:  # a run resumed with ema newly on starts its average from here
-            for e, v in zip(self.ema, s["ema"]):
+            for e, v in zip(self.ema, s["ema"], strict=True):
                 e.copy_(v)
 
     @torch.no_grad()
     def update_ema(self) -> None:
         if self.ema:
-            for e, p in zip(self.ema, self.model.generator.parameters()):
+            for e, p in zip(self.ema, self.model.generator.parameters(), strict=True):
                 e.lerp_(p, 1 - self.cfg.ema)
 
     @torch.no_grad()
@@ -440,7 +441,7 @@ class AdversarialTrainer(Trainer):
         """Put the averaged weights into G, then re-estimate its batch-norm statistics for them
         (the running statistics belong to the live weights): a cumulative mean over `batches` draws."""
         g = self.model.generator
-        for p, e in zip(g.parameters(), self.ema):
+        for p, e in zip(g.parameters(), self.ema, strict=True):
             p.copy_(e)
         norms = [m for m in g.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         momenta = [m.momentum for m in norms]
@@ -453,7 +454,7 @@ class AdversarialTrainer(Trainer):
         )  # its own draws: the global RNG stays as training left it
         for _ in range(batches if norms else 0):
             self.model.generate(*move(draw_inputs(self.model.latent, batch_size, gen), self.cfg.device))
-        for m, momentum in zip(norms, momenta):
+        for m, momentum in zip(norms, momenta, strict=True):
             m.momentum = momentum
         self.model.eval()
 
@@ -564,7 +565,7 @@ def fit_inverter(
     spec, dev = model.latent, next(model.parameters()).device
     loss_val = float("nan")
     reals = iter(())
-    for step in tqdm(range(cfg.inverter_steps), desc=f"{model.name} inverter", leave=False, disable=not progress):
+    for _ in tqdm(range(cfg.inverter_steps), desc=f"{model.name} inverter", leave=False, disable=not progress):
         z, labels, codes = move(draw_inputs(spec, batch_size, gen), dev)
         with torch.no_grad():
             fake = model.generate(z, labels, codes)

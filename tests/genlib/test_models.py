@@ -76,7 +76,7 @@ def test_save_load_roundtrip_identical(name, tmp_path):
     checkpoint.save(m, tmp_path / name, metrics={"x": 1}, history=[{"epoch": 1}])
     m2 = genlib.load(name, tmp_path / name)
     assert not m2.training
-    for (k, a), (k2, b) in zip(m.state_dict().items(), m2.state_dict().items()):
+    for (k, a), (k2, b) in zip(m.state_dict().items(), m2.state_dict().items(), strict=True):
         assert k == k2 and torch.equal(a, b)
     z, labels, codes = inputs(m, 3)
     assert torch.equal(m.decode(z, labels, codes), m2.decode(z, labels, codes))
@@ -149,9 +149,10 @@ def test_infogan_codes_for_picks_the_category_that_reconstructs_best():
     assert torch.equal(one["categorical"], q[:, 0])
     assert ((two["categorical"] == q[:, 0]) | (two["categorical"] == q[:, 1])).all()
     zi = m.inverter(x * 2 - 1)
-    err = lambda c: (
-        (m.decode(zi, None, {"categorical": c, "continuous": one["continuous"]}) - x).pow(2).flatten(1).sum(1)
-    )
+
+    def err(c):
+        return (m.decode(zi, None, {"categorical": c, "continuous": one["continuous"]}) - x).pow(2).flatten(1).sum(1)
+
     assert (err(two["categorical"]) <= err(one["categorical"]) + 1e-6).all()
 
 
