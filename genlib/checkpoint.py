@@ -174,6 +174,13 @@ def build_config(cls, d: dict):
     return cls.Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
+def _safetensors_layout(blob: bytes) -> bool:
+    """An 8-byte little-endian header length, then that many bytes of JSON: a safetensors file. Its first byte
+    is the header length's lowest byte, which can be 0x80 like a pickle's protocol marker."""
+    n = int.from_bytes(blob[:8], "little")
+    return len(blob) > 8 and 8 + n <= len(blob) and blob[8:9] == b"{"
+
+
 def load(folder: Path | str, expect: str | None = None) -> torch.nn.Module:
     """Rebuild the model a folder holds, in eval mode on the CPU; `expect` checks its name."""
     from .models import ARCHITECTURES
@@ -208,7 +215,7 @@ def load(folder: Path | str, expect: str | None = None) -> torch.nn.Module:
     if not path.is_file():
         raise CheckpointError(f"{path} is missing: the checkpoint has no weights")
     blob = path.read_bytes()
-    if blob[:1] == b"\x80" or blob[:2] == b"PK":
+    if not _safetensors_layout(blob) and (blob[:1] == b"\x80" or blob[:2] == b"PK"):
         raise CheckpointError(
             f"{path} looks like a pickle / torch.save file; only safetensors are loaded (pickles can run code)"
         )
