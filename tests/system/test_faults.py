@@ -584,6 +584,7 @@ def test_app_serves_the_others_and_explains_the_broken_one(damage, expect, tmp_p
     monkeypatch.setattr(genlib, "CHECKPOINTS", folder)
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["model"] = GOOD
+    at.query_params["decode"] = "server"  # Streamlit's own sliders, which AppTest can see
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["model"] == GOOD and not at.error and at.slider
