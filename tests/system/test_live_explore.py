@@ -264,7 +264,13 @@ def test_latent_map_hover_decodes_the_point_and_rings_it(server, runs, page):
     page.mouse.move(x - 4, y - 4)
     page.mouse.move(x, y)
     page.wait_for_function("() => window.__latentLab.hover.length > 0")
-    hovered = page.evaluate("() => window.__latentLab.hover.at(-1).index")
+    page.wait_for_timeout(300)  # a second hover event may still be decoding
+    # the last logged hover and the canvas, read together: each draw is logged in the same task
+    shot = page.locator("canvas.hover-digit").evaluate(
+        "c => ({index: window.__latentLab.hover.at(-1).index, "
+        "pixels: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)})"
+    )
+    hovered = shot["index"]
     assert reruns(runs) == before  # hovering asks nothing of the server
     assert page.locator(".latent-lab-ring").evaluate("e => e.style.display") == "block"
     caption = page.locator(".hover .caption").inner_text()
@@ -273,10 +279,7 @@ def test_latent_map_hover_decodes_the_point_and_rings_it(server, runs, page):
     model = genlib.load(NAME)
     enc = encodings.encode_test_set(model, NAME)
     expected = (model.decode(enc.z[hovered : hovered + 1]).reshape(28, 28) * 255).round().numpy()
-    flat = page.locator("canvas.hover-digit").evaluate(
-        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
-    )
-    shown = np.array(flat, dtype=np.int16).reshape(168, 168, 4)[3::6, 3::6, 0]
+    shown = np.array(shot["pixels"], dtype=np.int16).reshape(168, 168, 4)[3::6, 3::6, 0]
     assert np.abs(shown - expected).max() <= 2
     assert int(enc.labels[hovered]) == int(caption.split("label ")[1].split(")")[0])
     print(f"\nhovered test #{hovered} (aimed at #{index})")
