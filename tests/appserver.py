@@ -75,3 +75,21 @@ def streamlit_server(log_path: Path, timeout: float = 90, env: dict | None = Non
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"  # the script run has finished
+MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
+SLIDER = "[data-testid='stMain'] [data-testid='stSlider'] input[type='range']"
+
+
+async def settle(page):
+    """Wait (playwright's async API) until the page's run has finished and its image is drawn; no exception shown."""
+    await page.wait_for_selector(IDLE, state="attached")
+    await page.wait_for_selector(MAIN_IMAGE)
+    await page.wait_for_selector(IDLE, state="attached")
+    exc = page.locator("[data-testid='stException']")
+    assert await exc.count() == 0, await exc.first.inner_text()
+
+
+async def main_src(page) -> str:
+    return await page.locator(MAIN_IMAGE).first.get_attribute("src")

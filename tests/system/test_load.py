@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from appserver import rss_mb, streamlit_server
+from appserver import MAIN_IMAGE, SLIDER, main_src, rss_mb, settle, streamlit_server
 from helpers import ALL, CHROMIUM, need_chromium, shipped
 
 pytestmark = pytest.mark.load
@@ -26,9 +26,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = int(os.environ.get("GENLIB_LOAD_SESSIONS", "20"))
 SECONDS = float(os.environ.get("GENLIB_LOAD_SECONDS", "30"))
 RSS_LIMIT_MB = 1500  # models and encodings are cached once per server, not per session
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
-SLIDER = "[data-testid='stMain'] [data-testid='stSlider'] input[type='range']"
 SEED_INPUT = "[data-testid='stMain'] [data-testid='stNumberInput'] input"
 
 TRAINED = [n for n in ALL if shipped(n)]
@@ -46,18 +43,6 @@ def tools_present():
 def server(tmp_path):
     with streamlit_server(tmp_path / "streamlit.log") as (url, proc):
         yield url, proc.pid
-
-
-async def settle(page):
-    await page.wait_for_selector(IDLE, state="attached")
-    await page.wait_for_selector(MAIN_IMAGE)
-    await page.wait_for_selector(IDLE, state="attached")
-    exc = page.locator("[data-testid='stException']")
-    assert await exc.count() == 0, await exc.first.inner_text()
-
-
-async def main_src(page) -> str:
-    return await page.locator(MAIN_IMAGE).first.get_attribute("src")
 
 
 async def wait_new_image(page, old: str):

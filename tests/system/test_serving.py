@@ -6,7 +6,7 @@ replica's memory. CPU-heavy (about a minute and a half), so it runs only when as
 
     python -m pytest -m serving tests/system/test_serving.py -s     # GENLIB_SERVE_SESSIONS=3 sessions per replica
 
-The browser helpers (settle, wait_new_image, selectors) are test_load.py's.
+The browser helpers (settle, selectors) are shared with test_load.py in tests/appserver.py.
 """
 
 import asyncio
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from appserver import rss_mb
+from appserver import MAIN_IMAGE, SLIDER, main_src, rss_mb, settle
 from helpers import CHROMIUM, need_chromium, shipped
 
 pytestmark = pytest.mark.serving
@@ -134,8 +134,6 @@ class Session:
         self.name, self.replicas, self.latencies, self.errors = name, [], [], []
 
     async def open(self, browser, url: str, key: str | None, seed: int):
-        from test_load import settle
-
         self.ctx = await browser.new_context(viewport={"width": 1300, "height": 900})
         if key:
             await self.ctx.add_cookies([{"name": COOKIE, "value": key, "url": url}])
@@ -149,8 +147,6 @@ class Session:
 
     async def move(self, timeout_ms: float = 60_000) -> float:
         """One slider key press until the new image is shown; ms."""
-        from test_load import MAIN_IMAGE, SLIDER, main_src, settle
-
         page = self.page
         slider = page.locator(SLIDER).first
         value, high = await slider.evaluate("e => [Number(e.value), Number(e.max)]")
