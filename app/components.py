@@ -16,6 +16,19 @@ from genlib.explorer.session import LatentState
 
 IMAGE_SCALE = 12  # 28 px -> 336 px, nearest neighbour keeps pixels sharp
 SLIDER_STEP = 0.05
+# one colour per digit, the same on every map (plotly's default qualitative palette)
+DIGIT_COLOURS = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 
 
 # ---------------------------------------------------------------- cached resources

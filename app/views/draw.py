@@ -13,18 +13,6 @@ import components as c
 import genlib
 from genlib.explorer import drawing, session
 
-DIGIT_COLOURS = [
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-]
 CANVAS = 280  # px; 10× MNIST's field
 PEN = 22  # px; a digit drawn ~200 px tall shrinks 10× into the 20-px box: a 2-px stroke, as in MNIST
 SOURCES = ["Draw on the canvas", "Upload an image"]
@@ -91,7 +79,7 @@ def latent_map(name, z, prediction):
                 y=xy[idx, 1],
                 mode="markers",
                 name=str(digit),
-                marker=dict(size=4, color=DIGIT_COLOURS[digit], opacity=0.5),
+                marker=dict(size=4, color=c.DIGIT_COLOURS[digit], opacity=0.5),
                 hoverinfo="skip",
             )
         )
@@ -103,7 +91,7 @@ def latent_map(name, z, prediction):
             y=[float(here[1])],
             mode="markers",
             name="your digit",
-            marker=dict(symbol="star", size=26, color=DIGIT_COLOURS[prediction], line=dict(color="black", width=2)),
+            marker=dict(symbol="star", size=26, color=c.DIGIT_COLOURS[prediction], line=dict(color="black", width=2)),
             hovertemplate="your digit<extra></extra>",
         )
     )

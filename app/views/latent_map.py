@@ -8,19 +8,6 @@ import components as c
 import livedecode
 from genlib.explorer import encodings, session
 
-DIGIT_COLOURS = [
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-]
-
 name, model = c.require_model()
 st.title("Latent map")
 enc = c.test_encodings(name)
@@ -61,7 +48,7 @@ for digit in range(10):  # one trace per digit: a clickable legend; customdata h
             mode="markers",
             name=str(digit),
             customdata=idx,
-            marker=dict(size=5, color=DIGIT_COLOURS[digit], opacity=0.85),
+            marker=dict(size=5, color=c.DIGIT_COLOURS[digit], opacity=0.85),
             hovertemplate=f"test #%{{customdata}}<br>label {digit}<extra></extra>",
         )
     )
