@@ -3,6 +3,7 @@ JS are app/live/explore.*; what it is given and what it sends back is genlib.exp
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import partial
 from pathlib import Path
@@ -16,7 +17,7 @@ from genlib.explorer import live, session
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"  # served under /app/static/ (server.enableStaticServing)
-RUNTIME = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+RUNTIME = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm.gz")
 SERVER = "decode_server"  # session key: why this session decodes on the server (absent: in the browser)
 
 LIVE = HERE / "live"
@@ -40,6 +41,19 @@ _hover = _register("hover", html="")
 def static_url() -> str:
     base = st.get_option("server.baseUrlPath").strip("/")
     return f"/{base}/app/static/" if base else "/app/static/"
+
+
+@st.cache_resource(max_entries=4)
+def _digest(path: str, stamp: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def runtime() -> dict:
+    """Where the live components load the runtime from: the static folder, and the .wasm's URL with its content's
+    digest (the browser keeps the inflated runtime under that URL, so a new runtime gets a new key)."""
+    wasm = STATIC / "ort" / RUNTIME[-1]
+    version = _digest(str(wasm), wasm.stat().st_mtime_ns)
+    return {"static": static_url(), "wasm": f"{static_url()}ort/{RUNTIME[-1]}?v={version}"}
 
 
 def runtime_missing() -> str | None:
@@ -126,7 +140,7 @@ def explore_component(name: str, model, state, alt: str | None) -> None:
             if other_url:
                 strip.append((other, m, other_url))
     data = live.component_data(name, model, state, c.slider_basis(name), url, alt, strip)
-    data["static"] = static_url()
+    data["runtime"] = runtime()
     _component(
         key=f"live:{name}",
         data=data,
@@ -156,7 +170,7 @@ def map_hover(name: str, model, state) -> bool:
     _hover(
         key=f"hover:{name}",
         data={
-            "static": static_url(),
+            "runtime": runtime(),
             "decoder": url,
             "encodings": enc_url,
             "n": len(enc.z),
@@ -177,6 +191,6 @@ def interpolate_scrub(name: str, ends, method: str) -> bool:
     a, b = ({"z": list(e.z), "label": e.label, "category": e.category, "continuous": list(e.continuous)} for e in ends)
     _scrub(
         key=f"scrub:{name}",
-        data={"static": static_url(), "decoder": url, "model": name, "a": a, "b": b, "method": method},
+        data={"runtime": runtime(), "decoder": url, "model": name, "a": a, "b": b, "method": method},
     )
     return True

@@ -225,7 +225,12 @@ class Live {
       if (inputAt !== null) log(G.latency, now - inputAt);
       if (!this.firstDraw) {
         this.firstDraw = now;
-        log(G.ready, { model: this.model, ms: now - this.mountedAt, at: now });
+        // where the wait went: the runtime's import, the decoder's session (the first one also compiles the
+        // WebAssembly), the first decode and draw
+        log(G.ready, {
+          model: this.model, ms: now - this.mountedAt, at: now, runtime: this.runtimeAt - this.mountedAt,
+          session: this.sessionAt - this.runtimeAt, decode: now - this.sessionAt,
+        });
         this.box.dataset.state = "ready";
         this.status("");
       }
@@ -277,12 +282,14 @@ class Live {
   async start(data) {
     this.mountedAt = performance.now();
     try {
-      this.ort = await loadRuntime(data.static);
-      const session = await loadSession(this.ort, data.decoder);
+      const runtime = loadRuntime(data.runtime).then((ort) => { this.runtimeAt = performance.now(); return ort; });
+      const [ort, session] = await Promise.all([runtime, loadSession(data.runtime, data.decoder)]);
+      this.ort = ort;
       if (this.data.decoder !== data.decoder) return; // another model was picked meanwhile
       this.session = session;
+      this.sessionAt = performance.now();
       for (const s of this.strip) {
-        loadSession(this.ort, s.url).then((sess) => { s.session = sess; this.changed(); })
+        loadSession(data.runtime, s.url).then((sess) => { s.session = sess; this.changed(); })
           .catch(() => { s.canvas.setAttribute("aria-label", `${s.name}: its decoder did not load`); });
       }
       this.changed();

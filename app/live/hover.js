@@ -6,10 +6,8 @@ const HOVER_SCALE = 6;
 function loadEncodings(url, n, d) {
   G.encodings ??= new Map();
   if (!G.encodings.has(url)) {
-    G.encodings.set(url, fetch(absolute(url)).then((r) => {
-      if (!r.ok) throw new Error(`encodings: HTTP ${r.status}`);
-      return r.arrayBuffer();
-    }).then((buf) => ({ z: new Float32Array(buf, 0, n * d), labels: new Uint8Array(buf, n * d * 4, n) })));
+    G.encodings.set(url, fetchBytes(url).then(({ buffer }) =>
+      ({ z: new Float32Array(buffer, 0, n * d), labels: new Uint8Array(buffer, n * d * 4, n) })));
   }
   return G.encodings.get(url);
 }
@@ -77,8 +75,7 @@ export default function (component) {
   hook();
   (async () => {
     try {
-      st.ort = await loadRuntime(data.static);
-      [st.session, st.enc] = await Promise.all([loadSession(st.ort, data.decoder),
+      [st.ort, st.session, st.enc] = await Promise.all([loadRuntime(data.runtime), loadSession(data.runtime, data.decoder),
         loadEncodings(data.encodings, data.n, data.d)]);
       root.querySelector(".hover").dataset.state = "ready";
     } catch (err) {

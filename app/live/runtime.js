@@ -10,23 +10,52 @@ function absolute(path) {
   return new URL(path, window.location.origin).href;
 }
 
-function loadRuntime(base) {
+// The runtime's .wasm, the decoders and the encodings lie gzipped in app/static (Streamlit would otherwise compress
+// them again on every request); DecompressionStream inflates them. Their URLs change with their content, so the
+// inflated bytes are kept in the browser's Cache Storage under the URL (where it has one: localhost or https),
+// and a reload skips the download and the inflating.
+const CACHE = "latent-lab";
+
+async function fetchBytes(url) {
+  const key = absolute(url);
+  const cache = globalThis.caches ? await caches.open(CACHE).catch(() => null) : null;
+  const hit = cache && (await cache.match(key).catch(() => null));
+  if (hit) return new Uint8Array(await hit.arrayBuffer());
+  const r = await fetch(key);
+  if (!r.ok) throw new Error(`${url.split("?")[0].split("/").pop()}: HTTP ${r.status}`);
+  const body = url.split("?")[0].endsWith(".gz") ? r.body.pipeThrough(new DecompressionStream("gzip")) : r.body;
+  const bytes = new Uint8Array(await new Response(body).arrayBuffer());
+  if (cache) {
+    const path = new URL(key).pathname;
+    for (const old of await cache.keys().catch(() => [])) {  // an older runtime's bytes
+      if (new URL(old.url).pathname === path) cache.delete(old);
+    }
+    cache.put(key, new Response(bytes)).catch(() => {});  // a full quota only costs the next reload time
+  }
+  return bytes;
+}
+
+// rt: {static: the static folder's URL, wasm: the runtime's .wasm.gz URL}
+function loadRuntime(rt) {
   if (!G.runtime) {
     G.runtime = (async () => {
       if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
-      const ort = await import(absolute(base + "ort/ort.wasm.min.mjs"));
+      const [ort, wasm] = await Promise.all([import(absolute(rt.static + "ort/ort.wasm.min.mjs")), fetchBytes(rt.wasm)]);
       ort.env.wasm.numThreads = 1; // the page is not cross-origin isolated: no threads
-      ort.env.wasm.wasmPaths = absolute(base + "ort/");
+      ort.env.wasm.wasmPaths = absolute(rt.static + "ort/");
+      ort.env.wasm.wasmBinary = wasm;
       return ort;
     })();
   }
   return G.runtime;
 }
 
-function loadSession(ort, url) {
+// a decoder's bytes are fetched while the runtime loads, not after
+function loadSession(rt, url) {
   G.sessions ??= new Map();
   if (!G.sessions.has(url)) {
-    G.sessions.set(url, ort.InferenceSession.create(absolute(url), { executionProviders: ["wasm"] }));
+    G.sessions.set(url, Promise.all([loadRuntime(rt), fetchBytes(url)]).then(([ort, bytes]) =>
+      ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] })));
   }
   return G.sessions.get(url);
 }

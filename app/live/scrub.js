@@ -64,8 +64,7 @@ export default function (component) {
   st.data = data;
   (async () => {
     try {
-      st.ort = await loadRuntime(data.static);
-      st.session = await loadSession(st.ort, data.decoder);
+      [st.ort, st.session] = await Promise.all([loadRuntime(data.runtime), loadSession(data.runtime, data.decoder)]);
       st.status.textContent = "";
       st.changed();
     } catch (err) {

@@ -5,8 +5,10 @@ release, checked before it becomes the app's state. No Streamlit here."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,30 +24,26 @@ ENCODINGS = "encodings"
 SLIDER_STEP = 0.05
 
 
-def publish_decoder(model, name: str, static_dir: Path | str, cache: Path | None = None) -> str:
-    """Copy `model`'s ONNX decoder (exported on first use) into static_dir/decoders/ and return its
-    path relative to static_dir. The file name carries the weights' key, so a browser may cache it."""
-    src = export.decoder_onnx(model, name, cache)
-    rel = f"{DECODERS}/{src.name}"
-    target = Path(static_dir) / rel
-    if not (target.is_file() and target.stat().st_size == src.stat().st_size):
-        atomic_write(target, src.read_bytes())
-        for old in target.parent.glob(f"{name}-*.onnx"):  # earlier weights' decoders
-            if old != target:
-                old.unlink(missing_ok=True)
-    return rel
-
-
 def _publish(data: bytes, folder: Path, stem: str, suffix: str) -> Path:
-    """data written once as folder/stem-<sha256 prefix>.suffix (a name that changes with the content, so a browser
-    may cache it); older files of the same stem are removed."""
-    target = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
-    if not (target.is_file() and target.stat().st_size == len(data)):
-        atomic_write(target, data)
-        for old in folder.glob(f"{stem}-*{suffix}"):
-            if old != target:
+    """data written once, gzipped, as folder/stem-<sha256 prefix>.suffix.gz (a name that changes with the content,
+    so a browser may cache it); older files of the same stem are removed. Gzipped here, once: Streamlit compresses
+    what app/static serves on every request unless it is gzip already (0.25 s of server CPU per decoder fetched);
+    the browser inflates it (app/live/runtime.js)."""
+    target = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:20]}{suffix}.gz"
+    if not target.is_file():
+        atomic_write(target, gzip.compress(data, compresslevel=6, mtime=0))
+        older = re.compile(rf"{re.escape(stem)}-[0-9a-f]{{20}}{re.escape(suffix)}(\.gz)?")  # not dcgan-collapsed's
+        for old in folder.iterdir():
+            if old != target and older.fullmatch(old.name):
                 old.unlink(missing_ok=True)
     return target
+
+
+def publish_decoder(model, name: str, static_dir: Path | str, cache: Path | None = None) -> str:
+    """Publish `model`'s ONNX decoder (exported on first use) into static_dir/decoders/ and return its path
+    relative to static_dir."""
+    src = export.decoder_onnx(model, name, cache)
+    return f"{DECODERS}/{_publish(src.read_bytes(), Path(static_dir) / DECODERS, name, '.onnx').name}"
 
 
 def publish_encodings(enc, name: str, static_dir: Path | str) -> str:

@@ -21,7 +21,7 @@ from helpers import shipped
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts" / "live"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-RUNTIME = ROOT / "app" / "static" / "ort" / "ort-wasm-simd-threaded.wasm"
+RUNTIME = ROOT / "app" / "static" / "ort" / "ort-wasm-simd-threaded.wasm.gz"
 
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium (make test does this)", allow_module_level=True)

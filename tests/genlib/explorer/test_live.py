@@ -1,11 +1,13 @@
 """genlib.live: what the in-browser explorer is given (controls from the LatentSpec and basis, decoder files)
 and the check on the latent it sends back."""
 
+import gzip
 import math
 
 import pytest
 import torch
 
+from genlib import export
 from genlib.explorer import encodings, live
 from genlib.explorer import session as explore
 from genlib.explorer.session import LatentState
@@ -76,16 +78,25 @@ def test_synced_state_refuses_what_does_not_fit(bad, fragment):
         live.synced_state(bad, spec, current)
 
 
-def test_publish_decoder_copies_into_the_static_folder_and_drops_older_weights(tmp_path):
+def test_publish_decoder_gzips_into_the_static_folder_and_drops_only_older_weights(tmp_path):
     model = tiny("dcgan").eval()
-    rel = live.publish_decoder(model, "dcgan", tmp_path / "static", cache=tmp_path / "cache")
-    assert rel.startswith("decoders/dcgan-") and (tmp_path / "static" / rel).is_file()
-    assert live.publish_decoder(model, "dcgan", tmp_path / "static", cache=tmp_path / "cache") == rel
+    static = tmp_path / "static"
+    other = static / "decoders" / f"dcgan-collapsed-{'0' * 20}.onnx.gz"  # another model whose name starts alike
+    other.parent.mkdir(parents=True)
+    other.write_bytes(b"kept")
+    rel = live.publish_decoder(model, "dcgan", static, cache=tmp_path / "cache")
+    assert rel.startswith("decoders/dcgan-") and rel.endswith(".onnx.gz")
+    # served as application/gzip, which Streamlit does not compress again; the browser inflates it to the export
+    assert (
+        gzip.decompress((static / rel).read_bytes())
+        == export.decoder_onnx(model, "dcgan", tmp_path / "cache").read_bytes()
+    )
+    assert live.publish_decoder(model, "dcgan", static, cache=tmp_path / "cache") == rel
     with torch.no_grad():
         model.generator.convs[-2].bias.add_(1.0)
-    newer = live.publish_decoder(model, "dcgan", tmp_path / "static", cache=tmp_path / "cache")
+    newer = live.publish_decoder(model, "dcgan", static, cache=tmp_path / "cache")
     assert newer != rel
-    assert sorted(p.name for p in (tmp_path / "static" / "decoders").iterdir()) == [newer.split("/")[1]]
+    assert sorted(p.name for p in (static / "decoders").iterdir()) == sorted([newer.split("/")[1], other.name])
 
 
 def test_reading_is_what_the_classifier_sees(mnist_test):
