@@ -70,14 +70,15 @@ def slider_basis(name: str) -> encodings.Basis:
     return _basis(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
 
 
-PROJECTORS = {"PCA": encodings.project_pca, "t-SNE": encodings.project_tsne}
-
-
 @st.cache_resource(
-    show_spinner="Projecting the encodings to 2-D (t-SNE: about a minute, once; then cached on disk)…", max_entries=24
+    show_spinner="Projecting the encodings to 2-D (t-SNE of a model without a shipped map: about a minute, once)…",
+    max_entries=24,
 )
 def _projection(name: str, stamp: tuple, method: str) -> encodings.Projection:
-    return PROJECTORS[method](test_encodings(name))
+    if method == "t-SNE":
+        shipped = encodings.shipped_tsne(genlib.CHECKPOINTS / name)  # made at train time
+        return encodings.project_tsne(test_encodings(name), shipped=shipped)
+    return encodings.project_pca(test_encodings(name))
 
 
 def projection(name: str, method: str = "PCA") -> encodings.Projection:

@@ -7,6 +7,7 @@ training-set map).
   python bench/app_latency.py            # 5 cold starts, 20 key presses, 2 rounds of model switches
   python bench/app_latency.py --quick    # 1 cold start, 3 presses, 1 switch, 1 map
   python bench/app_latency.py --empty-cache   # cold starts also with an empty encodings cache
+  python bench/app_latency.py --pages    # every page's first open on a warm server
   python bench/app_latency.py --live     # in-browser decoding instead (bench/live_decoding.py): drag frame
                                          # rate, input → drawn, server CPU, runtime ready, hover, a class
 
@@ -63,15 +64,15 @@ def memory_mb(pid: int) -> tuple[float, float]:
 
 
 @contextmanager
-def server(env_extra: dict | None = None):
-    """`streamlit run` on a free port; yields (url, process, seconds until /_stcore/health said ok)."""
+def server(env_extra: dict | None = None, script: Path | None = None):
+    """`streamlit run` (the app, or `script`) on a free port; yields (url, process, seconds until healthy)."""
     port = free_port()
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app" / "streamlit_app.py"),
+        str(script or ROOT / "app" / "streamlit_app.py"),
         "--server.headless",
         "true",
         "--server.port",
@@ -300,6 +301,7 @@ def main(argv=None) -> None:
         help="map sizes of the standalone plotly test (default 10k 30k 60k 120k; quick: 10k 60k)",
     )
     p.add_argument("--live", action="store_true", help="measure in-browser decoding (bench/live_decoding.py)")
+    p.add_argument("--pages", action="store_true", help="every page's first open (bench/page_open.py)")
     p.add_argument("--class-sessions", type=int, default=30, help="--live: browser sessions of the class test")
     p.add_argument("--class-seconds", type=float, default=60, help="--live: how long the class explores")
     p.add_argument("--live-parts", default="drag,ready,hover,class", help="--live: which measurements, comma-separated")
@@ -308,6 +310,10 @@ def main(argv=None) -> None:
         from live_decoding import main as live_main
 
         return live_main(args, server, new_page, settle)
+    if args.pages:
+        from page_open import main as pages_main
+
+        return pages_main(args, server, new_page)
     if args.quick:
         args.starts, args.presses, args.switch_rounds, args.map_opens = 1, 3, 1, 1
     env = dict(kv.split("=", 1) for kv in args.env)

@@ -55,7 +55,8 @@ def thumb(pg, selector: str) -> tuple[float, float, dict]:
 
 
 def downloaded_mb(pg) -> tuple[float, float]:
-    """(all, under /app/static/) MB the page transferred (Resource Timing transferSize: 0 when from cache)."""
+    """(all, under /app/static/) MB the page transferred (Resource Timing transferSize: 0 when from the browser's
+    HTTP cache; the runtime and decoders inflated into Cache Storage on an earlier visit are not fetched at all)."""
     return pg.evaluate("""() => {
         const e = performance.getEntriesByType('resource'), nav = performance.getEntriesByType('navigation');
         const sum = xs => xs.reduce((s, x) => s + (x.transferSize || 0), 0) / 1e6;
@@ -75,7 +76,15 @@ def ready(browser, url: str, model: str, new_page, settle) -> dict:
         pg.wait_for_selector(READY)
         r = pg.evaluate("() => window.__latentLab.ready.at(-1)")
         total, static = downloaded_mb(pg)
-        out[phase] = {"mount": r["ms"], "navigation": r["at"], "mb": total, "static_mb": static}
+        out[phase] = {
+            "mount": r["ms"],
+            "navigation": r["at"],
+            "runtime": r["runtime"],
+            "session": r["session"],
+            "decode": r["decode"],
+            "mb": total,
+            "static_mb": static,
+        }
         settle(pg)
     pg.context.close()
     return out
@@ -299,6 +308,7 @@ def main(args, server, new_page, settle) -> None:
                             m,
                             phase,
                             f"{med['mount']:.0f}",
+                            f"{med['runtime']:.0f} / {med['session']:.0f} / {med['decode']:.0f}",
                             f"{med['navigation']:.0f}",
                             f"{med['mb']:.1f}",
                             f"{med['static_mb']:.1f}",
@@ -313,6 +323,7 @@ def main(args, server, new_page, settle) -> None:
                             "model",
                             "browser cache",
                             "component mounted → digit ms",
+                            "of it: runtime / decoder session / first decode ms",
                             "page opened → digit ms",
                             "MB downloaded",
                             "of it runtime + decoder MB",

@@ -136,7 +136,7 @@ def show_recipe(folder: str) -> None:
             "G / D": f"{r['ratio']:g}×",
             "k": r["k"],
             "epochs": r["epochs"],
-            "weight average of G": r["ema"] or "none",
+            "weight average of G": f"decay {r['ema']:g}" if r["ema"] else "none",  # one type per column (Arrow)
         }
         for name, r in ((folder, bad), (arch, good))
         if r is not None

@@ -13,12 +13,11 @@ st.title("Latent map")
 enc = c.test_encodings(name)
 method = st.radio(
     "Projection",
-    list(c.PROJECTORS),
+    list(encodings.PROJECTIONS),
     horizontal=True,
     key="map:method",
-    help="PCA is linear and instant. t-SNE keeps neighbours together (clusters show "
-    "better) but distorts distances; it takes about a minute the first time per "
-    "model, then comes from a disk cache.",
+    help="PCA is linear and instant. t-SNE keeps neighbours together (clusters show better) but distorts "
+    "distances; the shipped models come with their t-SNE map, a retrained one takes about a minute once.",
 )
 proj = c.projection(name, method)
 state = c.get_state(name, model)

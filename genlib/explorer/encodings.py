@@ -14,13 +14,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as st_save
 
+from .. import checkpoint
 from ..checkpoint import weights_digest  # noqa: F401 - drawing and tests use it from here
 from ..fileio import atomic_write
 from ..latent import pca_2d
 from ..paths import cache_root
 
 SHOWN_DIRECTIONS = 12  # sliders shown before the expander
+TSNE_FILE = "tsne.safetensors"  # beside a checkpoint: the t-SNE map of its test encodings
 
 
 @dataclass(frozen=True)
@@ -145,14 +149,17 @@ def project_pca(enc: Encodings) -> Projection:
     return Projection(xy, mean, comps)
 
 
-def project_tsne(enc: Encodings, cache: Path | None = None, seed: int = 0) -> Projection:
-    """t-SNE of the encodings (openTSNE, PCA initialisation): under a minute for 10k points on this
-    2-core CPU, so the coordinates are cached on disk, keyed by the encodings themselves."""
+def project_tsne(
+    enc: Encodings, cache: Path | None = None, seed: int = 0, shipped: torch.Tensor | None = None
+) -> Projection:
+    """t-SNE of the encodings (openTSNE, PCA initialisation): under a minute for 10k points on this 2-core CPU,
+    so the coordinates come from `shipped` (made at train time: shipped_tsne) when given, else from a disk
+    cache keyed by the encodings themselves, else are computed and cached."""
     z = enc.z.float()
+    xy = shipped if shipped is not None and shipped.shape == (len(z), 2) else None
     key = hashlib.sha256(z.numpy().tobytes() + str(seed).encode()).hexdigest()[:20]
     path = (Path(cache) if cache else cache_dir()) / f"tsne-{key}-{len(z)}.npy"
-    xy = None
-    if path.is_file():
+    if xy is None and path.is_file():
         try:
             xy = torch.from_numpy(np.load(path))
         except (OSError, ValueError):
@@ -171,7 +178,29 @@ def project_tsne(enc: Encodings, cache: Path | None = None, seed: int = 0) -> Pr
             atomic_write(path, buf.getvalue())
         except OSError:
             pass  # read-only cache: recompute next time
-    return Projection(xy, z.mean(0), torch.zeros(z.shape[1], 2), method="t-SNE", z=z)
+    return Projection(xy.float(), z.mean(0), torch.zeros(z.shape[1], 2), method="t-SNE", z=z)
+
+
+def ship_tsne(model, folder: Path | str, split=None, cache: Path | None = None) -> Path:
+    """Write the t-SNE map of `model`'s test encodings beside its checkpoint in `folder` (train.py does, so that no
+    visitor waits a minute for it), tagged with the checkpoint's weights digest: a retrain makes it stale."""
+    folder = Path(folder)
+    xy = project_tsne(encode_test_set(model, folder.name, split, cache), cache).xy
+    digest = checkpoint.read_extra(folder, checkpoint.CONFIG)["weights_sha256"]
+    atomic_write(folder / TSNE_FILE, st_save({"xy": xy.contiguous()}, metadata={"weights_sha256": digest}))
+    return folder / TSNE_FILE
+
+
+def shipped_tsne(folder: Path | str) -> torch.Tensor | None:
+    """The t-SNE map shipped beside the checkpoint in `folder`, if it was made from its current weights."""
+    try:
+        digest = checkpoint.read_extra(folder, checkpoint.CONFIG, {}).get("weights_sha256")
+        with safe_open(str(Path(folder) / TSNE_FILE), framework="pt") as f:
+            if digest is None or (f.metadata() or {}).get("weights_sha256") != digest:
+                return None
+            return f.get_tensor("xy").float()
+    except (OSError, ValueError, SafetensorError, checkpoint.CheckpointError):
+        return None  # none shipped, or unreadable: the map is computed as for any retrained model
 
 
 @torch.no_grad()

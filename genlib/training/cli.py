@@ -25,8 +25,8 @@ import torch
 
 import genlib
 from genlib import checkpoint, data, metrics
-from genlib.explorer import cards
-from genlib.models import ARCHITECTURES, MODELS
+from genlib.explorer import cards, encodings
+from genlib.models import ARCHITECTURES, MODELS, GenerativeModel
 from genlib.training import STATE, TRAINERS, TrainConfig, TrainingDiverged, distributed, fit_inverter, train_classifier
 from genlib.training.presets import PRESETS, VARIANTS, recipe
 
@@ -106,6 +106,18 @@ def refit_inverter(name: str, args, command: str) -> None:
     history = checkpoint.read_extra(folder, checkpoint.HISTORY, [])
     checkpoint.save(model, folder, metrics=m, history=history, train=train, half=True)
     print(f"   {name}: inverter refitted in {train['inverter_refit_seconds']:.0f} s; {m}")
+
+
+def ship_tsne(name: str, args) -> None:
+    """The Latent map's t-SNE of OUT/NAME's test encodings, made now so that no visitor waits a minute for it."""
+    folder = args.out / name
+    model = checkpoint.load(folder, expect=VARIANTS.get(name, name))
+    if not isinstance(model, GenerativeModel):  # the classifier
+        print(f"   {name}: no latent space, no map")
+        return
+    t0 = time.time()
+    encodings.ship_tsne(model, folder, data.load_split(False, args.data_dir))
+    print(f"   {name}: t-SNE map of the test encodings in {time.time() - t0:.0f} s -> {folder / encodings.TSNE_FILE}")
 
 
 class Parser(argparse.ArgumentParser):
@@ -264,6 +276,12 @@ def main(argv=None, prog: str = "train.py") -> int:
         "OUT/NAME/metrics.json "
         "(default: off)",
     )
+    p.add_argument(
+        "--tsne",
+        action="store_true",
+        help="write the t-SNE map of the test encodings beside the checkpoint in OUT/NAME, for the Latent map page "
+        "(a full-preset training does this itself; default: off)",
+    )
     p.add_argument("--debug", action="store_true", help="show the traceback of a file error (default: off)")
     args = p.parse_args(argv)
     args.rerun = f"{'python train.py' if prog == 'train.py' else prog} {shlex.join(argv)}".strip()
@@ -359,7 +377,9 @@ def run(args, main_rank: bool) -> int:
         data_hash = data.data_hash(args.data_dir)
         n_train = len(data.load_split(True, args.data_dir))
     for name in names:
-        if not (args.probe or args.evaluate_only or args.refit_inverter) and config_of(name, args).batch_size > n_train:
+        if not (args.probe or args.evaluate_only or args.refit_inverter or args.tsne) and (
+            config_of(name, args).batch_size > n_train
+        ):
             print(
                 f"train.py: error: --batch-size {config_of(name, args).batch_size} ({name}) is more than the "
                 f"{n_train} training images; choose at most {n_train}",
@@ -368,13 +388,18 @@ def run(args, main_rank: bool) -> int:
             return 2
     done = []
     for name in names:
-        if (args.probe or args.evaluate_only or args.refit_inverter or name == "classifier") and not main_rank:
+        if (
+            args.probe or args.evaluate_only or args.refit_inverter or args.tsne or name == "classifier"
+        ) and not main_rank:
             continue  # single-process work: rank 0 does it, the others go on to the next model
         if args.probe:
             probe(name, args)
             continue
         if args.refit_inverter:
             refit_inverter(name, args, args.rerun)
+            continue
+        if args.tsne:
+            ship_tsne(name, args)
             continue
         if args.evaluate_only:
             folder = args.out / name
@@ -440,6 +465,8 @@ def run(args, main_rank: bool) -> int:
             if trainer is not None:
                 files = trainer.checkpoint_files()
             checkpoint.save(model, out, metrics=m, train=train_info, half=True, **files)
+            if args.preset != "quick" and name != "classifier":  # a quick run stays quick: the app maps on request
+                ship_tsne(name, args)
         except TrainingDiverged as e:
             say(f"!! {name}: {e}", file=sys.stderr)
             return 1

@@ -161,9 +161,9 @@ def test_latent_map_pick_opens_in_explore():
 
 
 def test_latent_map_tsne_option():
-    name = "vae" if shipped("vae") else first_shipped()  # t-SNE of 10k encodings: ~1 min once, then disk-cached
+    name = "vae" if shipped("vae") else first_shipped()  # its t-SNE map ships with it: no minute of t-SNE here
     at = open_app(PAGES[1], model=name)
-    at.radio(key="map:method").set_value("t-SNE").run(timeout=300)  # first time: the t-SNE itself
+    at.radio(key="map:method").set_value("t-SNE").run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
     assert any("t-SNE" in cap.value for cap in at.caption)
     at.session_state["map_picked"] = {name: 17}

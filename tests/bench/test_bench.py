@@ -60,6 +60,27 @@ def test_app_latency_quick():
     assert "| 1,000 | scattergl |" in out
 
 
+@pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="/usr/bin/chromium missing (make chromium)")
+@pytest.mark.skipif(not all(shipped(n) for n in ("vae", "cvae")), reason="needs the shipped vae and cvae")
+def test_app_latency_live_quick():
+    pytest.importorskip("playwright.sync_api", reason="pip install playwright (pinned in requirements.txt)")
+    out = run("app_latency.py", "--live", "--class-sessions", "2", "--class-seconds", "3", timeout=400)
+    assert numbers("| vae |", out)[0] > 0  # digits drawn per second during the drag
+    assert numbers("| vae | cold |", out)[0] > 0 and numbers("| vae | warm |", out)[0] > 0  # ms to the first digit
+    assert "| Latent map hover → preview drawn (ms) |" in out
+    assert "| in the browser | 2 |" in out and "| on the server | 2 |" in out
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="/usr/bin/chromium missing (make chromium)")
+@pytest.mark.skipif(not shipped("vae"), reason="needs the shipped vae")
+def test_app_latency_pages_quick():
+    pytest.importorskip("playwright.sync_api", reason="pip install playwright (pinned in requirements.txt)")
+    out = run("app_latency.py", "--pages", timeout=400)
+    for page in ("explore", "collapse", "latent_map"):
+        assert numbers(f"| {page} |", out)[0] > 0  # ms to the page drawn after a sidebar click
+    assert numbers("| (baseline: a page holding only a title) |", out)[0] > 0
+
+
 def test_recipe_sweep_quick(tmp_path):
     out = run("recipe_sweep.py", "--only", "vae_b256_e30", "--out", str(tmp_path))
     row = next(ln for ln in out.splitlines() if ln.startswith("| vae_b256_e30 | vae |"))

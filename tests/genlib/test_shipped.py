@@ -9,6 +9,7 @@ import torch
 
 import genlib
 from genlib import metrics
+from genlib.explorer import encodings
 from genlib.metrics import BAR_VALUES as BARS  # also shown on the Models page
 from helpers import ALL
 
@@ -44,6 +45,8 @@ def test_shipped_files_and_recorded_metrics(name):
         if value is not None:
             assert value <= bar if key == "test_nll" else value >= bar, f"{name}: {key}={value} misses {bar}"
     assert recorded(name)["fid"] > 0
+    xy = encodings.shipped_tsne(folder)  # the Latent map's t-SNE, made from these very weights
+    assert xy is not None and xy.shape == (10000, 2) and torch.isfinite(xy).all(), "python train.py --model NAME --tsne"
 
 
 @pytest.mark.parametrize("name", ["cvae", "cgan"])

@@ -265,6 +265,34 @@ def test_tsne_separates_clusters_caches_on_disk_and_places_new_points(tmp_path):
     assert labels[(proj.xy - new).norm(dim=1).argmin()] == 2
 
 
+def test_tsne_shipped_beside_a_checkpoint_is_used_until_the_weights_change(tmp_path, monkeypatch):
+    from genlib import checkpoint
+
+    g = torch.Generator().manual_seed(4)
+    split = Split(torch.randint(0, 256, (90, 28, 28), generator=g, dtype=torch.uint8), torch.arange(90) % 10)
+    model, folder = tiny("vae").eval(), tmp_path / "vae"
+    checkpoint.save(model, folder)
+    assert encodings.shipped_tsne(folder) is None  # none shipped yet
+    encodings.ship_tsne(model, folder, split, cache=tmp_path / "cache")
+    shipped = encodings.shipped_tsne(folder)
+    enc = encodings.encode_test_set(model, "vae", split, cache=tmp_path / "cache")
+    assert shipped.shape == (90, 2)
+    assert torch.equal(shipped, encodings.project_tsne(enc, cache=tmp_path / "cache").xy)
+
+    # given the shipped map, nothing is computed (a fresh cache stays empty and openTSNE is not called)
+    monkeypatch.setattr("openTSNE.TSNE.fit", lambda *a, **k: pytest.fail("t-SNE recomputed"))
+    proj = encodings.project_tsne(enc, cache=tmp_path / "fresh", shipped=shipped)
+    assert torch.equal(proj.xy, shipped) and not (tmp_path / "fresh").exists()
+    monkeypatch.undo()
+
+    with torch.no_grad():  # a retrain: the shipped map no longer describes these weights
+        next(model.parameters()).add_(0.5)
+    checkpoint.save(model, folder)
+    assert encodings.shipped_tsne(folder) is None
+    (folder / encodings.TSNE_FILE).write_bytes(b"\x80\x04 not safetensors")  # corrupt: ignored, not raised
+    assert encodings.shipped_tsne(folder) is None
+
+
 def test_manifold_grid_needs_2d_and_decodes_a_grid():
     m = tiny("vae")
     with pytest.raises(ValueError, match="2-D"):

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
+import genlib
 from genlib import checkpoint
+from genlib.explorer import encodings
 from genlib.training import STATE
 from genlib.training.cli import main
 
@@ -211,8 +213,6 @@ def test_ctrl_c_keeps_the_last_epoch_and_says_how_to_continue(tmp_path, tiny_mni
 
 
 def test_refit_inverter_retrains_only_the_encoder_and_records_its_encodings(tmp_path, tiny_mnist):
-    import genlib
-
     torch.manual_seed(0)
     m = genlib.build("dcgan", z_dim=8, width=6).eval()
     checkpoint.save(m, tmp_path / "dcgan", metrics={"fid": 1.0}, history=[{"epoch": 1}], half=True)
@@ -226,3 +226,13 @@ def test_refit_inverter_retrains_only_the_encoder_and_records_its_encodings(tmp_
     assert m["fid"] == 1.0 and m["encoding_images"] == 16 and m["encoding_shell_share"] == 1.0
     train = checkpoint.read_extra(tmp_path / "dcgan", checkpoint.CONFIG)["train"]
     assert train["inverter_refit_seconds"] > 0 and "--refit-inverter" in train["inverter_refit_command"]
+
+
+def test_tsne_writes_the_latent_maps_coordinates_beside_the_checkpoint(tmp_path, tiny_mnist, monkeypatch, capsys):
+    monkeypatch.setenv("GENLIB_CACHE", str(tmp_path / "cache"))
+    torch.manual_seed(0)
+    checkpoint.save(genlib.build("vae", z_dim=4, hidden=(16,)).eval(), tmp_path / "vae", half=True)
+    assert main(["--model", "vae", "--tsne", "--out", str(tmp_path), "--data-dir", str(tiny_mnist)]) == 0
+    xy = encodings.shipped_tsne(tmp_path / "vae")
+    assert xy is not None and xy.shape == (64, 2)  # tiny_mnist's test split
+    assert "t-SNE map of the test encodings" in capsys.readouterr().out
