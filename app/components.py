@@ -32,6 +32,22 @@ DIGIT_COLOURS = [
 
 
 # ---------------------------------------------------------------- cached resources
+_stamps: dict[str, tuple] = {}  # this script run's stamps (new_run() forgets them)
+
+
+def new_run() -> None:
+    """Called first in every script run: checkpoints are looked at again (a retrained one is picked up)."""
+    _stamps.clear()
+
+
+def stamp(folder: str) -> tuple:
+    """session.checkpoint_stamp of CHECKPOINTS/folder, the key of every cached resource of a model; a run asks a
+    dozen times per model, so the files are looked at once per run (the stats were a fifth of a rerun)."""
+    if folder not in _stamps:
+        _stamps[folder] = session.checkpoint_stamp(genlib.CHECKPOINTS / folder)
+    return _stamps[folder]
+
+
 @st.cache_resource(show_spinner="Loading model…", max_entries=24)
 def _load(name: str, stamp: tuple):
     """(model, None) or (None, why not); keyed by the checkpoint's stamp so a checkpoint that appears
@@ -43,7 +59,7 @@ def _load(name: str, stamp: tuple):
 
 
 def load_model(name: str):
-    return _load(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _load(name, stamp(name))
 
 
 def available_models() -> dict:
@@ -58,7 +74,7 @@ def _encodings(name: str, stamp: tuple) -> encodings.Encodings:
 
 
 def test_encodings(name: str) -> encodings.Encodings:
-    return _encodings(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _encodings(name, stamp(name))
 
 
 @st.cache_resource(max_entries=12)
@@ -67,7 +83,7 @@ def _basis(name: str, stamp: tuple) -> encodings.Basis:
 
 
 def slider_basis(name: str) -> encodings.Basis:
-    return _basis(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _basis(name, stamp(name))
 
 
 @st.cache_resource(
@@ -82,7 +98,7 @@ def _projection(name: str, stamp: tuple, method: str) -> encodings.Projection:
 
 
 def projection(name: str, method: str = "PCA") -> encodings.Projection:
-    return _projection(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name), method)
+    return _projection(name, stamp(name), method)
 
 
 @st.cache_resource(show_spinner="Loading the project's classifier…")

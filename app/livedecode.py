@@ -11,7 +11,6 @@ from pathlib import Path
 import streamlit as st
 
 import components as c
-import genlib
 from genlib import export
 from genlib.explorer import live, session
 
@@ -75,7 +74,7 @@ def _decoder(name: str, stamp: tuple) -> tuple[str | None, str | None]:
 
 
 def decoder_url(name: str) -> tuple[str | None, str | None]:
-    return _decoder(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _decoder(name, c.stamp(name))
 
 
 def _why(name: str) -> str | None:
@@ -162,7 +161,7 @@ def _encodings_url(name: str, stamp: tuple) -> str | None:
 def map_hover(name: str, model, state) -> bool:
     """The latent map's hover preview (False where this session decodes on the server)."""
     url, _ = decoder_url(name)
-    enc_url = _encodings_url(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    enc_url = _encodings_url(name, c.stamp(name))
     if _why(name) is not None or url is None or enc_url is None:
         return False
     enc = c.test_encodings(name)

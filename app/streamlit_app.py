@@ -28,6 +28,7 @@ if run_log := os.environ.get("LATENT_LAB_RUN_LOG"):  # tests and benchmarks coun
     with open(run_log, "a") as f:
         f.write(f"{time.time():.3f}\n")
 
+c.new_run()
 models = c.available_models()
 if not models:
     st.error(

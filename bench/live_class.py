@@ -3,8 +3,8 @@ Chromium, driven concurrently with playwright's async API) explore Explore for S
 the browser and once on the server. In the browser a student drags a slider for about a second (pointer moves
 at ~60 Hz), lets go (one sync rerun) and pauses half a second; on the server a student steps a slider with the
 arrow key as soon as the previous image has arrived (each step one rerun: the most feedback that path gives).
-Measured: server CPU seconds and peak RSS, digits each student saw per second, errors, and whether each
-session's URL still holds its own latent at the end."""
+Measured: server CPU seconds and peak RSS, script runs, digits each student saw per second, errors, and whether
+each session's URL still holds its own latent at the end."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import asyncio
 import statistics
 import time
 
-from live_decoding import CHROMIUM, MAIN_IMAGE, READY, cpu_seconds, peak_rss_mb
+from live_decoding import CHROMIUM, MAIN_IMAGE, READY, cpu_seconds, peak_rss_mb, runs_so_far
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SLIDER = "[data-testid='stMain'] [data-testid='stSlider'] input[type='range']"
@@ -88,7 +88,7 @@ async def student(
     await ctx.close()
 
 
-async def _class(url: str, pid: int, sessions: int, seconds: float, live: bool) -> dict:
+async def _class(url: str, pid: int, log, sessions: int, seconds: float, live: bool) -> dict:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -114,12 +114,12 @@ async def _class(url: str, pid: int, sessions: int, seconds: float, live: bool) 
             if failed := [t for t in tasks if t.done() and t.exception()]:
                 raise failed[0].exception()
             await asyncio.sleep(0.2)
-        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+        cpu0, runs0, t0 = cpu_seconds(pid), runs_so_far(log), time.perf_counter()
         stop[0], stop[1] = t0 + seconds, t0
         start.set()
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - t0
-        cpu = cpu_seconds(pid) - cpu0
+        cpu, reruns = cpu_seconds(pid) - cpu0, runs_so_far(log) - runs0
         await browser.close()
     seen = [r["seen"] / r["active"] for r in out]
     return {
@@ -128,10 +128,12 @@ async def _class(url: str, pid: int, sessions: int, seconds: float, live: bool) 
         "rss": peak_rss_mb(pid),
         "per_session": statistics.median(seen),
         "updates": sum(r["seen"] for r in out),
+        "reruns": reruns,
         "errors": sum(r["errors"] for r in out),
         "own": [r["own"] for r in out if r["own"] is not None],
     }
 
 
-def run(url: str, pid: int, sessions: int, seconds: float, live: bool) -> dict:
-    return asyncio.run(_class(url, pid, sessions, seconds, live))
+def run(url: str, pid: int, log, sessions: int, seconds: float, live: bool) -> dict:
+    """The class on the server at `url` (process `pid`, writing a line per script run to `log`)."""
+    return asyncio.run(_class(url, pid, log, sessions, seconds, live))

@@ -9,9 +9,8 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 import components as c
-import genlib
 from genlib import images
-from genlib.explorer import codes, session
+from genlib.explorer import codes
 
 name, model = c.require_model()
 st.title("Codes measured")
@@ -30,7 +29,7 @@ if not spec.continuous and not model.has_posterior:
         icon=":material/info:",
     )
     st.stop()
-stamp = session.checkpoint_stamp(genlib.CHECKPOINTS / name)
+stamp = c.stamp(name)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

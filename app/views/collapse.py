@@ -8,7 +8,7 @@ import streamlit as st
 import components as c
 import genlib
 from genlib import images, metrics
-from genlib.explorer import collapse, session
+from genlib.explorer import collapse
 from genlib.training.presets import VARIANTS
 
 SAMPLE_COUNTS = [500, 1000, 2000, 5000, 10000]
@@ -23,7 +23,7 @@ def _load_extra(folder: str, stamp: tuple):
 
 
 def load_extra(folder: str):
-    return _load_extra(folder, session.checkpoint_stamp(genlib.CHECKPOINTS / folder))
+    return _load_extra(folder, c.stamp(folder))
 
 
 @st.cache_resource(show_spinner="Sampling and classifying…", max_entries=32)
@@ -36,7 +36,7 @@ def _histogram(folder: str, stamp: tuple, n: int, seed: int) -> collapse.Histogr
 
 
 def histogram(folder: str, n: int, seed: int) -> collapse.Histogram:
-    return _histogram(folder, session.checkpoint_stamp(genlib.CHECKPOINTS / folder), n, seed)
+    return _histogram(folder, c.stamp(folder), n, seed)
 
 
 def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:

@@ -10,8 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import components as c
-import genlib
-from genlib.explorer import drawing, session
+from genlib.explorer import drawing
 
 CANVAS = 280  # px; 10× MNIST's field
 PEN = 22  # px; a digit drawn ~200 px tall shrinks 10× into the 20-px box: a 2-px stroke, as in MNIST
@@ -27,7 +26,7 @@ def _test_nlls(name: str, stamp: tuple) -> np.ndarray:
 
 
 def test_nlls(name: str) -> np.ndarray:
-    return _test_nlls(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _test_nlls(name, c.stamp(name))
 
 
 def canvas_input():

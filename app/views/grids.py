@@ -6,7 +6,7 @@ import streamlit as st
 
 import components as c
 import genlib
-from genlib.explorer import grids, session
+from genlib.explorer import grids
 
 KL_IMAGES = 2000  # test digits the per-dimension KL is averaged over
 SWEEP_RANGES = {
@@ -23,7 +23,7 @@ def _kl(name: str, stamp: tuple):
 
 
 def dimension_kl(name: str):
-    return _kl(name, session.checkpoint_stamp(genlib.CHECKPOINTS / name))
+    return _kl(name, c.stamp(name))
 
 
 def show(grid: grids.Grid, kind: str, name: str, caption: str) -> None:

@@ -10,9 +10,8 @@ import streamlit as st
 import torch
 
 import components as c
-import genlib
 from genlib import metrics
-from genlib.explorer import information, session
+from genlib.explorer import information
 
 name, model = c.require_model()
 st.title("InfoGAN information")
@@ -25,7 +24,7 @@ if not information.applies(model):
         f"**{name}** has no code c and no network Q(c|x); this page is about the **infogan**.", icon=":material/info:"
     )
     st.stop()
-stamp = session.checkpoint_stamp(genlib.CHECKPOINTS / name)
+stamp = c.stamp(name)
 spec = model.latent
 
 # ---------------------------------------------------------------- one draw and its read-back

@@ -11,8 +11,7 @@ import streamlit as st
 import torch
 
 import components as c
-import genlib
-from genlib.explorer import likelihood, session
+from genlib.explorer import likelihood
 
 name, model = c.require_model()
 st.title("ELBO and likelihood")
@@ -41,7 +40,7 @@ def _measure(
 def measure(
     image: torch.Tensor, label: int | None, pool: int = likelihood.POOL, prior_n: int = likelihood.PRIOR_N
 ) -> likelihood.Likelihood:
-    stamp = session.checkpoint_stamp(genlib.CHECKPOINTS / name)
+    stamp = c.stamp(name)
     return _measure(name, stamp, image.float().contiguous().numpy().tobytes(), label, pool, prior_n)
 
 

@@ -13,9 +13,8 @@ import streamlit as st
 import torch
 
 import components as c
-import genlib
 from genlib import images
-from genlib.explorer import reparam, session
+from genlib.explorer import reparam
 
 name, model = c.require_model()
 st.title("Reparameterisation")
@@ -147,9 +146,7 @@ def _gradients(model_name: str, stamp: tuple, pixels: bytes, label, dim: int):
     return reparam.image_gradients(c.load_model(model_name)[0], img, label, dim, n=1000)
 
 
-_, grads = _gradients(
-    name, session.checkpoint_stamp(genlib.CHECKPOINTS / name), image.float().contiguous().numpy().tobytes(), label, dim
-)
+_, grads = _gradients(name, c.stamp(name), image.float().contiguous().numpy().tobytes(), label, dim)
 st.session_state["reparam_gradients"] = (dim, grads)
 counts = list(range(1, 1001))
 gfig = go.Figure()

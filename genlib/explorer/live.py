@@ -111,7 +111,7 @@ def component_data(
         "decoder": decoder_url,
         "inputs": export.input_names(spec),
         "z_dim": d,
-        "basis": [round(float(v), 7) for v in basis.vectors.reshape(-1)],
+        "basis": [round(v, 7) for v in basis.vectors.reshape(-1).tolist()],  # tolist: iterating a tensor is slow
         "sliders": sliders,
         "shown": min(d, SHOWN_DIRECTIONS),
         "limit": SLIDER_LIMIT,
