@@ -285,15 +285,16 @@ _CACHE: dict[tuple[str, bool], Split] = {}
 
 
 def load_split(train: bool, root: Path | str | None = None) -> Split:
-    """The MNIST training (60k) or test (10k) split, loaded through torchvision, cached in memory
-    (files are fetched and hash-checked on the first load of a root, not on every call)."""
+    """The MNIST training (60k) or test (10k) split from the IDX files, cached in memory (files are fetched and
+    hash-checked on the first load of a root, not on every call). Read here rather than through torchvision's
+    dataset class, whose import took 2 s: the first visitor of a page that needs digits waited for it."""
     root = Path(root) if root else default_root()
     key = (str(root.resolve()), train)
     if key not in _CACHE:
-        from torchvision.datasets import MNIST
-
-        ds = MNIST(str(ensure_mnist(root)), train=train, download=False)
-        _CACHE[key] = Split(ds.data.clone(), ds.targets.long().clone())
+        raw, part = raw_dir(ensure_mnist(root)), "train" if train else "test"
+        images = torch.from_numpy(read_idx(raw / IDX_FILES[f"{part}_images"]).copy())
+        labels = torch.from_numpy(read_idx(raw / IDX_FILES[f"{part}_labels"]).astype(np.int64))
+        _CACHE[key] = Split(images, labels)
     return _CACHE[key]
 
 
