@@ -15,6 +15,7 @@ import time
 from live_decoding import CHROMIUM, MAIN_IMAGE, READY, cpu_seconds, peak_rss_mb, runs_so_far
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+FAILED = ".live[data-state='failed']"
 SLIDER = "[data-testid='stMain'] [data-testid='stSlider'] input[type='range']"
 SRC_CHANGED = "([sel, old]) => { const i = document.querySelector(sel); return i && i.src && !i.src.endsWith(old); }"
 OWN_LATENT = """() => {  // the URL's latent is what this page's component synced last (3 decimals in the URL)
@@ -41,12 +42,14 @@ async def student(
 ) -> None:
     ctx = await browser.new_context(viewport={"width": 1300, "height": 1000})
     pg = await ctx.new_page()
-    pg.set_default_timeout(600_000)
+    pg.set_default_timeout(180_000)  # a page stuck this long is an error, said as one
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     async with opened:  # a few pages load at a time: opening 30 at once is not what is measured
         await pg.goto(f"{url}/?model=vae&seed={100 + i}" + ("" if live else "&decode=server"))
-        await pg.wait_for_selector(READY if live else MAIN_IMAGE)
+        await pg.wait_for_selector(f"{READY}, {FAILED}" if live else MAIN_IMAGE)
+        if live and await pg.locator(FAILED).count():  # say why instead of waiting for a digit that never comes
+            raise RuntimeError(f"student {i}: " + await pg.evaluate("() => window.__latentLab.failures.join('; ')"))
         await pg.wait_for_selector(IDLE, state="attached")
     waiting[0] += 1
     await start.wait()
