@@ -42,7 +42,7 @@ def new_run() -> None:
 
 def stamp(folder: str) -> tuple:
     """session.checkpoint_stamp of CHECKPOINTS/folder, the key of every cached resource of a model; a run asks a
-    dozen times per model, so the files are looked at once per run (the stats were a fifth of a rerun)."""
+    dozen times per model, so the files are looked at once per run."""
     if folder not in _stamps:
         _stamps[folder] = session.checkpoint_stamp(genlib.CHECKPOINTS / folder)
     return _stamps[folder]

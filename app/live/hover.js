@@ -75,8 +75,11 @@ export default function (component) {
   hook();
   (async () => {
     try {
-      [st.ort, st.session, st.enc] = await Promise.all([loadRuntime(data.runtime), loadSession(data.runtime, data.decoder),
-        loadEncodings(data.encodings, data.n, data.d)]);
+      [st.ort, st.session, st.enc] = await Promise.all([
+        loadRuntime(data.runtime),
+        loadSession(data.runtime, data.decoder),
+        loadEncodings(data.encodings, data.n, data.d),
+      ]);
       root.querySelector(".hover").dataset.state = "ready";
     } catch (err) {
       st.caption.textContent = `In-browser decoding is unavailable here (${err.message ?? err}); click a point instead.`;
