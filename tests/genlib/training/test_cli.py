@@ -200,9 +200,7 @@ def test_ctrl_c_keeps_the_last_epoch_and_says_how_to_continue(tmp_path, tiny_mni
     assert proc.returncode == 130, (out, err)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     last = err.strip().splitlines()[-1]
-    m = re.fullmatch(
-        r"interrupted after epoch (\d+) of 6 \(vae\); continue with: (python train\.py .* --resume)", last
-    )
+    m = re.fullmatch(r"interrupted after epoch (\d+) of 6 \(vae\); continue with: (python train\.py .* --resume)", last)
     assert m, last
     (state,) = (tmp_path / "runs").glob(f"vae-*/{STATE}")
     assert int(torch.load(state, weights_only=True)["epoch"]) == int(m.group(1))
