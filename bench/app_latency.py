@@ -30,10 +30,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from common import ROOT, machine_note, table, verdict
+from common import BROWSER_ARGS, CHROMIUM, IDLE, ROOT, WEBGL, machine_note, table, verdict
 
-CHROMIUM = "/usr/bin/chromium"
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
 PLOT = "[data-testid='stPlotlyChart'] .js-plotly-plot"
 PICKER = "[data-testid='stSidebar'] [data-testid='stSelectbox'] input[role='combobox']"
@@ -332,13 +330,7 @@ def main(argv=None) -> None:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--no-first-run",
-                "--enable-unsafe-swiftshader",
-            ],
+            args=BROWSER_ARGS + WEBGL,
         )
         starts = [cold_start(browser, env) for _ in range(args.starts)]
         rows.append(

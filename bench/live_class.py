@@ -12,10 +12,10 @@ import asyncio
 import statistics
 import time
 
-from live_decoding import CHROMIUM, MAIN_IMAGE, READY, cpu_seconds, peak_rss_mb, runs_so_far
+from common import BROWSER_ARGS, CHROMIUM, IDLE, UNTHROTTLED
+from live_decoding import MAIN_IMAGE, READY, cpu_seconds, peak_rss_mb, runs_so_far
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 FAILED = ".live[data-state='failed']"
 SLIDER = "[data-testid='stMain'] [data-testid='stSlider'] input[type='range']"
 SRC_CHANGED = "([sel, old]) => { const i = document.querySelector(sel); return i && i.src && !i.src.endsWith(old); }"
@@ -103,15 +103,7 @@ async def _class(url: str, pid: int, log, sessions: int, seconds: float, live: b
         browser = await pw.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--no-first-run",
-                "--disable-background-timer-throttling",
-                "--disable-renderer-backgrounding",
-                "--disable-backgrounding-occluded-windows",
-            ],
+            args=BROWSER_ARGS + UNTHROTTLED,
         )
         opened, start, stop, waiting, out = asyncio.Semaphore(3), asyncio.Event(), [float("inf"), 0.0], [0], []
         tasks = [

@@ -15,9 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import machine_note, table, verdict
+from common import BROWSER_ARGS, CHROMIUM, UNTHROTTLED, WEBGL, machine_note, table, verdict
 
-CHROMIUM = "/usr/bin/chromium"
 MODELS = ["vae", "cvae", "gan", "dcgan", "cgan", "infogan"]
 READY = ".live[data-state='ready']"
 MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
@@ -217,18 +216,7 @@ def main(args, server, new_page, settle) -> None:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--no-first-run",
-                "--enable-unsafe-swiftshader",
-                # every session is a student's visible window: no throttling of
-                # the pages that are not in front
-                "--disable-background-timer-throttling",
-                "--disable-renderer-backgrounding",
-                "--disable-backgrounding-occluded-windows",
-            ],
+            args=BROWSER_ARGS + WEBGL + UNTHROTTLED,
         )
         with server(env) as (url, proc, _):
             warmup = new_page(browser)  # the server's first visit of each model (encodings, decoder export)

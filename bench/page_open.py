@@ -14,9 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, machine_note, table, verdict
+from common import BROWSER_ARGS, CHROMIUM, IDLE, ROOT, machine_note, table, verdict
 
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 TITLE = "[data-testid='stMain'] h1"
 TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 # Streamlit's URL path of a page is its file's name (app/streamlit_app.py lists them)
@@ -77,9 +76,9 @@ def main(args, server, new_page) -> None:
     direct: dict[str, list[float]] = {name: [] for name, _ in pages}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
+            executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
+            args=BROWSER_ARGS,
         )
         with tempfile.TemporaryDirectory() as tmp:
             script = Path(tmp) / "baseline.py"
