@@ -25,31 +25,17 @@ chromium:
 		     "Enable them with: sudo apt-get install -y chromium (or sudo make chromium)"; \
 	fi
 
-# onnxruntime-web (version and integrity pinned in app/live/package-lock.json), WebAssembly build only, for the
-# Explore page's in-browser decoding; without it the app decodes on the server (and says so). The 14 MB .wasm
-# ships gzipped (3.7 MB): Streamlit would compress it on every request (0.5 s of CPU each); the browser inflates it
-ORT       := app/static/ort
-ORT_DIST  := app/live/node_modules/onnxruntime-web/dist
-ORT_FILES := ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm
-
-runtime: $(ORT)/.installed
-
-$(ORT)/.installed: app/live/package-lock.json app/live/ONNXRUNTIME-LICENSE Makefile
-	@if ! command -v npm >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
-	  else echo "make runtime: npm is missing and installing it needs root (apt-get install nodejs npm);" \
-	            "the app will decode on the server until then"; exit 0; fi; fi; \
-	cd app/live && npm ci --ignore-scripts --no-audit --no-fund --omit=dev --loglevel=error && cd ../.. && \
-	rm -rf $(ORT).tmp && mkdir -p $(ORT).tmp && \
-	cp $(addprefix $(ORT_DIST)/,$(ORT_FILES)) $(ORT).tmp/ && cp app/live/ONNXRUNTIME-LICENSE $(ORT).tmp/LICENSE && \
-	gzip -6 -n $(ORT).tmp/ort-wasm-simd-threaded.wasm && \
-	rm -rf $(ORT) && mv $(ORT).tmp $(ORT) && touch $@
+# onnxruntime-web's WebAssembly build (version and sha512 pinned in app/live/package-lock.json), for decoding in
+# the browser; without it the app decodes on the server (and says so). tools/web_runtime.py fetches it from the npm
+# registry with Python alone (no Node needed); the wheel build runs the same step (setup.py).
+runtime:
+	@$(PYTHON) tools/web_runtime.py || true
 
 test: $(STAMP) chromium runtime
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
 
 app: $(STAMP) runtime
-	$(PY) -m streamlit run app/streamlit_app.py
+	$(PY) -m streamlit run app/server.py
 
 # ruff, configured in pyproject.toml; CI runs it before the tests
 lint: $(STAMP)

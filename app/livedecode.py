@@ -4,6 +4,7 @@ JS are app/live/explore.*; what it is given and what it sends back is genlib.exp
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from functools import partial
 from pathlib import Path
@@ -15,7 +16,7 @@ from genlib import export
 from genlib.explorer import live, session
 
 HERE = Path(__file__).resolve().parent
-STATIC = HERE / "static"  # served under /app/static/ (server.enableStaticServing)
+STATIC = HERE / "static"  # onnxruntime-web, served under /app/static/ (server.enableStaticServing); never written
 RUNTIME = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm.gz")
 SERVER = "decode_server"  # session key: why this session decodes on the server (absent: in the browser)
 
@@ -37,9 +38,18 @@ _scrub = _register("scrub", html="")
 _hover = _register("hover", html="")
 
 
-def static_url() -> str:
+def _base() -> str:
     base = st.get_option("server.baseUrlPath").strip("/")
-    return f"/{base}/app/static/" if base else "/app/static/"
+    return f"/{base}/" if base else "/"
+
+
+def static_url() -> str:
+    return f"{_base()}app/static/"
+
+
+def web_url() -> str:
+    """Where app/server.py serves live.web_dir() (the published decoders and encodings)."""
+    return f"{_base()}{live.ROUTE}/"
 
 
 @st.cache_resource(max_entries=4)
@@ -58,19 +68,28 @@ def runtime() -> dict:
 def runtime_missing() -> str | None:
     missing = [f for f in RUNTIME if not (STATIC / "ort" / f).is_file()]
     if missing:
-        return "the in-browser runtime is not installed here (run `make runtime`)"
+        return "the in-browser runtime is not installed here (run `make runtime` in a checkout)"
     if not st.get_option("server.enableStaticServing"):
         return "static file serving is off (server.enableStaticServing in .streamlit/config.toml)"
+    if not os.environ.get(live.SERVED):
+        return "this server does not serve the decoders (start it with `latent-lab app` or `make app`)"
     return None
+
+
+def _unwritable(e: OSError) -> str:
+    why = e.strerror or e
+    return f"the cache folder {live.web_dir()} is not writable ({why}; set GENLIB_CACHE to a folder you own)"
 
 
 @st.cache_resource(show_spinner="Exporting the decoder for in-browser decoding (once per model)…", max_entries=24)
 def _decoder(name: str, stamp: tuple) -> tuple[str | None, str | None]:
     """(URL path of the model's published ONNX decoder, None) or (None, why it cannot be)."""
     try:
-        return static_url() + live.publish_decoder(c.load_model(name)[0], name, STATIC), None
-    except (export.ExportError, OSError) as e:
+        return web_url() + live.publish_decoder(c.load_model(name)[0], name), None
+    except export.ExportError as e:
         return None, str(e)
+    except OSError as e:
+        return None, _unwritable(e)
 
 
 def decoder_url(name: str) -> tuple[str | None, str | None]:
@@ -151,19 +170,24 @@ def explore_component(name: str, model, state, alt: str | None) -> None:
 
 
 @st.cache_resource(max_entries=12)
-def _encodings_url(name: str, stamp: tuple) -> str | None:
+def _encodings_url(name: str, stamp: tuple) -> tuple[str | None, str | None]:
     try:
-        return static_url() + live.publish_encodings(c.test_encodings(name), name, STATIC)
-    except OSError:
-        return None
+        return web_url() + live.publish_encodings(c.test_encodings(name), name), None
+    except OSError as e:
+        return None, _unwritable(e)
+
+
+def hover_reason(name: str) -> str | None:
+    """Why the latent map cannot preview a hovered point in this session; None: it can."""
+    return _why(name) or _encodings_url(name, c.stamp(name))[1]
 
 
 def map_hover(name: str, model, state) -> bool:
-    """The latent map's hover preview (False where this session decodes on the server)."""
-    url, _ = decoder_url(name)
-    enc_url = _encodings_url(name, c.stamp(name))
-    if _why(name) is not None or url is None or enc_url is None:
+    """The latent map's hover preview (False where hover_reason says why not)."""
+    if hover_reason(name) is not None:
         return False
+    url, _ = decoder_url(name)
+    enc_url, _ = _encodings_url(name, c.stamp(name))
     enc = c.test_encodings(name)
     adapted = session.adapt(state, model.latent)
     _hover(

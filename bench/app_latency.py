@@ -70,7 +70,7 @@ def server(env_extra: dict | None = None, script: Path | None = None):
         "-m",
         "streamlit",
         "run",
-        str(script or ROOT / "app" / "streamlit_app.py"),
+        str(script or ROOT / "app" / "server.py"),
         "--server.headless",
         "true",
         "--server.port",

@@ -55,12 +55,14 @@ def thumb(pg, selector: str) -> tuple[float, float, dict]:
 
 
 def downloaded_mb(pg) -> tuple[float, float]:
-    """(all, under /app/static/) MB the page transferred (Resource Timing transferSize: 0 when from the browser's
-    HTTP cache; the runtime and decoders inflated into Cache Storage on an earlier visit are not fetched at all)."""
+    """(all, the runtime under /app/static/ and the decoders under /latent-lab/) MB the page transferred
+    (Resource Timing transferSize: 0 when from the browser's HTTP cache; the runtime and decoders inflated into
+    Cache Storage on an earlier visit are not fetched at all)."""
     return pg.evaluate("""() => {
         const e = performance.getEntriesByType('resource'), nav = performance.getEntriesByType('navigation');
         const sum = xs => xs.reduce((s, x) => s + (x.transferSize || 0), 0) / 1e6;
-        return [sum(e) + sum(nav), sum(e.filter(x => x.name.includes('/app/static/')))];
+        const ours = x => x.name.includes('/app/static/') || x.name.includes('/latent-lab/');
+        return [sum(e) + sum(nav), sum(e.filter(ours))];
     }""")
 
 

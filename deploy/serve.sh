@@ -53,7 +53,7 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 servers=""
 for ((i = 0; i < REPLICAS; i++)); do
     p=$((BASE_PORT + i))
-    "$PYTHON" -m streamlit run "$ROOT/app/streamlit_app.py" --server.headless true \
+    "$PYTHON" -m streamlit run "$ROOT/app/server.py" --server.headless true \
         --server.address 127.0.0.1 --server.port "$p" --browser.gatherUsageStats false \
         --server.fileWatcherType none --client.showErrorDetails none > "$PREFIX/logs/replica-$p.log" 2>&1 &
     pids+=($!)

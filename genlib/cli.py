@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 
 from . import __version__
-from .paths import app_script
+from .paths import app_server
 
 USAGE = f"""latent-lab {__version__}
 usage: latent-lab app [streamlit options]    start the explorer (http://localhost:8501)
@@ -35,12 +36,16 @@ def main(argv: list[str] | None = None) -> int:
 
         return train(rest, prog="latent-lab train")
     if command == "app":
+        missing = [m for m in ("streamlit", "plotly") if importlib.util.find_spec(m) is None]
+        if missing:
+            print(f"latent-lab: the app needs {', '.join(missing)}: pip install 'latent-lab[app]'", file=sys.stderr)
+            return 2
         try:
-            script = app_script()
+            server = app_server()
         except FileNotFoundError as e:
             print(f"latent-lab: {e}", file=sys.stderr)
             return 2
-        return subprocess.call([sys.executable, "-m", "streamlit", "run", str(script), *APP_FLAGS, *rest])
+        return subprocess.call([sys.executable, "-m", "streamlit", "run", str(server), *APP_FLAGS, *rest])
     if command in ("-V", "--version"):
         print(__version__)
         return 0

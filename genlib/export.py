@@ -74,7 +74,10 @@ def example_inputs(spec, n: int = 2, generator: torch.Generator | None = None) -
 
 def export_bytes(model) -> bytes:
     """The ONNX file of `model`'s decoding path (eval mode, batch size dynamic)."""
-    import onnx
+    try:
+        import onnx  # an optional dependency: the [app] extra
+    except ImportError:
+        raise ExportError("exporting to ONNX needs the onnx package: pip install 'latent-lab[app]'") from None
 
     spec = model.latent
     names = input_names(spec)
@@ -128,7 +131,3 @@ def decoder_onnx(model, name: str, cache: Path | None = None) -> Path:
     log.info("exporting %s's decoder to %s", name, path)
     atomic_write(path, export_bytes(model))
     return path
-
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -28,11 +28,12 @@ def shipped_dir() -> Path | None:
     return None
 
 
-def app_script() -> Path:
-    """The Streamlit entry file: the checkout's app/ or the copy installed as genlib/app."""
+def app_server() -> Path:
+    """The app's server entry (app/server.py: Streamlit plus the route for the cache's files), in the checkout's
+    app/ or the copy installed as genlib/app."""
     for folder in (CHECKOUT / "app", PACKAGE / "app"):
-        if (folder / "streamlit_app.py").is_file():
-            return folder / "streamlit_app.py"
+        if (folder / "server.py").is_file():
+            return folder / "server.py"
     raise FileNotFoundError("the app is not installed: reinstall with `pip install 'latent-lab[app]'`")
 
 

@@ -1,4 +1,4 @@
-"""Start and stop `streamlit run app/streamlit_app.py` on a free loopback port (the browser tests)."""
+"""Start and stop `streamlit run app/server.py` on a free loopback port (the browser tests)."""
 
 import os
 import signal
@@ -40,7 +40,7 @@ def streamlit_server(log_path: Path, timeout: float = 90, env: dict | None = Non
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app" / "streamlit_app.py"),
+        str(ROOT / "app" / "server.py"),
         "--server.headless",
         "true",
         "--server.port",

@@ -7,6 +7,15 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 
 @pytest.fixture(autouse=True)
+def served_like_the_app(monkeypatch):
+    """AppTest runs streamlit_app.py in the test process as app/server.py would serve it (with the route for the
+    cache's files); a test of the script served alone removes this."""
+    from genlib.explorer import live
+
+    monkeypatch.setenv(live.SERVED, "1")
+
+
+@pytest.fixture(autouse=True)
 def keep_torch_threads():
     """The app sets torch to one thread and AppTest runs it in the test process: put back the suite's."""
     n = torch.get_num_threads()

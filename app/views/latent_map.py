@@ -26,9 +26,15 @@ how = (
     if method == "PCA"
     else "by t-SNE (the ★ is placed among its 10 nearest encodings: t-SNE has no map for new points)"
 )
+no_hover = livedecode.hover_reason(name)
+hint = "Hover a point to preview its digit, click it to decode it here"
+if no_hover:
+    hint = "Click a point to decode it here"
+    if not st.session_state.get("decode_forced"):
+        hint += f" (no hover preview: {no_hover})"
 st.caption(
     f"**{name}**: the {len(enc.z):,} MNIST test digits encoded to z ({model.latent.z_dim}-D) and projected "
-    f"{how}. Hover a point to preview its digit, click it to decode it here; ★ is the Explore latent."
+    f"{how}. {hint}; ★ is the Explore latent."
 )
 if model.latent.n_classes is not None:
     st.caption(

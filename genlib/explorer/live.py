@@ -16,19 +16,29 @@ import torch
 
 from .. import export
 from ..fileio import atomic_write
+from ..paths import cache_root
 from .encodings import SHOWN_DIRECTIONS, Basis
 from .session import LATENT_MAX, SLIDER_LIMIT, LatentState, adapt
 
-DECODERS = "decoders"  # subfolders of the app's static folder holding the published ONNX files and encodings
+DECODERS = "decoders"  # subfolders of the web folder holding the published ONNX files and encodings
 ENCODINGS = "encodings"
+KINDS = (DECODERS, ENCODINGS)
+ROUTE = "latent-lab"  # the server serves web_dir()/KIND/NAME at /ROUTE/KIND/NAME (app/server.py) ...
+SERVED = "LATENT_LAB_SERVES_WEB"  # ... and sets this environment variable, so the app knows the route is there
 SLIDER_STEP = 0.05
+
+
+def web_dir() -> Path:
+    """What the browser fetches besides the runtime (decoders, encodings): in the per-user cache, never in the
+    installed package, which may be read-only. The app's server serves it (app/server.py)."""
+    return cache_root() / "web"
 
 
 def _publish(data: bytes, folder: Path, stem: str, suffix: str) -> Path:
     """data written once, gzipped, as folder/stem-<sha256 prefix>.suffix.gz (a name that changes with the content,
     so a browser may cache it); older files of the same stem are removed. Gzipped here, once: Streamlit compresses
-    what app/static serves on every request unless it is gzip already (0.25 s of server CPU per decoder fetched);
-    the browser inflates it (app/live/runtime.js)."""
+    every response that is not gzip already, on every request (0.25 s of server CPU per decoder fetched); the
+    browser inflates it (app/live/runtime.js)."""
     target = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:20]}{suffix}.gz"
     if not target.is_file():
         atomic_write(target, gzip.compress(data, compresslevel=6, mtime=0))
@@ -39,18 +49,18 @@ def _publish(data: bytes, folder: Path, stem: str, suffix: str) -> Path:
     return target
 
 
-def publish_decoder(model, name: str, static_dir: Path | str, cache: Path | None = None) -> str:
-    """Publish `model`'s ONNX decoder (exported on first use) into static_dir/decoders/ and return its path
-    relative to static_dir."""
+def publish_decoder(model, name: str, web: Path | str | None = None, cache: Path | None = None) -> str:
+    """Publish `model`'s ONNX decoder (exported on first use) into web/decoders/ (web: web_dir()) and return
+    its path relative to web."""
     src = export.decoder_onnx(model, name, cache)
-    return f"{DECODERS}/{_publish(src.read_bytes(), Path(static_dir) / DECODERS, name, '.onnx').name}"
+    return f"{DECODERS}/{_publish(src.read_bytes(), Path(web or web_dir()) / DECODERS, name, '.onnx').name}"
 
 
-def publish_encodings(enc, name: str, static_dir: Path | str) -> str:
+def publish_encodings(enc, name: str, web: Path | str | None = None) -> str:
     """The test encodings for the map's hover preview, as one binary file the browser fetches once: float32 z
-    (n × d, row-major, little-endian) then one uint8 label per digit. Returns its path relative to static_dir."""
+    (n × d, row-major, little-endian) then one uint8 label per digit. Returns its path relative to web."""
     data = enc.z.float().contiguous().numpy().astype("<f4").tobytes() + enc.labels.to(torch.uint8).numpy().tobytes()
-    return f"{ENCODINGS}/{_publish(data, Path(static_dir) / ENCODINGS, name, '.bin').name}"
+    return f"{ENCODINGS}/{_publish(data, Path(web or web_dir()) / ENCODINGS, name, '.bin').name}"
 
 
 def reading(classifier, image: torch.Tensor) -> str:

@@ -23,7 +23,7 @@ def test_component_data_follows_the_latent_spec_and_basis(name):
     model = tiny(name).eval()
     spec = model.latent
     state = explore.random_state(spec, 4)
-    url = "/app/static/decoders/x.onnx"
+    url = "/latent-lab/decoders/x.onnx.gz"
     data = live.component_data(name, model, state, basis_of(model), url, "looks like a 1, 50%")
     assert len(data["sliders"]) == spec.z_dim and len(data["basis"]) == spec.z_dim**2
     assert data["shown"] == min(spec.z_dim, encodings.SHOWN_DIRECTIONS)
@@ -78,9 +78,9 @@ def test_synced_state_refuses_what_does_not_fit(bad, fragment):
         live.synced_state(bad, spec, current)
 
 
-def test_publish_decoder_gzips_into_the_static_folder_and_drops_only_older_weights(tmp_path):
+def test_publish_decoder_gzips_into_the_web_folder_and_drops_only_older_weights(tmp_path):
     model = tiny("dcgan").eval()
-    static = tmp_path / "static"
+    static = tmp_path / "web"
     other = static / "decoders" / f"dcgan-collapsed-{'0' * 20}.onnx.gz"  # another model whose name starts alike
     other.parent.mkdir(parents=True)
     other.write_bytes(b"kept")
@@ -105,3 +105,13 @@ def test_reading_is_what_the_classifier_sees(mnist_test):
     text = live.reading(clf, mnist_test.images[idx].float() / 255)
     assert text.startswith("looks like a 7, ") and text.endswith("%")
     assert 50 <= int(text.split(", ")[1][:-1]) <= 100
+
+
+def test_published_files_go_to_the_per_user_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLIB_CACHE", str(tmp_path / "cache"))
+    enc = encodings.Encodings(z=torch.zeros(3, 2), labels=torch.tensor([1, 2, 3]))
+    rel = live.publish_encodings(enc, "vae")
+    path = tmp_path / "cache" / "web" / rel
+    assert live.web_dir() == tmp_path / "cache" / "web" and path.is_file()
+    data = gzip.decompress(path.read_bytes())
+    assert len(data) == 3 * 2 * 4 + 3 and data[-3:] == bytes([1, 2, 3])
