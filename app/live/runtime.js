@@ -10,8 +10,9 @@ function absolute(path) {
   return new URL(path, window.location.origin).href;
 }
 
-// The runtime's .wasm, the decoders and the encodings lie gzipped in app/static (Streamlit would otherwise compress
-// them again on every request); DecompressionStream inflates them. Their URLs change with their content, so the
+// The runtime's .wasm (app/static), the decoders and the encodings (the user's cache, app/server.py) are served
+// gzipped, as stored (Streamlit would otherwise compress them again on every request); DecompressionStream inflates
+// them. Their URLs change with their content, so the
 // inflated bytes are kept in the browser's Cache Storage under the URL (where it has one: localhost or https),
 // and a reload skips the download and the inflating.
 const CACHE = "latent-lab";

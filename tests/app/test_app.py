@@ -242,3 +242,35 @@ def test_explore_without_the_browser_runtime_says_so_once_and_decodes_on_the_ser
     assert any(s.key.startswith(f"{name}:coord") for s in at.slider)
     at.slider(key=f"{name}:coord0").set_value(1.0).run()
     assert not at.exception and not any("make runtime" in i.value for i in at.info)  # said once
+
+
+def served_model():
+    name = next((n for n in ALL if shipped(n)), None)
+    if name is None:
+        pytest.skip("no model is trained yet")
+    return name
+
+
+def test_an_unwritable_cache_costs_only_browser_decoding(tmp_path, monkeypatch):
+    """A cache that cannot be written (here: a path below a file) turns in-browser decoding off with a reason;
+    Explore and the Latent map still work on the server."""
+    name = served_model()
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("GENLIB_CACHE", str(tmp_path / "a-file" / "cache"))
+    at = open_app(live=True, model=name)
+    assert any("is not writable" in i.value and "GENLIB_CACHE" in i.value for i in at.info), at.info
+    assert any(s.key.startswith(f"{name}:coord") for s in at.slider)  # the server-side sliders
+    at.switch_page(PAGES[1]).run()
+    assert not at.exception
+    caption = " ".join(c.value for c in at.caption)
+    assert "Click a point to decode it here (no hover preview: " in caption and "Hover a point" not in caption
+
+
+def test_the_script_served_without_app_server_decodes_on_the_server(monkeypatch):
+    from genlib.explorer import live
+
+    name = served_model()
+    monkeypatch.delenv(live.SERVED)
+    at = open_app(live=True, model=name)
+    assert any("latent-lab app" in i.value for i in at.info), at.info
+    assert any(s.key.startswith(f"{name}:coord") for s in at.slider)

@@ -82,3 +82,11 @@ def test_default_cache_lives_beside_the_encodings(monkeypatch, tmp_path):
     path = export.decoder_onnx(model, "vae")
     assert path.parent == tmp_path / "onnx" and path.name.startswith("vae-")
     assert encodings.cache_dir().parent == path.parent.parent
+
+
+def test_without_onnx_the_error_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` raises ImportError
+    with pytest.raises(export.ExportError, match=r"pip install 'latent-lab\[app\]'"):
+        export.export_bytes(tiny("vae").eval())
