@@ -189,7 +189,6 @@ def map_hover(name: str, model, state) -> bool:
     url, _ = decoder_url(name)
     enc_url, _ = _encodings_url(name, c.stamp(name))
     enc = c.test_encodings(name)
-    adapted = session.adapt(state, model.latent)
     _hover(
         key=f"hover:{name}",
         data={
@@ -198,9 +197,8 @@ def map_hover(name: str, model, state) -> bool:
             "encodings": enc_url,
             "n": len(enc.z),
             "d": model.latent.z_dim,
+            "k": 0 if enc.codes is None else enc.codes["continuous"].shape[1],  # each digit's own codes follow
             "conditional": model.latent.n_classes is not None,
-            "category": adapted.category,
-            "continuous": list(adapted.continuous),
         },
     )
     return True

@@ -22,7 +22,9 @@ from genlib.explorer import session  # noqa: E402
 # made a DCGAN decode take ~88 ms instead of 0.6 ms. (Encoding the test set, once, is a little slower.)
 torch.set_num_threads(1)
 
-st.set_page_config(page_title="latent-lab", page_icon=":material/blur_on:", layout="wide")
+# a file, not a Material Symbol: Streamlit points the browser at fonts.gstatic.com for those, and the app must
+# make no request outside its own server (offline classrooms; no third party sees the students)
+st.set_page_config(page_title="latent-lab", page_icon=str(HERE / "icon.png"), layout="wide")
 
 if run_log := os.environ.get("LATENT_LAB_RUN_LOG"):  # tests and benchmarks count script runs here
     with open(run_log, "a") as f:

@@ -77,6 +77,11 @@ def streamlit_server(log_path: Path, timeout: float = 90, env: dict | None = Non
                 proc.wait()
 
 
+def outside(urls: list[str], origin: str) -> list[str]:
+    """The requests that left the app's server (the page's own blob: and data: URLs stay inside)."""
+    return [u for u in urls if not u.startswith((origin + "/", "blob:" + origin + "/", "data:")) and u != origin]
+
+
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"  # the script run has finished
 MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
 SLIDER = "[data-testid='stMain'] [data-testid='stSlider'] input[type='range']"

@@ -1,13 +1,21 @@
-// Latent map: hovering a point decodes its z in the browser at once and rings the point. The encodings
-// (float32 z, then one uint8 label per test digit) are fetched once per model from a static URL the browser
-// caches. (app/live/runtime.js comes first in the same module.)
+// Latent map: hovering a point decodes its z in the browser at once and rings the point. The encodings are
+// fetched once per model from a URL the browser caches: float32 z (n × d), float32 continuous codes (n × k, k = 0
+// for a model without codes), one uint8 label per test digit, then (k > 0) one uint8 category per digit: each z
+// decodes to its digit only with the codes it was refined for. (app/live/runtime.js comes first in the module.)
 const HOVER_SCALE = 6;
 
-function loadEncodings(url, n, d) {
+function loadEncodings(url, n, d, k) {
   G.encodings ??= new Map();
   if (!G.encodings.has(url)) {
-    G.encodings.set(url, fetchBytes(url).then(({ buffer }) =>
-      ({ z: new Float32Array(buffer, 0, n * d), labels: new Uint8Array(buffer, n * d * 4, n) })));
+    G.encodings.set(url, fetchBytes(url).then(({ buffer }) => {
+      const bytes = n * (d + k) * 4;
+      return {
+        z: new Float32Array(buffer, 0, n * d),
+        continuous: new Float32Array(buffer, n * d * 4, n * k),
+        labels: new Uint8Array(buffer, bytes, n),
+        category: k ? new Uint8Array(buffer, bytes + n, n) : null,
+      };
+    }));
   }
   return G.encodings.get(url);
 }
@@ -51,7 +59,11 @@ export default function (component) {
       left: `${rect.left + L.xaxis._offset + L.xaxis.l2p(pt.x)}px`, top: `${rect.top + L.yaxis._offset + L.yaxis.l2p(pt.y)}px` });
     const z = st.enc.z.subarray(idx * data.d, (idx + 1) * data.d);
     const label = st.enc.labels[idx];
-    const cond = { label: data.conditional ? label : null, category: data.category, continuous: data.continuous };
+    const cond = {
+      label: data.conditional ? label : null,
+      category: st.enc.category ? st.enc.category[idx] : null,
+      continuous: Array.from(st.enc.continuous.subarray(idx * data.k, (idx + 1) * data.k)),
+    };
     const token = (st.token = (st.token ?? 0) + 1);
     const pixels = await decode(st.ort, st.session, z, cond);
     if (token !== st.token) return; // a newer hover already drew
@@ -78,7 +90,7 @@ export default function (component) {
       [st.ort, st.session, st.enc] = await Promise.all([
         loadRuntime(data.runtime),
         loadSession(data.runtime, data.decoder),
-        loadEncodings(data.encodings, data.n, data.d),
+        loadEncodings(data.encodings, data.n, data.d, data.k),
       ]);
       root.querySelector(".hover").dataset.state = "ready";
     } catch (err) {

@@ -103,9 +103,7 @@ with side:
             st.info("Click a point on the map to decode it here.", icon=":material/touch_app:")
     else:
         label = int(enc.labels[picked])
-        point = session.with_z(session.adapt(state, model.latent), enc.z[picked])
-        if model.latent.n_classes is not None:
-            point = session.LatentState(point.z, label, point.category, point.continuous)
+        point = session.test_digit_state(enc, picked, state, model.latent)
         original = c.test_split().unit_images(picked)
         decoded = session.decode_states(model, [point])[0]
         st.session_state["map_decoded"] = (picked, decoded)

@@ -31,6 +31,9 @@ TSNE_FILE = "tsne.safetensors"  # beside a checkpoint: the t-SNE map of its test
 class Encodings:
     z: torch.Tensor  # float32 (n, d)
     labels: torch.Tensor  # int64 (n,)
+    # models with InfoGAN-style codes: the codes each z was refined for ({"categorical": int64 (n,),
+    # "continuous": float32 (n, k)}); a digit's encoding decodes to that digit only with its own codes
+    codes: dict | None = None
 
 
 def cache_dir() -> Path:
@@ -47,6 +50,18 @@ def encode_images(model, x: torch.Tensor, labels: torch.Tensor, batch: int = 100
     return torch.cat(out).float()
 
 
+@torch.no_grad()
+def codes_of(model, x: torch.Tensor, batch: int = 1000) -> dict | None:
+    """The codes `encode` refines each image's z for (model.codes_for), or None for a model without codes."""
+    if not model.latent.has_codes:
+        return None
+    parts = [model.codes_for(x[i : i + batch]) for i in range(0, len(x), batch)]
+    return {
+        "categorical": torch.cat([p["categorical"] for p in parts]).long(),
+        "continuous": torch.cat([p["continuous"] for p in parts]).float(),
+    }
+
+
 def encode_test_set(model, name: str, split=None, cache: Path | None = None) -> Encodings:
     """The encodings of the MNIST test split (or `split`), from the disk cache when present."""
     if split is None:
@@ -59,17 +74,21 @@ def encode_test_set(model, name: str, split=None, cache: Path | None = None) -> 
     if path.is_file():
         try:
             with np.load(path) as f:
-                return Encodings(torch.from_numpy(f["z"]), torch.from_numpy(f["labels"]))
+                codes = None
+                if model.latent.has_codes:  # a file written before codes were kept lacks them: recomputed
+                    codes = {k: torch.from_numpy(f[k]) for k in ("categorical", "continuous")}
+                return Encodings(torch.from_numpy(f["z"]), torch.from_numpy(f["labels"]), codes)
         except (OSError, ValueError, KeyError):
             pass  # a corrupt cache file is recomputed and overwritten
-    z = encode_images(model, split.unit_images(), split.labels)
+    x = split.unit_images()
+    z, codes = encode_images(model, x, split.labels), codes_of(model, x)
     buf = io.BytesIO()
-    np.savez(buf, z=z.numpy(), labels=split.labels.numpy())
+    np.savez(buf, z=z.numpy(), labels=split.labels.numpy(), **{k: v.numpy() for k, v in (codes or {}).items()})
     try:
         atomic_write(path, buf.getvalue())
     except OSError:
         pass  # a read-only home still works, only slower
-    return Encodings(z, split.labels.clone())
+    return Encodings(z, split.labels.clone(), codes)
 
 
 # ---------------------------------------------------------------- slider basis

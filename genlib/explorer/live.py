@@ -57,9 +57,22 @@ def publish_decoder(model, name: str, web: Path | str | None = None, cache: Path
 
 
 def publish_encodings(enc, name: str, web: Path | str | None = None) -> str:
-    """The test encodings for the map's hover preview, as one binary file the browser fetches once: float32 z
-    (n × d, row-major, little-endian) then one uint8 label per digit. Returns its path relative to web."""
-    data = enc.z.float().contiguous().numpy().astype("<f4").tobytes() + enc.labels.to(torch.uint8).numpy().tobytes()
+    """The test encodings for the map's hover preview, as one binary file the browser fetches once
+    (little-endian, row-major): float32 z (n × d); for a model with codes, float32 continuous codes (n × k);
+    one uint8 label per digit; for a model with codes, one uint8 category per digit. Returns its path
+    relative to web."""
+
+    def f32(t):
+        return t.float().contiguous().numpy().astype("<f4").tobytes()
+
+    def u8(t):
+        return t.to(torch.uint8).numpy().tobytes()
+
+    codes = enc.codes or {}
+    data = f32(enc.z)
+    data += f32(codes["continuous"]) if codes else b""
+    data += u8(enc.labels)
+    data += u8(codes["categorical"]) if codes else b""
     return f"{ENCODINGS}/{_publish(data, Path(web or web_dir()) / ENCODINGS, name, '.bin').name}"
 
 

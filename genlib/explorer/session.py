@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import CONFIG, WEIGHTS
-from ..latent import LatentSpec, lerp, slerp
+from ..latent import LatentSpec, class_means, lerp, slerp
 from ..models import MODELS
 
 SLIDER_LIMIT = 4.0  # latent sliders span ±4 prior standard deviations
@@ -86,6 +86,18 @@ def adapt(state: LatentState, spec: LatentSpec) -> LatentState | None:
         return None
     label, category, continuous = _conditions(spec, None, state)
     return LatentState(state.z, label, category, continuous, state.seed)
+
+
+def test_digit_state(enc, i: int, state: LatentState, spec: LatentSpec) -> LatentState:
+    """Test digit i's encoding as a state to decode: its z, its label for a label-conditioned model, and the
+    codes its z was refined for (enc.codes) for a model with codes; otherwise `state`'s condition."""
+    point = with_z(adapt(state, spec), enc.z[i])
+    if spec.n_classes is not None:
+        point = replace(point, label=int(enc.labels[i]))
+    if enc.codes is not None:
+        cont = tuple(float(v) for v in enc.codes["continuous"][i].tolist())
+        point = replace(point, category=int(enc.codes["categorical"][i]), continuous=cont)
+    return point
 
 
 def model_inputs(spec: LatentSpec, states: list[LatentState]) -> tuple[torch.Tensor, torch.Tensor | None, dict | None]:
@@ -309,8 +321,7 @@ class Operand:
 def resolve_operand(op: Operand, spec: LatentSpec, enc, explore: LatentState) -> tuple[torch.Tensor, int | None]:
     """(z (d,), its natural label or None) of an operand; `enc` holds the test encodings."""
     if op.kind == "class mean":
-        z = enc.z[enc.labels == op.value].mean(0)
-        return z, op.value
+        return class_means(enc.z, enc.labels)[op.value], op.value
     if op.kind == "test digit":
         if not 0 <= op.value < len(enc.z):
             raise ValueError(f"test index must be in 0..{len(enc.z) - 1}")

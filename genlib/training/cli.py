@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import json
 import logging
 import os
 import shlex
@@ -26,6 +27,7 @@ import torch
 import genlib
 from genlib import checkpoint, data, metrics
 from genlib.explorer import cards, encodings
+from genlib.fileio import write_json
 from genlib.models import ARCHITECTURES, MODELS, GenerativeModel
 from genlib.training import STATE, TRAINERS, TrainConfig, TrainingDiverged, distributed, fit_inverter, train_classifier
 from genlib.training.presets import PRESETS, VARIANTS, recipe
@@ -147,11 +149,25 @@ def seed_int(text: str) -> int:
     return value
 
 
+RESUME = ".resume"  # OUT/.resume/NAME: the resume state of OUT/NAME, found from any current folder
+FINISHED = "finished.json"  # in a state folder: the run it belongs to saved its checkpoint (what --resume skips)
+
+
 def state_dir_for(args, name: str) -> Path:
-    """The resume state of OUT/NAME: one folder per output folder, so two runs into different folders
-    never pick up each other's state."""
+    """The resume state of OUT/NAME: beside the output folder by default; under --state-dir, one folder per
+    output folder, so two runs into different folders never pick up each other's state."""
+    if args.state_dir is None:
+        return args.out / RESUME / name
     key = hashlib.sha256(str((args.out / name).resolve()).encode()).hexdigest()[:10]
     return args.state_dir / f"{name}-{key}"
+
+
+def finished_earlier(state: Path, out: Path, record: dict) -> bool:
+    """Whether the run with these settings (`record`) already finished and saved OUT/NAME."""
+    try:
+        return json.loads((state / FINISHED).read_text()) == record and (out / checkpoint.WEIGHTS).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def unwritable(folder: Path) -> str | None:
@@ -235,9 +251,8 @@ def main(argv=None, prog: str = "train.py") -> int:
     p.add_argument(
         "--state-dir",
         type=Path,
-        default=Path("runs"),
-        help="where the resume states are kept, one folder per output folder, "
-        "STATE_DIR/NAME-<hash of OUT/NAME> (default: runs/ in the current folder, git-ignored)",
+        help="where the resume states are kept, one folder per output folder, STATE_DIR/NAME-<hash of OUT/NAME> "
+        f"(default: OUT/{RESUME}/NAME, beside the output folder)",
     )
     p.add_argument(
         "--evaluate-only",
@@ -435,6 +450,11 @@ def run(args, main_rank: bool) -> int:
                 files = {"history": history}
             else:
                 state = state_dir_for(args, name)
+                record = {"epochs": cfg.epochs, "preset": args.preset, "config": train_info["config"]}
+                if args.resume and finished_earlier(state, out, record):
+                    say(f"   --resume: {name} finished earlier with these settings ({out}); skipped")
+                    continue
+                (state / FINISHED).unlink(missing_ok=True)
                 monitor = metrics.monitor(classifier_for(args))
                 try:
                     trainer = TRAINERS[arch](
@@ -465,6 +485,8 @@ def run(args, main_rank: bool) -> int:
             if trainer is not None:
                 files = trainer.checkpoint_files()
             checkpoint.save(model, out, metrics=m, train=train_info, half=True, **files)
+            if trainer is not None:
+                write_json(state / FINISHED, record)
             if args.preset != "quick" and name != "classifier":  # a quick run stays quick: the app maps on request
                 ship_tsne(name, args)
         except TrainingDiverged as e:

@@ -39,12 +39,14 @@ def test_shipped_files_and_recorded_metrics(name):
     m = genlib.load(name)
     assert not m.training
     history = json.loads((folder / "history.json").read_text())
-    assert len(history) >= 1 and (folder / "samples.png").is_file()
+    epochs = json.loads((folder / "config.json").read_text())["train"]["config"]["epochs"]
+    assert [row["epoch"] for row in history] == list(range(1, epochs + 1)) and (folder / "samples.png").is_file()
     for key, bar in BARS.items():
         value = recorded(name).get(key)
         if value is not None:
             assert value <= bar if key == "test_nll" else value >= bar, f"{name}: {key}={value} misses {bar}"
-    assert recorded(name)["fid"] > 0
+    # no model's samples can be closer to the test set than the training set is
+    assert recorded(name)["fid_floor_train_vs_test"] <= recorded(name)["fid"] < math.inf
     xy = encodings.shipped_tsne(folder)  # the Latent map's t-SNE, made from these very weights
     assert xy is not None and xy.shape == (10000, 2) and torch.isfinite(xy).all(), "python train.py --model NAME --tsne"
 

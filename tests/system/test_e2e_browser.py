@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from appserver import streamlit_server
+from appserver import outside, streamlit_server
 from helpers import ALL, need_chromium, shipped
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,8 +50,10 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, server):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    requests = []
+    ctx.on("request", lambda r: requests.append(r.url))  # the browser's own too (a favicon)
     pg = ctx.new_page()
     pg.set_default_timeout(90_000)  # a model's first visit encodes the test set
     errors = []
@@ -59,6 +61,7 @@ def page(browser):
     yield pg
     ctx.close()
     assert not errors, f"JavaScript errors: {errors}"
+    assert not outside(requests, server), f"requests outside the app's server: {outside(requests, server)}"
 
 
 def settle(pg, selector: str | None = None):
@@ -172,7 +175,8 @@ def test_every_page_and_a_latent_map_click(server, page):
     page.mouse.click(x, y)
     page.wait_for_selector("text=decoded from its z")
     settle(page)
-    assert page.locator("[data-testid='stMain'] [data-testid='stImage'] img").count() >= 2
+    shown = captions(page)
+    assert "decoded from its z" in shown and any(re.fullmatch(r"test #\d+ \(label \d\)", c) for c in shown), shown
     screenshot(page, "latent_map-picked")
     print("before open:", page.url)
     page.get_by_role("button", name="Open in Explore").click()
@@ -211,8 +215,14 @@ def test_teaching_pages(server, page):
     page.mouse.up()
     page.wait_for_selector("text=The classifier says 7", timeout=30_000)  # the stroke above is a 7
     settle(page)
-    assert page.locator("[data-testid='stMain'] [data-testid='stImage'] img").count() >= 2
+    shown = captions(page)
+    assert "your digit, MNIST-style (28 × 28)" in shown and any("reconstruction" in c for c in shown), shown
     screenshot(page, "draw")
+
+
+def captions(pg) -> list[str]:
+    """The captions of the images on the page, as shown."""
+    return [t.strip() for t in pg.locator("[data-testid='stMain'] [data-testid='stImageCaption']").all_inner_texts()]
 
 
 def select_option(pg, key: str, option: str):
@@ -236,8 +246,9 @@ def test_lecture_panels(server, page):
     page.wait_for_selector("text=the letter A")
     goto_page(page, "Reparameterisation", ".js-plotly-plot")
     page.wait_for_selector("text=Spread ratio (score / pathwise)")
-    images = page.locator("[data-testid='stMain'] [data-testid='stImage'] img")
-    assert images.count() >= 3  # the digit, the strip from Q, the strip from the prior
+    shown = captions(page)  # the strip from Q and the strip from the prior
+    assert any(c.startswith("16 decodings of z ~ Q(z|X)") for c in shown), shown
+    assert any(c.startswith("z from the prior N(0, I) instead") for c in shown), shown
     screenshot(page, "reparam")
 
     goto_page(page, "Explore", MAIN_IMAGE)

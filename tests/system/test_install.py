@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import genlib
-from appserver import IDLE, free_port
+from appserver import IDLE, free_port, outside
 from helpers import ROOT, need_chromium
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # any user can run it (the default python3 here lives under /root)
@@ -139,7 +139,10 @@ def tour(url: str) -> dict:
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--enable-unsafe-swiftshader"],
         )
-        pg = browser.new_page(viewport={"width": 1400, "height": 1100})
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1100})
+        seen["requests"] = requests = []
+        ctx.on("request", lambda r: requests.append(r.url))
+        pg = ctx.new_page()
         pg.set_default_timeout(240_000)  # a new user's first visit fetches MNIST and encodes the test set
         pg.on("pageerror", lambda e: seen["errors"].append(str(e)))
         pg.goto(f"{url}/?model=vae&seed=1")
@@ -193,6 +196,7 @@ def test_installed_app_as_another_user(venv, user, base, cache):
     finally:
         stop(proc)
     assert not seen["errors"], seen["errors"]
+    assert not outside(seen["requests"], url), f"requests outside the app's server: {outside(seen['requests'], url)}"
     assert len(seen["titles"]) == PAGES, seen["titles"]
     assert seen["drag_frames"] >= 5, f"the digit was redrawn {seen['drag_frames']} times during the drag"
     assert seen["hovers"] >= 1 and seen["hover_caption"].startswith("test #"), seen

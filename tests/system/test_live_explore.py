@@ -14,8 +14,8 @@ from PIL import Image
 
 import genlib
 from appserver import ROOT, streamlit_server
-from genlib import metrics
-from genlib.explorer import encodings, live
+from genlib import latent, metrics
+from genlib.explorer import encodings, live, session
 from helpers import shipped
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,6 +32,8 @@ NAME = next((n for n in ("vae", "dcgan", "gan") if shipped(n)), None)
 if NAME is None:
     pytest.skip("no unconditional model is trained yet", allow_module_level=True)
 CONDITIONAL = next((n for n in ("cgan", "cvae") if shipped(n)), None)
+SHOWN = encodings.SHOWN_DIRECTIONS
+INFOGAN = pytest.mark.skipif(not shipped("infogan"), reason="infogan is not trained yet")
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +209,8 @@ def test_decode_server_flag_forces_server_decoding(server, page):
     page.wait_for_selector("[data-testid='stMain'] [data-testid='stImage'] img")
     settle(page)
     assert page.locator(".live").count() == 0
-    assert page.locator("[data-testid='stMain'] [data-testid='stSlider']").count() >= 2
+    d = genlib.load(NAME).latent.z_dim  # Streamlit's own sliders, one per latent direction shown
+    assert page.locator(f"[data-testid='stMain'] [class*='st-key-{NAME}-coord']").count() >= min(d, SHOWN)
     assert "decode=server" in page.url  # kept, so a reload stays on the server path
 
 
@@ -244,8 +247,10 @@ def goto_page(pg, title: str):
     settle(pg)
 
 
-def test_latent_map_hover_decodes_the_point_and_rings_it(server, runs, page):
-    open_live(page, server, f"model={NAME}&seed=1")
+@pytest.mark.parametrize("name", [NAME, pytest.param("infogan", marks=INFOGAN)])
+def test_latent_map_hover_decodes_the_point_and_rings_it(server, runs, page, name):
+    """InfoGAN: the preview decodes the digit's z with the codes that z was refined for, not the session's."""
+    open_live(page, server, f"model={name}&seed=1")
     goto_page(page, "Latent map")
     page.wait_for_selector(".hover[data-state='ready']")
     page.wait_for_function(
@@ -276,9 +281,10 @@ def test_latent_map_hover_decodes_the_point_and_rings_it(server, runs, page):
     caption = page.locator(".hover .caption").inner_text()
     assert caption.startswith(f"test #{hovered} (label ")
     # the preview is the model's decoding of that test digit's encoding (under the cursor: the point or a neighbour)
-    model = genlib.load(NAME)
-    enc = encodings.encode_test_set(model, NAME)
-    expected = (model.decode(enc.z[hovered : hovered + 1]).reshape(28, 28) * 255).round().numpy()
+    model = genlib.load(name)
+    enc = encodings.encode_test_set(model, name)
+    state = session.test_digit_state(enc, hovered, session.random_state(model.latent, 0), model.latent)
+    expected = (session.decode_states(model, [state])[0].reshape(28, 28) * 255).round().numpy()
     shown = np.array(shot["pixels"], dtype=np.int16).reshape(168, 168, 4)[3::6, 3::6, 0]
     assert np.abs(shown - expected).max() <= 2
     assert int(enc.labels[hovered]) == int(caption.split("label ")[1].split(")")[0])
@@ -315,8 +321,23 @@ def test_interpolate_scrub_decodes_along_the_path(server, runs, page):
     steps = 10  # the page's default
     left = 2 + (steps - 1) * 30  # images.grid: 2-pixel padding around 28-pixel frames, here at 4×
     last = strip[2 * 4 + 2 :: 4, left * 4 + 2 :: 4][:28, :28]
-    flat = page.locator("canvas.scrub-digit").evaluate(
+    assert np.abs(scrub_pixels(page) - last).max() <= 2
+    # inside the path: the browser's slerp between test digits 3 and 2 (the page's default ends), t = 0.37
+    page.keyboard.press("Home")
+    for _ in range(37):
+        page.keyboard.press("ArrowRight")
+    assert scrub.get_attribute("aria-valuetext") == "37% of the way from A to B"
+    page.wait_for_timeout(300)
+    model = genlib.load(NAME)
+    enc = encodings.encode_test_set(model, NAME)
+    z = latent.slerp(enc.z[3], enc.z[2], 101)[37].float()  # linspace(0, 1, 101)[37] = 0.37
+    expected = (model.decode(z[None]).reshape(28, 28) * 255).round().numpy()
+    assert np.abs(scrub_pixels(page) - expected).max() <= 2
+
+
+def scrub_pixels(pg) -> np.ndarray:
+    """The 28×28 grey levels on the scrub's canvas (the centre of each 8×8 block)."""
+    flat = pg.locator("canvas.scrub-digit").evaluate(
         "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
     )
-    shown = np.array(flat, dtype=np.int16).reshape(224, 224, 4)[4::8, 4::8, 0]
-    assert np.abs(shown - last).max() <= 2
+    return np.array(flat, dtype=np.int16).reshape(224, 224, 4)[4::8, 4::8, 0]

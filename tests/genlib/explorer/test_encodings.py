@@ -32,3 +32,31 @@ def test_gan_refinement_leaves_no_gradients_on_the_model():
         z = m.encode(x, labels, refine_steps=3)
         assert not torch.equal(z, z0)  # refinement ran
         assert all(p.grad is None for p in m.parameters()), name
+
+
+def test_infogan_encodings_keep_the_codes_each_z_was_refined_for(tmp_path):
+    from genlib.data import Split
+    from genlib.explorer import encodings, session
+
+    model = tiny("infogan").eval()
+    g = torch.Generator().manual_seed(0)
+    split = Split(torch.randint(0, 256, (12, 28, 28), generator=g, dtype=torch.uint8), torch.arange(12) % 10)
+    enc = encodings.encode_test_set(model, "infogan", split, cache=tmp_path)
+    want = model.codes_for(split.unit_images())
+    assert torch.equal(enc.codes["categorical"], want["categorical"])
+    assert torch.allclose(enc.codes["continuous"], want["continuous"])
+    again = encodings.encode_test_set(model, "infogan", split, cache=tmp_path)  # from the disk cache
+    assert torch.equal(again.codes["categorical"], enc.codes["categorical"]) and torch.equal(again.z, enc.z)
+    # a test digit's state decodes with its own codes, whatever the session's are
+    other = session.LatentState(tuple([0.0] * model.latent.z_dim), None, 9, (1.0, -1.0))
+    state = session.test_digit_state(enc, 3, other, model.latent)
+    assert state.category == int(want["categorical"][3]) and state.z == tuple(enc.z[3].tolist())
+    codes = {"categorical": want["categorical"][3:4], "continuous": want["continuous"][3:4]}
+    assert torch.allclose(session.decode_states(model, [state]), model.decode(enc.z[3:4], codes=codes), atol=1e-6)
+
+
+def test_models_without_codes_keep_none():
+    from genlib.explorer import encodings
+
+    model = tiny("vae").eval()
+    assert encodings.codes_of(model, torch.rand(3, 1, 28, 28)) is None

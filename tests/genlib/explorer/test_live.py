@@ -115,3 +115,18 @@ def test_published_files_go_to_the_per_user_cache(tmp_path, monkeypatch):
     assert live.web_dir() == tmp_path / "cache" / "web" and path.is_file()
     data = gzip.decompress(path.read_bytes())
     assert len(data) == 3 * 2 * 4 + 3 and data[-3:] == bytes([1, 2, 3])
+
+
+def test_published_encodings_of_a_model_with_codes_carry_each_digits_codes(tmp_path):
+    """The layout app/live/hover.js reads: z, continuous codes, labels, categories."""
+    import numpy as np
+
+    z, cont = torch.arange(6.0).reshape(3, 2), torch.tensor([[0.5, -0.5], [1.0, 0.0], [0.25, 0.75]])
+    codes = {"categorical": torch.tensor([7, 0, 9]), "continuous": cont}
+    enc = encodings.Encodings(z=z, labels=torch.tensor([1, 2, 3]), codes=codes)
+    data = gzip.decompress((tmp_path / live.publish_encodings(enc, "infogan", tmp_path)).read_bytes())
+    n, d, k = 3, 2, 2
+    assert len(data) == n * (d + k) * 4 + 2 * n
+    floats = np.frombuffer(data[: n * (d + k) * 4], "<f4")
+    assert floats[: n * d].tolist() == z.reshape(-1).tolist() and floats[n * d :].tolist() == cont.reshape(-1).tolist()
+    assert list(data[-2 * n :]) == [1, 2, 3, 7, 0, 9]

@@ -157,6 +157,28 @@ def test_the_resume_state_belongs_to_its_output_folder(capsys, tmp_path, tiny_mn
     assert len(list((tmp_path / "runs").glob(f"vae-*/{STATE}"))) == 2
 
 
+def test_the_default_resume_state_lies_beside_the_output_and_a_finished_model_is_skipped(
+    capsys, tmp_path, tiny_mnist, monkeypatch
+):
+    argv = quick(tmp_path, tiny_mnist)
+    del argv[argv.index("--state-dir") : argv.index("--state-dir") + 2]
+    assert main(argv) == 0
+    state = tmp_path / "out" / ".resume" / "vae"
+    assert (state / STATE).is_file() and (state / "finished.json").is_file()
+    weights = (tmp_path / "out" / "vae" / "model.safetensors").read_bytes()
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path / "out")  # another current folder finds the same state
+    assert main([*argv, "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "vae finished earlier with these settings" in out and "skipped" in out and "measuring" not in out
+    assert (tmp_path / "out" / "vae" / "model.safetensors").read_bytes() == weights  # not re-measured or saved
+    longer = [*argv, "--resume"]
+    longer[longer.index("--epochs") + 1] = "2"  # more epochs: the run continues instead
+    assert main(longer) == 0
+    history = checkpoint.read_extra(tmp_path / "out" / "vae", checkpoint.HISTORY)
+    assert [row["epoch"] for row in history] == [1, 2]  # epoch 1 kept from the state, epoch 2 trained
+
+
 def test_file_errors_end_in_one_line_naming_the_file(capsys, tmp_path):
     folder = tmp_path / "vae"
     folder.mkdir()
