@@ -79,20 +79,21 @@ def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:
 def section(folder: str, h: collapse.Histogram, shipped: list[float] | None) -> None:
     left, right = st.columns([3, 2], gap="large")
     left.plotly_chart(chart(h, shipped), key=f"collapse:{folder}:chart")
-    a, b, d = right.columns(3)
-    a.metric(
-        f"Least frequent digit: {h.least_frequent}",
+    # one tile per row: three side by side in this column cut their labels and values short
+    right.metric(
+        f"Rarest digit: {h.least_frequent}",
         f"{h.min_class_share:.1%}",
-        delta=f"{h.min_class_share - metrics.COVERAGE_BAR:+.1%} vs {metrics.COVERAGE_BAR:.0%} bar",
+        delta=f"{(h.min_class_share - metrics.COVERAGE_BAR) * 100:+.1f} points vs the {metrics.COVERAGE_BAR:.0%} bar",
         delta_color="normal",
+        help="The share of samples the classifier reads as the digit drawn least often.",
     )
-    b.metric(
+    right.metric(
         "Class entropy",
         f"{h.class_entropy:.3f} nats",
         help=f"log 10 = {h.class_entropy_max:.3f}: all digits equally often",
     )
     if h.mean_diversity is not None:
-        d.metric(
+        right.metric(
             "Within-class diversity",
             f"{h.mean_diversity:.2f}",
             help="Mean pixel distance between samples of the same predicted digit, over the same for real test "

@@ -165,7 +165,8 @@ def state_dir_for(args, name: str) -> Path:
 def finished_earlier(state: Path, out: Path, record: dict) -> bool:
     """Whether the run with these settings (`record`) already finished and saved OUT/NAME."""
     try:
-        return json.loads((state / FINISHED).read_text()) == record and (out / checkpoint.WEIGHTS).is_file()
+        saved = json.loads((state / FINISHED).read_text())
+        return saved == json.loads(json.dumps(record)) and (out / checkpoint.WEIGHTS).is_file()  # tuples: lists
     except (OSError, ValueError):
         return False
 

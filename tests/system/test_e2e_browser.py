@@ -196,6 +196,10 @@ def test_teaching_pages(server, page):
     screenshot(page, "models")
     goto_page(page, "Mode collapse", ".js-plotly-plot")
     screenshot(page, "collapse")
+    cut = page.evaluate("""() => [...document.querySelectorAll("[data-testid='stMetric'] *")]
+        .filter(e => e.textContent.trim() && e.scrollWidth > e.clientWidth + 1)
+        .map(e => e.textContent)""")
+    assert page.locator("[data-testid='stMetric']").count() >= 2 and not cut, f"metric text cut short: {cut}"
     goto_page(page, "Lecture toys", ".js-plotly-plot")
     screenshot(page, "toys")
 

@@ -195,6 +195,7 @@ def test_a_corrupt_resume_state_is_one_line(capsys, tmp_path, tiny_mnist):
     assert main(quick(tmp_path, tiny_mnist)) == 0
     (state,) = (tmp_path / "runs").glob(f"vae-*/{STATE}")
     state.write_bytes(b"garbage")
+    (state.parent / "finished.json").unlink()  # as after an interrupted run (a finished one is skipped)
     capsys.readouterr()
     assert main(quick(tmp_path, tiny_mnist, "--resume")) == 1
     err = capsys.readouterr().err
