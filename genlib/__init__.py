@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__version__ = "0.2.1"  # bump with every architecture or recipe change (CHANGELOG.md)
+__version__ = "0.3.0"  # bump with every architecture or recipe change (CHANGELOG.md)
 
 from .checkpoint import CheckpointError  # noqa: E402
 from .latent import LatentSpec  # noqa: E402
