@@ -82,8 +82,9 @@ def _unwritable(e: OSError) -> str:
 
 
 @st.cache_resource(show_spinner="Exporting the decoder for in-browser decoding (once per model)…", max_entries=24)
-def _decoder(name: str, stamp: tuple) -> tuple[str | None, str | None]:
-    """(URL path of the model's published ONNX decoder, None) or (None, why it cannot be)."""
+def _decoder(name: str, stamp: tuple, web: str) -> tuple[str | None, str | None]:
+    """(URL path of the model's published ONNX decoder, None) or (None, why it cannot be); keyed by the folder
+    published into too, which the route serves."""
     try:
         return web_url() + live.publish_decoder(c.load_model(name)[0], name), None
     except export.ExportError as e:
@@ -93,7 +94,7 @@ def _decoder(name: str, stamp: tuple) -> tuple[str | None, str | None]:
 
 
 def decoder_url(name: str) -> tuple[str | None, str | None]:
-    return _decoder(name, c.stamp(name))
+    return _decoder(name, c.stamp(name), str(live.web_dir()))
 
 
 def _why(name: str) -> str | None:
@@ -170,7 +171,7 @@ def explore_component(name: str, model, state, alt: str | None) -> None:
 
 
 @st.cache_resource(max_entries=12)
-def _encodings_url(name: str, stamp: tuple) -> tuple[str | None, str | None]:
+def _encodings_url(name: str, stamp: tuple, web: str) -> tuple[str | None, str | None]:
     try:
         return web_url() + live.publish_encodings(c.test_encodings(name), name), None
     except OSError as e:
@@ -179,7 +180,7 @@ def _encodings_url(name: str, stamp: tuple) -> tuple[str | None, str | None]:
 
 def hover_reason(name: str) -> str | None:
     """Why the latent map cannot preview a hovered point in this session; None: it can."""
-    return _why(name) or _encodings_url(name, c.stamp(name))[1]
+    return _why(name) or _encodings_url(name, c.stamp(name), str(live.web_dir()))[1]
 
 
 def map_hover(name: str, model, state) -> bool:
@@ -187,7 +188,7 @@ def map_hover(name: str, model, state) -> bool:
     if hover_reason(name) is not None:
         return False
     url, _ = decoder_url(name)
-    enc_url, _ = _encodings_url(name, c.stamp(name))
+    enc_url, _ = _encodings_url(name, c.stamp(name), str(live.web_dir()))
     enc = c.test_encodings(name)
     _hover(
         key=f"hover:{name}",

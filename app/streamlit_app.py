@@ -78,6 +78,8 @@ pages = {
 page = st.navigation(pages, expanded=True)  # 13 pages: the default would hide three behind "View more"
 st.sidebar.title("latent-lab")
 c.model_picker(st.sidebar)
+for problem in genlib.models.PLUGIN_ERRORS:  # a broken model plugin is named, the others carry on
+    st.sidebar.warning(session.shown(problem, 300), icon=":material/extension_off:")
 st.sidebar.caption(
     f"{len(genlib.MODELS)} generative models of MNIST digits. The chosen model and latent carry across pages; "
     "the URL holds them, so a link reopens this view."

@@ -6,9 +6,10 @@ from pathlib import Path
 
 __version__ = "0.3.0"  # bump with every architecture or recipe change (CHANGELOG.md)
 
+from . import checkpoint  # noqa: E402
 from .checkpoint import CheckpointError  # noqa: E402
 from .latent import LatentSpec  # noqa: E402
-from .models import MODELS  # noqa: E402
+from .models import ARCHITECTURES, MODELS, VARIANTS, architecture_of  # noqa: E402
 from .models.base import GenerativeModel  # noqa: E402
 from .paths import checkpoints_dir  # noqa: E402
 
@@ -25,13 +26,9 @@ def build(name: str, **overrides) -> GenerativeModel:
 
 def load(name: str, path: str | Path | None = None) -> GenerativeModel:
     """The shipped checkpoint of `name` (or the folder `path`), in eval mode on the CPU. `name` may
-    also be an extra shipped variant such as "dcgan-collapsed" (genlib.training.presets.VARIANTS); the
+    also be an extra shipped variant such as "dcgan-collapsed" (a model's declared variant, genlib.models.VARIANTS); the
     metrics classifier ("classifier") loads too, as a plain nn.Module."""
-    from . import checkpoint
-    from .models import ARCHITECTURES
-    from .training.presets import VARIANTS
-
-    arch = VARIANTS.get(name, name)
+    arch = architecture_of(name)
     if arch not in ARCHITECTURES:
         raise KeyError(f"unknown model {name!r}; choose one of {sorted(MODELS)} or {sorted(VARIANTS)}")
     return checkpoint.load(Path(path) if path else CHECKPOINTS / name, expect=arch)

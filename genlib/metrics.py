@@ -18,6 +18,7 @@ from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
 from . import checkpoint, data
+from .models import MODELS, VARIANTS
 
 log = logging.getLogger(__name__)
 
@@ -286,9 +287,6 @@ def evaluate(
 # ---------------------------------------------------------------- the README table
 def table(root: Path | str) -> str:
     """A markdown table of the metrics.json and training times of every checkpoint under root."""
-    from .models import MODELS
-    from .training.presets import VARIANTS
-
     cols = [(k, f"{BARS[k].label} ({BARS[k].op} {BARS[k].value:g})") for k in BARS] + [
         ("fid", "Fréchet dist."),
         ("fid_floor_train_vs_test", "floor"),
@@ -424,9 +422,6 @@ def read_probe(metrics_json: dict | None) -> dict | None:
 
 def probe_report(root: Path | str) -> str:
     """A markdown table of the cached probe tables (D features vs raw pixels) under root."""
-    from .models import MODELS
-    from .training.presets import VARIANTS
-
     lines = [
         "| model | " + " | ".join(f"{n}/class: D features vs untrained D vs pixels" for n in PROBE_COUNTS) + " |",
         "|---" * (len(PROBE_COUNTS) + 1) + "|",

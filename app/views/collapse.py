@@ -9,7 +9,7 @@ import components as c
 import genlib
 from genlib import images, metrics
 from genlib.explorer import collapse
-from genlib.training.presets import VARIANTS
+from genlib.models import VARIANTS
 
 SAMPLE_COUNTS = [500, 1000, 2000, 5000, 10000]
 

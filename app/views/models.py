@@ -98,7 +98,8 @@ if summary and summary["command"]:
         st.caption(
             f"k = {summary['k']} discriminator step(s) per generator step; learning rates G {summary['lr']}, "
             f"D {summary['lr_d']}; generator loss: "
-            + ("saturating log(1 − D(G(z)))" if summary["saturating"] else "non-saturating −log D(G(z))")
+            + ("saturating log(1 − D(G(z)))" if summary["saturating"] else arch_model.g_loss_text)
+            + f"; D's output: {arch_model.d_output_text}"
             + (f"; λ_cat = {summary['lambda_cat']}, λ_cont = {summary['lambda_cont']}" if "Q" in parts else "")
         )
 

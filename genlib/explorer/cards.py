@@ -16,6 +16,7 @@ import torch
 
 from .. import checkpoint
 from ..metrics import BAR_VALUES, BARS  # noqa: F401  (re-exported: the pages read bars with the cards)
+from ..models import ARCHITECTURES, architecture_of
 
 
 # ---------------------------------------------------------------- what each model is
@@ -259,10 +260,7 @@ def card_for(name: str) -> Card:
     """The model's card; a registered model without one gets a card made from its class docstring."""
     if name in CARDS:
         return CARDS[name]
-    from ..models import ARCHITECTURES
-    from ..training.presets import VARIANTS
-
-    cls = ARCHITECTURES[VARIANTS.get(name, name)]
+    cls = ARCHITECTURES[architecture_of(name)]
     first, _, rest = (inspect.getdoc(cls) or cls.__name__).partition("\n")
     return Card(title=first.strip(), paper="", what=rest.strip() or first.strip(), objective=())
 
@@ -405,11 +403,13 @@ class Panel:
 PANELS = (
     Panel("Loss (−ELBO, nats per image)", {"loss": "train", "test_loss": "test"}),
     Panel("ELBO terms (nats per image)", {"recon": "reconstruction −log P(X|z)", "kl": "KL(Q(z|X) ‖ P(z))"}),
+    Panel("Training objective, when it is not −ELBO (nats per image)", {"objective": "what training descended"}),
     Panel(
         "Losses",
         {"loss_d": "D loss", "loss_g": "G loss", "info": "information loss λ_cat·CE + λ_cont·NLL (can be < 0)"},
     ),
-    Panel("Discriminator outputs (mean probability)", {"d_real": "D(x)", "d_fake": "D(G(z))"}, reference=0.5),
+    # on the scale the model's d_output declares (a probability for the shipped GANs): ½ at equilibrium
+    Panel("Discriminator outputs (mean)", {"d_real": "D(x)", "d_fake": "D(G(z))"}, reference=0.5),
     Panel(
         "Quality per epoch (1,000 samples)",
         {"cond_acc": "conditional accuracy", "min_class_share": "min class share", "code_acc": "code accuracy"},
@@ -491,8 +491,9 @@ def training_summary(folder: Path | str, history: list[dict] | None = None) -> d
         "lr_d": tc.get("lr_d"),
         "k": tc.get("k"),
         "saturating": tc.get("saturating"),
-        "lambda_cat": tc.get("lambda_cat"),
-        "lambda_cont": tc.get("lambda_cont"),
+        # InfoGAN's weights: in its Config since 0.3.0, in the trainer's settings before
+        "lambda_cat": (cfg.get("config") or {}).get("lambda_cat", tc.get("lambda_cat")),
+        "lambda_cont": (cfg.get("config") or {}).get("lambda_cont", tc.get("lambda_cont")),
         "n_params_stored": cfg.get("n_params"),
         "weights_dtype": cfg.get("weights_dtype"),
         "config": cfg.get("config"),

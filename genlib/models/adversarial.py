@@ -11,11 +11,49 @@ from .base import GenerativeModel, check_images
 
 
 class GANBase(GenerativeModel):
+    """The adversarial protocol, all that genlib.training's AdversarialTrainer asks of a model: `generator` and
+    `inverter` (modules), `discriminate`, who owns which parameters, the two players' losses on D's raw outputs
+    and any extra term (InfoGAN's information loss). A subclass changes the game by overriding the hooks."""
+
     output = "tanh"
     trainer = "adversarial"
     has_discriminator = True
     inverts_generator = True
     # subclasses build: self.generator, self.body + self.head (the discriminator), self.inverter
+    # the generator's loss in words (the Models page), and what D's mean output on real / fake images is
+    g_loss_text = "non-saturating −log D(G(z))"
+    d_output_text = "probability D(x) = σ(logit)"
+
+    # -- the game
+    def generator_parameters(self) -> list:
+        return list(self.generator.parameters())
+
+    def discriminator_parameters(self) -> list:
+        """Everything but G and the inversion encoder (fitted after training): D and heads trained with it."""
+        skip = {id(p) for module in (self.generator, self.inverter) for p in module.parameters()}
+        return [p for p in self.parameters() if id(p) not in skip]
+
+    def d_loss(self, real_out: dict, fake_out: dict) -> torch.Tensor:
+        """D's loss on its raw outputs for real and generated images: −log D(x) − log(1 − D(G(z)))."""
+        real, fake = real_out["logits"], fake_out["logits"]
+        return F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + F.binary_cross_entropy_with_logits(
+            fake, torch.zeros_like(fake)
+        )
+
+    def g_loss(self, fake_out: dict, saturating: bool = False) -> torch.Tensor:
+        """G's loss: −log D(G(z)) (non-saturating), or the minimax game's log(1 − D(G(z))) when `saturating`."""
+        logits = fake_out["logits"]
+        if saturating:
+            return -F.softplus(logits).mean()  # = E log(1 − D(G(z))), minimised
+        return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+
+    def extra_loss(self, fake_out: dict, codes) -> torch.Tensor:
+        """A term both players add to their loss (InfoGAN: −λ·L_I); none here."""
+        return fake_out["logits"].new_zeros(())
+
+    def d_output(self, out: dict) -> torch.Tensor:
+        """D's verdict per image on the scale d_output_text names: ½ at equilibrium, 1 = sure it is real."""
+        return torch.sigmoid(out["logits"])
 
     @property
     def latent(self) -> LatentSpec:

@@ -66,6 +66,9 @@ class GenerativeModel(nn.Module, ABC):
     infers_codes: bool = False  # infer_codes(x): Q's reading of the codes a generated image was made from
     # encode(x) inverts G (no posterior): its encodings are checked against the prior's shell
     inverts_generator: bool = False
+    # extra checkpoint folders of this architecture trained by other recipes (genlib.training.presets), e.g.
+    # a counter-example the lecture shows; the registry maps each folder to this class
+    variants: tuple[str, ...] = ()
 
     def __init__(self, config=None):
         super().__init__()

@@ -21,6 +21,7 @@ class DCGANConfig:
 
 class DCGAN(GANBase):
     name = "dcgan"
+    variants = ("dcgan-collapsed",)  # trained badly on purpose: the Mode collapse page's counter-example
     Config = DCGANConfig
 
     def __init__(self, config=None):

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..latent import ContinuousCode, LatentSpec
@@ -23,6 +24,8 @@ class InfoGANConfig:
     width: int = 64
     q_hidden: int = 128
     fc: int = 0  # hidden fully connected layer in G and D (the paper's 1024; 0 = none)
+    lambda_cat: float = 1.0  # weights of the categorical and continuous information terms in both losses
+    lambda_cont: float = 0.1
 
 
 class InfoGAN(GANBase):
@@ -104,6 +107,15 @@ class InfoGAN(GANBase):
             "cont_mu": q[:, k : k + m],
             "cont_logvar": q[:, k + m :].clamp(-6, 4),
         }
+
+    def extra_loss(self, fake_out: dict, codes) -> torch.Tensor:
+        """−L_I up to the constant H(c), weighted: cross-entropy of the categorical code (on Q's raw logits) plus
+        the Gaussian negative log-likelihood of the continuous codes. Q trains with D (discriminator_parameters)."""
+        c = self.config
+        cat = F.cross_entropy(fake_out["cat_logits"], codes["categorical"])
+        mu, logvar = fake_out["cont_mu"], fake_out["cont_logvar"]
+        cont = (0.5 * (logvar + (codes["continuous"] - mu).pow(2) / logvar.exp())).sum(1).mean()
+        return c.lambda_cat * cat + c.lambda_cont * cont
 
     @torch.no_grad()
     def infer_codes(self, x) -> dict[str, torch.Tensor]:

@@ -79,6 +79,14 @@ class VAE(GenerativeModel):
         kl = 0.5 * (logvar.exp() + mu.pow(2) - 1 - logvar).sum(1).mean()
         return {"loss": recon + kl, "recon": recon, "kl": kl}
 
+    # what training descends, apart from the −ELBO the pages report: None means −ELBO itself; a model that
+    # trains on something else (a β-VAE: recon + β·KL) overrides `objective` and names it here
+    objective_text: str | None = None
+
+    def objective(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The training loss from elbo_terms: −ELBO = recon + KL."""
+        return terms["loss"]
+
     @torch.no_grad()
     def kl_per_dim(self, x, labels=None) -> torch.Tensor:
         """Average KL(q(z_i|x) ‖ N(0,1)) of each latent dimension; ~0 marks an inactive unit."""

@@ -28,9 +28,9 @@ import genlib
 from genlib import checkpoint, data, metrics
 from genlib.explorer import cards, encodings
 from genlib.fileio import write_json
-from genlib.models import ARCHITECTURES, MODELS, GenerativeModel
+from genlib.models import ARCHITECTURES, MODELS, VARIANTS, GenerativeModel, architecture_of
 from genlib.training import STATE, TRAINERS, TrainConfig, TrainingDiverged, distributed, fit_inverter, train_classifier
-from genlib.training.presets import PRESETS, VARIANTS, recipe
+from genlib.training.presets import PRESETS, recipe
 
 
 def order() -> list[str]:
@@ -85,7 +85,7 @@ def refit_inverter(name: str, args, command: str) -> None:
     """Retrain the inversion encoder of OUT/NAME as training's last step does (the preset's steps, the
     seed given), then record its encodings' quality; the generator and discriminator stay bit-identical."""
     folder = args.out / name
-    model = checkpoint.load(folder, expect=VARIANTS.get(name, name))
+    model = checkpoint.load(folder, expect=architecture_of(name))
     if not getattr(model, "inverts_generator", False):  # the classifier is no GenerativeModel
         print(f"   {name}: no inversion encoder (only the GANs have one)")
         return
@@ -113,7 +113,7 @@ def refit_inverter(name: str, args, command: str) -> None:
 def ship_tsne(name: str, args) -> None:
     """The Latent map's t-SNE of OUT/NAME's test encodings, made now so that no visitor waits a minute for it."""
     folder = args.out / name
-    model = checkpoint.load(folder, expect=VARIANTS.get(name, name))
+    model = checkpoint.load(folder, expect=architecture_of(name))
     if not isinstance(model, GenerativeModel):  # the classifier
         print(f"   {name}: no latent space, no map")
         return
@@ -371,7 +371,7 @@ def summary(done: list[tuple[str, Path, dict, float]]) -> str:
         if "test_accuracy" in m:
             lines.append(f"      test accuracy {m['test_accuracy']:.2%} ({m['test_errors']} errors)")
             continue
-        card = cards.CARDS.get(VARIANTS.get(name, name))
+        card = cards.CARDS.get(architecture_of(name))
         for row in cards.metric_rows(m, card.bars if card else ()):
             status = {"met": "met", "missed": "MISSED", "not measured": "not measured"}.get(row["status"], "")
             bar = f"  (bar {row['bar']}: {status})" if row["bar"] else ""
@@ -419,7 +419,7 @@ def run(args, main_rank: bool) -> int:
             continue
         if args.evaluate_only:
             folder = args.out / name
-            model = checkpoint.load(folder, expect=VARIANTS.get(name, name))
+            model = checkpoint.load(folder, expect=architecture_of(name))
             cfg = checkpoint.read_extra(folder, checkpoint.CONFIG)
             history = checkpoint.read_extra(folder, checkpoint.HISTORY, [])
             m = measure(name, model, args)
@@ -428,7 +428,7 @@ def run(args, main_rank: bool) -> int:
             continue
         model_over, _ = recipe(args.preset, name)
         cfg = config_of(name, args)
-        arch = VARIANTS.get(name, name)
+        arch = architecture_of(name)
         cls = ARCHITECTURES[arch]
         torch.manual_seed(args.seed)
         model = cls(cls.Config(**model_over))

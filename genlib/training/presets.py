@@ -2,9 +2,6 @@
 minutes. Each entry: (model Config overrides, TrainConfig overrides). A registered model without an entry
 trains with its Config defaults (`recipe`). Measured outcomes of these recipes: docs/results.md."""
 
-# Extra shipped checkpoints: a folder name -> the architecture it trains (teaching counter-examples).
-VARIANTS = {"dcgan-collapsed": "dcgan"}
-
 PRESETS = {
     "full": {
         "classifier": ({}, dict(epochs=3, batch_size=128, lr=4e-3)),

@@ -1,6 +1,6 @@
 """Trainers, apart from the models: the likelihood (ELBO) trainer for the VAE family, the adversarial
-trainer (k discriminator steps per generator step, optional saturating loss, InfoGAN's information
-term), the GAN inversion encoder, and the metrics classifier. All resumable and seeded."""
+trainer (k discriminator steps per generator step on the losses the model declares), the GAN inversion
+encoder, and the metrics classifier. All resumable and seeded."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from .. import checkpoint, data
 from ..fileio import atomic_write, json_bytes, write_json
 from ..images import grid, png_bytes
+from ..models import ARCHITECTURES, MODELS, architecture_of
 from . import distributed
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,6 @@ class TrainConfig:
     seed: int = 0
     k: int = 1  # discriminator steps per generator step (the lecture's k)
     saturating: bool = False  # True: G minimises log(1 − D(G(z))) as in the minimax game; False: maximises log D(G(z))
-    lambda_cat: float = 1.0  # InfoGAN weights of the categorical and continuous information terms
-    lambda_cont: float = 0.1
     lr_decay: bool = False  # cosine decay of the learning rates to 0 over the run
     inverter_steps: int = 1500  # GANs: steps training the inversion encoder after G
     ema: float = 0.0  # GANs: >0 ships an exponential moving average of G's weights (decay per G step, e.g. 0.999)
@@ -351,7 +350,8 @@ def meta_differences(saved: dict, now: dict) -> list[str]:
 
 # ---------------------------------------------------------------- VAE family
 class LikelihoodTrainer(Trainer):
-    """Maximises the ELBO on dynamically binarised MNIST (fresh Bernoulli draws every epoch)."""
+    """Descends the model's objective (−ELBO unless it declares another) on dynamically binarised MNIST (fresh
+    Bernoulli draws every epoch); the history's `loss` is −ELBO either way, `objective` the model's own."""
 
     def make_optimizers(self):
         opt = adam(self.model.parameters(), lr=self.cfg.lr)
@@ -362,7 +362,8 @@ class LikelihoodTrainer(Trainer):
         return {"model": opt}
 
     def train_epoch(self, split, bar):
-        sums, n = {"loss": 0.0, "recon": 0.0, "kl": 0.0}, 0
+        own = self.model.objective_text is not None  # the model trains on something other than −ELBO
+        sums, n = {"loss": 0.0, "recon": 0.0, "kl": 0.0, **({"objective": 0.0} if own else {})}, 0
         cond = self.model.latent.n_classes is not None
         for x, y in data.batches(split, self.cfg.batch_size, binarize=True, generator=self.gen):
             # several ranks: the global batch's reparameterisation noise, sliced like the batch (the same
@@ -371,7 +372,8 @@ class LikelihoodTrainer(Trainer):
             x, y = self.local(x), self.local(y)
             with self.autocast():
                 terms = self.net(_elbo, x, y if cond else None, eps)
-            self.step("model", terms["loss"])
+                terms["objective"] = self.model.objective(terms)
+            self.step("model", terms["objective"])
             vals = distributed.mean(terms)
             _finite(vals)
             for k in sums:
@@ -403,16 +405,19 @@ def _elbo(model, x, y, eps):
 
 # ---------------------------------------------------------------- GAN family
 class AdversarialTrainer(Trainer):
-    """The lecture's loop: k discriminator steps (ascending log D(x) + log(1 − D(G(z)))), then one
-    generator step; InfoGAN adds −λ·L_I to both players' objectives (Q is trained with D)."""
+    """The lecture's loop: k discriminator steps, then one generator step, each descending the loss the model
+    declares (GANBase.d_loss / g_loss, plus extra_loss in both: InfoGAN's information term). Which parameters
+    each player owns is the model's declaration too; this class knows no model by name."""
 
     partial_steps = True
 
     def make_optimizers(self):
         m, c = self.model, self.cfg
-        g_params = list(m.generator.parameters())
-        d_params = [p for n, p in m.named_parameters() if not n.startswith(("generator.", "inverter."))]
-        opts = {"g": adam(g_params, lr=c.lr, betas=c.betas), "d": adam(d_params, lr=c.lr_d, betas=c.betas)}
+        g_params = m.generator_parameters()
+        opts = {
+            "g": adam(g_params, lr=c.lr, betas=c.betas),
+            "d": adam(m.discriminator_parameters(), lr=c.lr_d, betas=c.betas),
+        }
         # the weight average of G (Yazıcı et al. 2019): smooths G's oscillation around the equilibrium
         self.ema = [p.detach().clone() for p in g_params] if c.ema else None
         if c.lr_decay:
@@ -433,7 +438,7 @@ class AdversarialTrainer(Trainer):
     @torch.no_grad()
     def update_ema(self) -> None:
         if self.ema:
-            for e, p in zip(self.ema, self.model.generator.parameters(), strict=True):
+            for e, p in zip(self.ema, self.model.generator_parameters(), strict=True):
                 e.lerp_(p, 1 - self.cfg.ema)
 
     @torch.no_grad()
@@ -441,7 +446,7 @@ class AdversarialTrainer(Trainer):
         """Put the averaged weights into G, then re-estimate its batch-norm statistics for them
         (the running statistics belong to the live weights): a cumulative mean over `batches` draws."""
         g = self.model.generator
-        for p, e in zip(g.parameters(), self.ema, strict=True):
+        for p, e in zip(self.model.generator_parameters(), self.ema, strict=True):
             p.copy_(e)
         norms = [m for m in g.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         momenta = [m.momentum for m in norms]
@@ -462,41 +467,26 @@ class AdversarialTrainer(Trainer):
         """Generator inputs for a global batch of n, on the CPU (every rank draws the same, keeps its slice)."""
         return draw_inputs(self.model.latent, n)
 
-    def info_loss(self, out: dict, codes) -> torch.Tensor:
-        """−L_I up to the constant H(c): cross-entropy of the categorical code (on raw logits) plus the
-        Gaussian negative log-likelihood of the continuous codes."""
-        if codes is None:
-            return out["logits"].new_zeros(())
-        cat = F.cross_entropy(out["cat_logits"], codes["categorical"])
-        mu, logvar = out["cont_mu"], out["cont_logvar"]
-        cont = (0.5 * (logvar + (codes["continuous"] - mu).pow(2) / logvar.exp())).sum(1).mean()
-        return self.cfg.lambda_cat * cat + self.cfg.lambda_cont * cont
-
     def d_objective(self, m, x, y, z, labels, codes) -> dict:
-        """Discriminator step: ascend log D(x) + log(1 − D(G(z))) (as a loss to minimise)."""
+        """Discriminator step: the model's d_loss on real and generated images, plus its extra term."""
         with torch.no_grad():
             fake = m.generate(z, labels, codes)
-        real = m.discriminate(x, y if labels is not None else None)["logits"]
+        real_out = m.discriminate(x, y if labels is not None else None)
         fake_out = m.discriminate(fake, labels)
-        loss_d = F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + F.binary_cross_entropy_with_logits(
-            fake_out["logits"], torch.zeros_like(fake_out["logits"])
-        )
-        info = self.info_loss(fake_out, codes)
+        loss_d = m.d_loss(real_out, fake_out)
+        info = m.extra_loss(fake_out, codes)
         return {
             "loss": loss_d + info,
             "loss_d": loss_d,
             "info": info,
-            "d_real": torch.sigmoid(real).mean(),
-            "d_fake": torch.sigmoid(fake_out["logits"]).mean(),
+            "d_real": m.d_output(real_out).mean(),
+            "d_fake": m.d_output(fake_out).mean(),
         }
 
     def g_objective(self, m, z, labels, codes) -> dict:
-        logits = (out := m.discriminate(m.generate(z, labels, codes), labels))["logits"]
-        if self.cfg.saturating:
-            loss_g = -F.softplus(logits).mean()  # = E log(1 − D(G(z))), minimised
-        else:
-            loss_g = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))  # −E log D(G(z))
-        info = self.info_loss(out, codes)
+        out = m.discriminate(m.generate(z, labels, codes), labels)
+        loss_g = m.g_loss(out, saturating=self.cfg.saturating)
+        info = m.extra_loss(out, codes)
         return {"loss": loss_g + info, "loss_g": loss_g, "info": info}
 
     def train_epoch(self, split, bar):
@@ -598,19 +588,12 @@ TRAINER_KINDS = {"likelihood": LikelihoodTrainer, "adversarial": AdversarialTrai
 
 class _TrainersByModel(Mapping):
     def __getitem__(self, name: str) -> type[Trainer]:
-        from ..models import ARCHITECTURES
-        from .presets import VARIANTS
-
-        return TRAINER_KINDS[ARCHITECTURES[VARIANTS.get(name, name)].trainer]
+        return TRAINER_KINDS[ARCHITECTURES[architecture_of(name)].trainer]
 
     def __iter__(self):
-        from ..models import MODELS
-
         return iter(MODELS)
 
     def __len__(self) -> int:
-        from ..models import MODELS
-
         return len(MODELS)
 
 

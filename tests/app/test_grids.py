@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 import genlib
 from genlib.explorer import collapse, grids
-from genlib.training.presets import VARIANTS
+from genlib.models import VARIANTS
 from helpers import ALL, APP, need, ok, shipped
 
 GRIDS, COLLAPSE = "views/grids.py", "views/collapse.py"

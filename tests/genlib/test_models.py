@@ -180,6 +180,22 @@ PROMISES = {  # a declared capability -> the methods it promises (docs/design.md
     "has_posterior": ("posterior", "kl_per_dim"),
     "has_discriminator": ("discriminate", "features"),
     "infers_codes": ("infer_codes",),
+    "inverts_generator": ("codes_for",),
+}
+# what each trainer kind asks of a model (docs/design.md, "What a model declares")
+PROTOCOLS = {
+    "likelihood": ("elbo_terms", "objective"),
+    "adversarial": (
+        "generate",
+        "discriminate",
+        "generator_parameters",
+        "discriminator_parameters",
+        "d_loss",
+        "g_loss",
+        "extra_loss",
+        "d_output",
+        "codes_for",
+    ),
 }
 
 
@@ -193,3 +209,21 @@ def test_declared_capabilities_are_kept(name):
     assert cls.trainer in TRAINER_KINDS
     for flag, methods in PROMISES.items():
         assert getattr(cls, flag) == all(callable(getattr(cls, m, None)) for m in methods), (name, flag)
+    assert all(callable(getattr(cls, m, None)) for m in PROTOCOLS[cls.trainer]), name
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if genlib.MODELS[n].trainer == "adversarial"])
+def test_the_adversarial_protocol_holds(name):
+    """Each player owns its parameters, none twice; the inversion encoder belongs to neither (fitted after);
+    the losses are scalars on D's raw outputs."""
+    m = tiny(name).eval()
+    g, d = {id(p) for p in m.generator_parameters()}, {id(p) for p in m.discriminator_parameters()}
+    inv = {id(p) for p in m.inverter.parameters()}
+    assert g and d and not g & d and not (g | d) & inv and g | d | inv == {id(p) for p in m.parameters()}
+    z, labels, codes = inputs(m, 4)
+    codes = codes if m.latent.has_codes else None
+    real = m.discriminate(torch.rand(4, 1, 28, 28) * 2 - 1, labels)
+    fake = m.discriminate(m.generate(z, labels, codes), labels)
+    for loss in (m.d_loss(real, fake), m.g_loss(fake), m.g_loss(fake, saturating=True), m.extra_loss(fake, codes)):
+        assert loss.shape == () and torch.isfinite(loss)
+    assert m.d_output(real).shape == (4,)

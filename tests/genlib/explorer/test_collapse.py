@@ -9,7 +9,7 @@ import torch
 import genlib
 from genlib import metrics
 from genlib.explorer import collapse
-from genlib.training.presets import VARIANTS
+from genlib.models import VARIANTS
 from helpers import ALL, shipped, tiny
 
 
