@@ -1,4 +1,4 @@
-"""Training throughput (images/s) of each model at its shipped configuration (genlib.training.presets.PRESETS
+"""Training throughput (images/s) of each model at its shipped configuration (each model's declared `recipes`
 ["full"], genlib's own trainer, as `train.py` runs it) against a plain reference loop written the
 textbook way (pytorch/examples vae/main.py and dcgan/main.py: torchvision MNIST + ToTensor through a
 DataLoader, one training loop, default Adam, no speed-ups) on the same architecture, in this process,
@@ -28,7 +28,7 @@ from common import machine_note, table, verdict
 import genlib
 from genlib import data
 from genlib.training import TRAINERS, TrainConfig
-from genlib.training.presets import PRESETS
+from genlib.training.presets import recipe
 
 SHIPPED_THREADS = torch.get_num_threads()  # train.py's default (--threads)
 
@@ -61,7 +61,7 @@ class GenlibRun:
 
     def __init__(self, name: str, v: Variant, split, out: Path):
         self.v = v
-        model_over, train_over = PRESETS["full"][name]
+        model_over, train_over = recipe("full", name)
         cfg = TrainConfig(**{**train_over, "epochs": 1, **({"batch_size": v.batch} if v.batch else {})})
         self.batch = cfg.batch_size
         torch.manual_seed(0)
@@ -120,7 +120,7 @@ class ReferenceRun:
     isolates the loop from the data pipeline)."""
 
     def __init__(self, name: str, loader: str, split):
-        model_over, train_over = PRESETS["full"][name]
+        model_over, train_over = recipe("full", name)
         self.cfg = TrainConfig(**train_over)
         self.batch = self.cfg.batch_size
         torch.manual_seed(0)
@@ -268,7 +268,7 @@ def main(argv=None) -> None:
             main_rows.append(
                 [
                     name,
-                    PRESETS["full"][name][1].get("batch_size", 128),
+                    recipe("full", name)[1].get("batch_size", 128),
                     f"{shipped:.0f}",
                     f"{ref:.0f}",
                     f"{shipped / ref:.2f}×",

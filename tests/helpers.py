@@ -12,20 +12,11 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app" / "streamlit_app.py")
 ALL = sorted(genlib.MODELS)
 
-# tiny configs: each model builds and runs in milliseconds
-TINY = {
-    "vae": dict(z_dim=4, hidden=(32, 16)),
-    "cvae": dict(z_dim=3, hidden=(32, 16)),
-    "gan": dict(z_dim=8, g_hidden=(16, 32), d_hidden=(32, 16)),
-    "dcgan": dict(z_dim=8, width=4),
-    "cgan": dict(z_dim=8, width=4),
-    "infogan": dict(z_dim=8, width=4, q_hidden=8, fc=8),
-}
-
 
 def tiny(name: str):
+    """The model built from its declared `tiny` settings: milliseconds per step."""
     torch.manual_seed(0)
-    return genlib.build(name, **TINY[name])
+    return genlib.build(name, **genlib.MODELS[name].tiny)
 
 
 def inputs(model, n: int, seed: int = 0):

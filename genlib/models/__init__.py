@@ -22,11 +22,12 @@ VARIANTS: dict[str, str] = {}  # an extra shipped folder (a model's declared var
 
 def register(cls: type[GenerativeModel]) -> type[GenerativeModel]:
     """Add a model class to the registry (usable as a class decorator); its `name` and variants must be new."""
-    for name in (cls.name, *cls.variants):
+    variants = vars(cls).get("variants", {})  # its own: a subclass does not inherit its base's extra folders
+    for name in (cls.name, *variants):
         if not name or name in ARCHITECTURES or name in VARIANTS:
             raise ValueError(f"a model needs a unique `name`; {name!r} is empty or taken")
     MODELS[cls.name] = ARCHITECTURES[cls.name] = cls
-    VARIANTS.update(dict.fromkeys(cls.variants, cls.name))
+    VARIANTS.update(dict.fromkeys(variants, cls.name))
     return cls
 
 

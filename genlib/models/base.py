@@ -66,9 +66,14 @@ class GenerativeModel(nn.Module, ABC):
     infers_codes: bool = False  # infer_codes(x): Q's reading of the codes a generated image was made from
     # encode(x) inverts G (no posterior): its encodings are checked against the prior's shell
     inverts_generator: bool = False
-    # extra checkpoint folders of this architecture trained by other recipes (genlib.training.presets), e.g.
-    # a counter-example the lecture shows; the registry maps each folder to this class
-    variants: tuple[str, ...] = ()
+    # how train.py trains it: preset ("full", "quick") -> (Config overrides, TrainConfig overrides); a preset
+    # left out gets the Config defaults (genlib.training.presets.DEFAULTS). Measured outcomes: docs/results.md.
+    # Not inherited: a subclass is another model, which a tuned recipe may not suit
+    recipes: dict[str, tuple[dict, dict]] = {}
+    # extra checkpoint folders of this architecture, each trained by its own recipes (a counter-example the
+    # lecture shows): folder -> recipes; the registry maps each folder to this class (not to subclasses)
+    variants: dict[str, dict[str, tuple[dict, dict]]] = {}
+    tiny: dict = {}  # Config overrides that build it in milliseconds: the tests' parametrised models
 
     def __init__(self, config=None):
         super().__init__()

@@ -23,6 +23,11 @@ class CGANConfig:
 
 class CGAN(GANBase):
     name = "cgan"
+    recipes = {
+        "full": (dict(width=32), dict(epochs=12, batch_size=128, lr=2e-4, lr_d=2e-4, inverter_steps=800)),
+        "quick": (dict(width=32), dict(epochs=1, batch_size=64, lr=2e-4, lr_d=2e-4, inverter_steps=40)),
+    }
+    tiny = dict(z_dim=8, width=4)
     Config = CGANConfig
 
     def __init__(self, config=None):

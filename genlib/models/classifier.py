@@ -21,6 +21,10 @@ class ClassifierConfig:
 
 class Classifier(nn.Module):
     name = "classifier"
+    recipes = {
+        "full": ({}, dict(epochs=3, batch_size=128, lr=4e-3)),
+        "quick": ({}, dict(epochs=1, batch_size=128, lr=4e-3)),
+    }
     Config = ClassifierConfig
 
     def __init__(self, config=None):

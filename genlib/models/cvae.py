@@ -17,5 +17,7 @@ class CVAEConfig:
 
 class CVAE(VAE):
     name = "cvae"
+    recipes = {"full": ({}, dict(epochs=50, batch_size=128, lr=1e-3, lr_decay=True)), "quick": ({}, dict(epochs=2))}
+    tiny = dict(z_dim=3, hidden=(32, 16))
     Config = CVAEConfig
     n_classes = 10

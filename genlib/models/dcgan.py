@@ -21,7 +21,20 @@ class DCGANConfig:
 
 class DCGAN(GANBase):
     name = "dcgan"
-    variants = ("dcgan-collapsed",)  # trained badly on purpose: the Mode collapse page's counter-example
+    recipes = {
+        # a discriminator slower than G and a weight average of G keep every digit class in the samples
+        "full": (dict(width=32), dict(epochs=26, batch_size=128, lr=1e-3, lr_d=1e-4, ema=0.999, inverter_steps=800)),
+        "quick": (dict(width=32), dict(epochs=1, batch_size=64, lr=1e-3, lr_d=2e-4, inverter_steps=40)),
+    }
+    variants = {
+        # deliberately bad, the Mode collapse page's counter-example: the generator's learning rate is 200x the
+        # discriminator's, so G outruns D and maps every z to the one image D currently likes best
+        "dcgan-collapsed": {
+            "full": (dict(width=32), dict(epochs=1, batch_size=128, lr=1e-2, lr_d=5e-5, inverter_steps=200)),
+            "quick": (dict(width=32), dict(epochs=1, lr=1e-2, lr_d=5e-5, inverter_steps=40)),
+        }
+    }
+    tiny = dict(z_dim=8, width=4)
     Config = DCGANConfig
 
     def __init__(self, config=None):

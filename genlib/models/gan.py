@@ -21,6 +21,11 @@ class GANConfig:
 
 class GAN(GANBase):
     name = "gan"
+    recipes = {
+        "full": ({}, dict(epochs=25, batch_size=128, lr=2e-4, lr_d=2e-4)),
+        "quick": ({}, dict(epochs=2, batch_size=64, lr=5e-4, lr_d=5e-4, inverter_steps=40)),
+    }
+    tiny = dict(z_dim=8, g_hidden=(16, 32), d_hidden=(32, 16))
     Config = GANConfig
 
     def __init__(self, config=None):

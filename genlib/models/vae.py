@@ -22,6 +22,8 @@ class VAEConfig:
 
 class VAE(GenerativeModel):
     name = "vae"
+    recipes = {"full": ({}, dict(epochs=50, batch_size=128, lr=1e-3, lr_decay=True)), "quick": ({}, dict(epochs=2))}
+    tiny = dict(z_dim=4, hidden=(32, 16))
     Config = VAEConfig
     output = "logits"
     has_likelihood = True

@@ -1,48 +1,20 @@
-"""Training presets: `full` reproduces the shipped checkpoints, `quick` gives recognisable digits in
-minutes. Each entry: (model Config overrides, TrainConfig overrides). A registered model without an entry
-trains with its Config defaults (`recipe`). Measured outcomes of these recipes: docs/results.md."""
+"""Training presets: `full` reproduces the shipped checkpoints, `quick` gives recognisable digits in minutes
+(about 5 minutes for the generative models on 2 cores: one or two epochs, small batches, narrower conv GANs,
+short inverter fits). Each model declares its own recipes (`recipes`, and per variant in `variants`); a model
+without one for a preset trains with its Config defaults. Measured outcomes: docs/results.md."""
 
-PRESETS = {
-    "full": {
-        "classifier": ({}, dict(epochs=3, batch_size=128, lr=4e-3)),
-        "vae": ({}, dict(epochs=50, batch_size=128, lr=1e-3, lr_decay=True)),
-        "cvae": ({}, dict(epochs=50, batch_size=128, lr=1e-3, lr_decay=True)),
-        "gan": ({}, dict(epochs=25, batch_size=128, lr=2e-4, lr_d=2e-4)),
-        # a discriminator slower than G and a weight average of G keep every digit class in the samples
-        "dcgan": (dict(width=32), dict(epochs=26, batch_size=128, lr=1e-3, lr_d=1e-4, ema=0.999, inverter_steps=800)),
-        "cgan": (dict(width=32), dict(epochs=12, batch_size=128, lr=2e-4, lr_d=2e-4, inverter_steps=800)),
-        # the code-accuracy bar depends on the seed with this recipe: check it after retraining with another
-        "infogan": (
-            dict(width=32, z_dim=32, fc=256),
-            dict(epochs=20, batch_size=128, lr=1e-3, lr_d=2e-4, inverter_steps=800),
-        ),
-        # deliberately bad, a mode-collapse demo: the generator's learning rate is 200x the discriminator's,
-        # so G outruns D and maps every z to the one image D currently likes best
-        "dcgan-collapsed": (dict(width=32), dict(epochs=1, batch_size=128, lr=1e-2, lr_d=5e-5, inverter_steps=200)),
-    },
-    # about 5 minutes for the generative models on 2 cores (`--all` skips the classifier and the variants):
-    # one or two epochs, small batches (more steps per epoch), narrower conv GANs, short inverter fits
-    "quick": {
-        "classifier": ({}, dict(epochs=1, batch_size=128, lr=4e-3)),
-        "vae": ({}, dict(epochs=2)),
-        "cvae": ({}, dict(epochs=2)),
-        "gan": ({}, dict(epochs=2, batch_size=64, lr=5e-4, lr_d=5e-4, inverter_steps=40)),
-        "dcgan": (dict(width=32), dict(epochs=1, batch_size=64, lr=1e-3, lr_d=2e-4, inverter_steps=40)),
-        "cgan": (dict(width=32), dict(epochs=1, batch_size=64, lr=2e-4, lr_d=2e-4, inverter_steps=40)),
-        "infogan": (
-            dict(width=32, z_dim=32, fc=256),
-            dict(epochs=1, batch_size=64, lr=1e-3, lr_d=2e-4, inverter_steps=40),
-        ),
-        "dcgan-collapsed": (dict(width=32), dict(epochs=1, lr=1e-2, lr_d=5e-5, inverter_steps=40)),
-    },
-}
+from ..models import ARCHITECTURES, VARIANTS, architecture_of
 
-# what a model without an entry gets: its defaults, and for `quick` a single short epoch
+PRESETS = ("full", "quick")
+# what a model without a recipe gets: its defaults, and for `quick` a single short epoch
 DEFAULTS = {"full": ({}, {}), "quick": ({}, dict(epochs=1, inverter_steps=40))}
 
 
 def recipe(preset: str, name: str) -> tuple[dict, dict]:
-    """(model Config overrides, TrainConfig overrides) of `name` under `preset`."""
+    """(model Config overrides, TrainConfig overrides) of the model or variant folder `name` under `preset`."""
     if preset not in PRESETS:
         raise KeyError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
-    return PRESETS[preset].get(name, DEFAULTS[preset])
+    cls = ARCHITECTURES[architecture_of(name)]
+    # the class's own declaration: a subclass (another Config, another model) does not inherit a tuned recipe
+    recipes = vars(cls).get("variants", {})[name] if name in VARIANTS else vars(cls).get("recipes", {})
+    return recipes.get(preset, DEFAULTS[preset])

@@ -296,6 +296,8 @@ def test_interpolate_scrub_decodes_along_the_path(server, runs, page):
     goto_page(page, "Interpolate")
     scrub = page.locator("#scrub-t")
     page.wait_for_function("() => window.__latentLab.drawn.some(d => d.model.endsWith(':scrub'))")
+    settle(page)  # the strip and captions above it are laid out: the slider stays where it is measured
+    scrub.scroll_into_view_if_needed()  # mouse coordinates are the viewport's: the slider must be inside it
     before_runs, t0 = reruns(runs), page.evaluate("() => performance.now()")
     box = scrub.bounding_box()
     y = box["y"] + box["height"] / 2

@@ -25,7 +25,6 @@ from genlib import checkpoint
 from genlib.training import TRAINERS, TrainConfig, distributed, trainers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # helpers, when run as the torchrun driver
-from helpers import TINY  # noqa: E402
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parents[3]
@@ -33,7 +32,7 @@ ROOT = HERE.parents[3]
 
 def tiny(name: str, **over):
     torch.manual_seed(0)
-    return genlib.build(name, **{**TINY[name], **over})
+    return genlib.build(name, **{**genlib.MODELS[name].tiny, **over})
 
 
 def exact_gan():
