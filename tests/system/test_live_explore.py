@@ -325,6 +325,7 @@ def test_interpolate_scrub_decodes_along_the_path(server, runs, page):
     last = strip[2 * 4 + 2 :: 4, left * 4 + 2 :: 4][:28, :28]
     assert np.abs(scrub_pixels(page) - last).max() <= 2
     # inside the path: the browser's slerp between test digits 3 and 2 (the page's default ends), t = 0.37
+    scrub.focus()  # the download button took the focus
     page.keyboard.press("Home")
     for _ in range(37):
         page.keyboard.press("ArrowRight")
