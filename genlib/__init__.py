@@ -11,6 +11,7 @@ from .checkpoint import CheckpointError  # noqa: E402
 from .latent import LatentSpec  # noqa: E402
 from .models import ARCHITECTURES, MODELS, VARIANTS, architecture_of  # noqa: E402
 from .models.base import GenerativeModel  # noqa: E402
+from .models.classifier import Classifier  # noqa: E402
 from .paths import checkpoints_dir  # noqa: E402
 
 CHECKPOINTS = checkpoints_dir()
@@ -24,10 +25,10 @@ def build(name: str, **overrides) -> GenerativeModel:
     return cls(cls.Config(**overrides))
 
 
-def load(name: str, path: str | Path | None = None) -> GenerativeModel:
-    """The shipped checkpoint of `name` (or the folder `path`), in eval mode on the CPU. `name` may
-    also be an extra shipped variant such as "dcgan-collapsed" (a model's declared variant, genlib.models.VARIANTS); the
-    metrics classifier ("classifier") loads too, as a plain nn.Module."""
+def load(name: str, path: str | Path | None = None) -> GenerativeModel | Classifier:
+    """The shipped checkpoint of `name` (or the folder `path`), in eval mode on the CPU. `name` may also be an
+    extra shipped folder such as "dcgan-collapsed" (a model's declared variant, genlib.models.VARIANTS); the
+    metrics classifier ("classifier") loads too, as a Classifier (a plain nn.Module, not a GenerativeModel)."""
     arch = architecture_of(name)
     if arch not in ARCHITECTURES:
         raise KeyError(f"unknown model {name!r}; choose one of {sorted(MODELS)} or {sorted(VARIANTS)}")
