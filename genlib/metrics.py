@@ -53,6 +53,24 @@ BARS: dict[str, Bar] = {
         "test digits whose decoded encoding the classifier reads as the same digit",
     ),
 }
+
+
+def bars_for(model) -> tuple[str, ...]:
+    """The BARS keys a model is held to, from what it declares: a label-conditioned model must draw the asked
+    digit, an unconditional GAN every digit, Q must read InfoGAN's codes, a likelihood model has a test NLL, and
+    an inverted generator's encodings must stay in the prior and keep the digit."""
+    conditional = model.latent.n_classes is not None
+    wanted = {
+        "conditional_accuracy": conditional,
+        "min_class_share": model.has_discriminator and not conditional,
+        "code_accuracy": model.infers_codes,
+        "test_nll": model.has_likelihood,
+        "encoding_shell_share": model.inverts_generator,
+        "encoding_kept_class": model.inverts_generator,
+    }
+    return tuple(k for k, applies in wanted.items() if applies)
+
+
 BAR_VALUES = {k: b.value for k, b in BARS.items()}  # plain numbers (tests/genlib/test_shipped.py re-measures them)
 COVERAGE_BAR = BARS["min_class_share"].value  # every digit class must get at least this share of samples
 

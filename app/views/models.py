@@ -181,7 +181,7 @@ if m == {}:
         icon=":material/info:",
     )
 elif m:
-    table = cards.metric_rows(m, card.bars)
+    table = cards.metric_rows(m, metrics.bars_for(arch_model))
     st.dataframe(
         [
             {

@@ -27,7 +27,6 @@ class Card:
     what: str  # a paragraph of markdown
     objective: tuple[tuple[str, str], ...]  # (caption, LaTeX) pairs, in the lecture's notation
     notes: tuple[str, ...] = ()  # how this implementation realises it
-    bars: tuple[str, ...] = ()  # keys of BARS this model is held to
 
 
 _V = r"V(D,G) = \mathbb{E}_{x\sim p_{\mathrm{data}}(x)}\left[\log D(x)\right] + \mathbb{E}_{z\sim p_z(z)}\left[\log\left(1 - D(G(z))\right)\right]"
@@ -101,7 +100,6 @@ CARDS: dict[str, Card] = {
                 "latent dimensions start to carry information."
             ),
         ),
-        bars=("test_nll",),
     ),
     "cvae": Card(
         title="Conditional VAE (CVAE)",
@@ -131,7 +129,6 @@ CARDS: dict[str, Card] = {
                 "such regions were the ones the classifier got wrong."
             ),
         ),
-        bars=("conditional_accuracy", "test_nll"),
     ),
     "gan": Card(
         title="Generative adversarial network (GAN)",
@@ -157,7 +154,6 @@ CARDS: dict[str, Card] = {
             ),
             "GANs have no encoder; for the latent map an inversion encoder is fitted on (G(z), z) pairs after training.",
         ),
-        bars=("min_class_share", "encoding_shell_share", "encoding_kept_class"),
     ),
     "dcgan": Card(
         title="Deep convolutional GAN (DCGAN)",
@@ -187,7 +183,6 @@ CARDS: dict[str, Card] = {
                 "Both even out the digit classes: with D at 2e-4 and no average, G drew 17% zeros and 4% fours."
             ),
         ),
-        bars=("min_class_share", "encoding_shell_share", "encoding_kept_class"),
     ),
     "cgan": Card(
         title="Conditional GAN (CGAN)",
@@ -213,7 +208,6 @@ CARDS: dict[str, Card] = {
                 "projection term ⟨embed(y), h⟩ on its logit (Miyato & Koyama), which makes it check the label strictly."
             ),
         ),
-        bars=("conditional_accuracy", "encoding_shell_share", "encoding_kept_class"),
     ),
     "infogan": Card(
         title="InfoGAN",
@@ -251,7 +245,6 @@ CARDS: dict[str, Card] = {
                 "the same digit); the paper reports 5 % error."
             ),
         ),
-        bars=("min_class_share", "code_accuracy", "encoding_shell_share", "encoding_kept_class"),
     ),
 }
 

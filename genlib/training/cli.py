@@ -363,16 +363,15 @@ def interrupted(name: str, trainer, cfg: TrainConfig, args) -> str:
     return f"interrupted after epoch {trainer.epoch} of {cfg.epochs} ({name}); continue with: {again}"
 
 
-def summary(done: list[tuple[str, Path, dict, float]]) -> str:
+def summary(done: list[tuple[str, Path, dict, float, torch.nn.Module]]) -> str:
     """What the run made: per model its folder, time and the quality numbers against their bars."""
     lines = ["", "Summary:"]
-    for name, out, m, seconds in done:
+    for name, out, m, seconds, model in done:
         lines.append(f"  {name} -> {out} ({seconds / 60:.1f} min)")
         if "test_accuracy" in m:
             lines.append(f"      test accuracy {m['test_accuracy']:.2%} ({m['test_errors']} errors)")
             continue
-        card = cards.CARDS.get(architecture_of(name))
-        for row in cards.metric_rows(m, card.bars if card else ()):
+        for row in cards.metric_rows(m, metrics.bars_for(model)):
             status = {"met": "met", "missed": "MISSED", "not measured": "not measured"}.get(row["status"], "")
             bar = f"  (bar {row['bar']}: {status})" if row["bar"] else ""
             value = f"{row['value']:.4g}" if isinstance(row["value"], (int, float)) else "–"
@@ -424,7 +423,7 @@ def run(args, main_rank: bool) -> int:
             history = checkpoint.read_extra(folder, checkpoint.HISTORY, [])
             m = measure(name, model, args)
             checkpoint.save(model, folder, metrics=m, history=history, train=cfg.get("train"), half=True)
-            print(summary([(name, folder, m, 0.0)]))
+            print(summary([(name, folder, m, 0.0, model)]))
             continue
         model_over, _ = recipe(args.preset, name)
         cfg = config_of(name, args)
@@ -496,7 +495,7 @@ def run(args, main_rank: bool) -> int:
         except KeyboardInterrupt:
             say(interrupted(name, trainer, cfg, args), file=sys.stderr)
             return 130
-        done.append((name, out, m, time.time() - t0))
+        done.append((name, out, m, time.time() - t0, model))
         print(f"   {name} done in {time.time() - t0:.0f} s")
     if done:
         print(summary(done))
