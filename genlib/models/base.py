@@ -74,6 +74,9 @@ class GenerativeModel(nn.Module, ABC):
     # lecture shows): folder -> recipes; the registry maps each folder to this class (not to subclasses)
     variants: dict[str, dict[str, tuple[dict, dict]]] = {}
     tiny: dict = {}  # Config overrides that build it in milliseconds: the tests' parametrised models
+    # its card on the Models page (genlib.models.card.Card: title, paper, text, objective in the lecture's
+    # notation, notes); not inherited, and without one the page shows the class docstring
+    card = None
 
     def __init__(self, config=None):
         super().__init__()

@@ -11,6 +11,7 @@ from torch import nn
 
 from ..latent import LatentSpec
 from .adversarial import GANBase
+from .card import CGAN_LOOP, Card
 from .layers import DCBody, DCGenerator, Inverter, one_hot
 
 
@@ -28,6 +29,31 @@ class CGAN(GANBase):
         "quick": (dict(width=32), dict(epochs=1, batch_size=64, lr=2e-4, lr_d=2e-4, inverter_steps=40)),
     }
     tiny = dict(z_dim=8, width=4)
+    card = Card(
+        title="Conditional GAN (CGAN)",
+        paper="Mirza & Osindero, Conditional Generative Adversarial Nets (arXiv 2014)",
+        what=(
+            "The GAN with an extra variable y — here the digit label — given to both players: G(z|y) must "
+            "draw the asked digit, and D(x|y) judges whether x is a real image of digit y. Each row of a "
+            "CGAN sample grid is one label; the noise z then holds the style."
+        ),
+        objective=(
+            (
+                "The conditional minimax game",
+                (
+                    r"\min_G\max_D\; \mathbb{E}_{x\sim p_{\mathrm{data}}(x)}\left[\log D(x\mid y)\right] + "
+                    r"\mathbb{E}_{z\sim p_z(z)}\left[\log\left(1 - D(G(z\mid y)\mid y)\right)\right]"
+                ),
+            ),
+            *CGAN_LOOP,
+        ),
+        notes=(
+            (
+                "G gets [z, onehot(y)]; D gets y as label maps beside its first convolution's features and as a "
+                "projection term ⟨embed(y), h⟩ on its logit (Miyato & Koyama), which makes it check the label strictly."
+            ),
+        ),
+    )
     Config = CGANConfig
 
     def __init__(self, config=None):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from .adversarial import GANBase
+from .card import GAN_LOOP, Card, V
 from .layers import DCBody, DCGenerator, Inverter
 
 
@@ -35,6 +36,35 @@ class DCGAN(GANBase):
         }
     }
     tiny = dict(z_dim=8, width=4)
+    card = Card(
+        title="Deep convolutional GAN (DCGAN)",
+        paper="Radford, Metz & Chintala, Unsupervised Representation Learning with Deep Convolutional GANs (ICLR 2016)",
+        what=(
+            "The same game as the GAN, with convolutional networks built by the lecture's rules, which made "
+            "GAN training stable enough to produce good images: no pooling — strided convolutions in D and "
+            "fractionally strided (transposed) convolutions in G; no hidden fully connected layers; batch "
+            "normalisation in every layer except D's input layer and G's output layer; ReLU in G and LeakyReLU in D, except the last layers; tanh on G's "
+            "output. The discriminator's features turn out useful for classification (see the probe below)."
+        ),
+        objective=(
+            ("The minimax game (unchanged from the GAN)", r"\min_G\max_D\; " + V),
+            *GAN_LOOP[:1],
+            GAN_LOOP[2],
+        ),
+        notes=(
+            (
+                "G: z → linear projection to 7×7 maps → transposed conv to 14×14 → transposed conv to 28×28, tanh. "
+                "D: conv 28→14 (LeakyReLU) → conv 14→7 (batch norm, LeakyReLU) → linear logit. The projection "
+                "and the logit are the only linear layers, as in the paper."
+            ),
+            (
+                "The shipped G is the running average of its weights over the training steps (decay 0.999), "
+                "with batch-norm statistics re-estimated for it. Rather than letting D catch up (k = 1 here), D learns "
+                "at a tenth of G's rate (1e-4 vs 1e-3). "
+                "Both even out the digit classes: with D at 2e-4 and no average, G drew 17% zeros and 4% fours."
+            ),
+        ),
+    )
     Config = DCGANConfig
 
     def __init__(self, config=None):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from .adversarial import GANBase
+from .card import GAN_LOOP, Card, V
 from .layers import Inverter, mlp
 
 
@@ -26,6 +27,31 @@ class GAN(GANBase):
         "quick": ({}, dict(epochs=2, batch_size=64, lr=5e-4, lr_d=5e-4, inverter_steps=40)),
     }
     tiny = dict(z_dim=8, g_hidden=(16, 32), d_hidden=(32, 16))
+    card = Card(
+        title="Generative adversarial network (GAN)",
+        paper="Goodfellow et al., Generative Adversarial Nets (NeurIPS 2014)",
+        what=(
+            "Two networks play a game. The generator G turns noise z into an image; the discriminator D "
+            "outputs the probability that an image is real. D is trained to tell real digits from G's, G to "
+            "fool D. No likelihood and no encoder are needed: at the game's optimum the distribution of G(z) "
+            "equals the data's and D(x) = ½ everywhere. The lecture's loop lets D catch up with k steps before "
+            "each generator step, so that D stays near its optimum for the current G. Both networks here are "
+            "multilayer perceptrons, as in the original paper."
+        ),
+        objective=(("The minimax game", r"\min_G\max_D\; " + V), *GAN_LOOP),
+        notes=(
+            (
+                "Every GAN shipped here trains with k = 1, one D step per G step (Goodfellow et al. also used "
+                "k = 1 in their experiments); D and G are kept in step by their learning rates instead, the "
+                "values used are under Training below."
+            ),
+            (
+                "D's real/fake probabilities D(x) and D(G(z)) are plotted per epoch below: a healthy game keeps "
+                "both away from 1 and 0."
+            ),
+            "GANs have no encoder; for the latent map an inversion encoder is fitted on (G(z), z) pairs after training.",
+        ),
+    )
     Config = GANConfig
 
     def __init__(self, config=None):

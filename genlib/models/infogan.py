@@ -13,6 +13,7 @@ from torch import nn
 
 from ..latent import ContinuousCode, LatentSpec
 from .adversarial import GANBase
+from .card import Card
 from .layers import DCBody, DCGenerator, Inverter, one_hot
 
 
@@ -42,6 +43,43 @@ class InfoGAN(GANBase):
         ),
     }
     tiny = dict(z_dim=8, width=4, q_hidden=8, fc=8)
+    card = Card(
+        title="InfoGAN",
+        paper="Chen et al., InfoGAN: Interpretable Representation Learning by Information Maximizing GANs (NeurIPS 2016)",
+        what=(
+            "A GAN whose input is split into noise z and a code c (here one 10-way categorical and two "
+            "continuous codes in [−1, 1]). Without labels, InfoGAN asks that c stay readable from the image: it "
+            "maximises the mutual information I(c; G(z, c)). That is intractable, so an auxiliary network Q(c|x), "
+            "a head sharing D's body, gives a variational lower bound L_I. Trained this way the categorical "
+            "code tends to pick the digit and the continuous codes style such as slant and width."
+        ),
+        objective=(
+            (
+                "The InfoGAN game: the GAN value minus λ times the mutual information",
+                r"\min_G\max_D\; V_I(D,G) = V(D,G) - \lambda\, I\left(c;\, G(z,c)\right)",
+            ),
+            ("Mutual information", r"I\left(c;\, G(z,c)\right) = H(c) - H\left(c \mid G(z,c)\right)"),
+            (
+                "Variational lower bound with Q(c|x)",
+                r"I\left(c;\, G(z,c)\right) \geq L_I(G,Q) = \mathbb{E}_{c\sim P(c),\, x\sim G(z,c)}\left[\log Q(c\mid x)\right] + H(c)",
+            ),
+            ("Overall", r"\min_{G,Q}\max_D\; V_{\mathrm{InfoGAN}}(D,G,Q) = V(D,G) - \lambda\, L_I(G,Q)"),
+        ),
+        notes=(
+            (
+                "With Q a softmax over the categorical code and a Gaussian per continuous code, −L_I = "
+                "cross-entropy + Gaussian negative log-likelihood − H(c). The 'information loss' curve below is what "
+                "training minimises: λ_cat · cross-entropy + λ_cont · Gaussian NLL without its constant ½ log 2π, "
+                "that is −L_I + H(c) + a constant, with the two terms weighted differently (λ_cat, λ_cont under "
+                "Training). It can go below zero: the continuous codes' NLL is a density, negative once Q's σ is small."
+            ),
+            (
+                "Code accuracy: each categorical value is matched to a different digit, one-to-one, by the "
+                "Hungarian algorithm on the code-versus-classifier confusion matrix (so two codes can never claim "
+                "the same digit); the paper reports 5 % error."
+            ),
+        ),
+    )
     infers_codes = True
     Config = InfoGANConfig
 

@@ -13,7 +13,7 @@ from helpers import ALL, shipped, tiny
 
 @pytest.mark.parametrize("name", ALL)
 def test_every_model_has_a_card_with_text_objective_and_bars(name):
-    card = cards.CARDS[name]
+    card = cards.card_for(name)
     assert name.upper() in card.title.upper() and card.paper  # "Conditional GAN (CGAN)", "InfoGAN"
     if tiny(name).latent.n_classes is not None:  # a label-conditioned model's card says what the label does
         assert "label" in card.what
@@ -199,7 +199,7 @@ def test_shipped_probe_beats_pixels_with_few_labels(name):
 
 def test_dcgan_card_says_where_batch_norm_is_not_and_the_code_agrees():
     m = tiny("dcgan").eval()
-    what = cards.CARDS["dcgan"].what
+    what = cards.card_for("dcgan").what
     assert "throughout" not in what and "except D's input layer and G's output" in what
     first_d = [type(x).__name__ for x in m.body.conv1]
     last_g = [type(x).__name__ for x in m.generator.convs][-2:]
@@ -208,15 +208,15 @@ def test_dcgan_card_says_where_batch_norm_is_not_and_the_code_agrees():
 
 def test_every_shown_generator_step_stands_on_its_own():
     """A caption never continues one that is not shown (the DCGAN and CGAN cards show only some steps)."""
-    for name, card in cards.CARDS.items():
+    for name, card in ((n, cards.card_for(n)) for n in ALL):
         for caption, _ in card.objective:
             assert not caption.startswith(("…", "or ", "… or")), (name, caption)
-    cgan = " ".join(caption for caption, _ in cards.CARDS["cgan"].objective)
+    cgan = " ".join(caption for caption, _ in cards.card_for("cgan").objective)
     assert "Discriminator step" in cgan and "Generator step" in cgan
 
 
 def test_the_gan_card_states_the_k_that_was_trained():
-    text = cards.CARDS["gan"].what + " ".join(cards.CARDS["gan"].notes)
+    text = cards.card_for("gan").what + " ".join(cards.card_for("gan").notes)
     assert "k = 1" in text
     for name in ("gan", "dcgan", "cgan", "infogan"):
         if shipped(name):
@@ -224,7 +224,7 @@ def test_the_gan_card_states_the_k_that_was_trained():
 
 
 def test_infogan_card_describes_the_logged_curve_and_the_matching():
-    notes = " ".join(cards.CARDS["infogan"].notes)
+    notes = " ".join(cards.card_for("infogan").notes)
     assert "−L_I + H(c) + a constant" in notes and "below zero" in notes
     assert "one-to-one" in notes and "Hungarian" in notes and "sees most" not in notes
     panel = next(p for p in cards.PANELS if "info" in p.series)
