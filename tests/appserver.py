@@ -30,6 +30,21 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float, log_path: Path) -> None:
+    """Return once the server at `url` answers /_stcore/health; RuntimeError (with its log's tail) if the
+    process ends or `timeout` seconds pass first."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError(f"streamlit did not become healthy; see {log_path}:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+
+
 @contextmanager
 def streamlit_server(log_path: Path, timeout: float = 90, env: dict | None = None):
     """Yields (url, process) once /_stcore/health answers; SIGTERM (then SIGKILL) on exit. `env` adds
@@ -57,16 +72,7 @@ def streamlit_server(log_path: Path, timeout: float = 90, env: dict | None = Non
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.time() + timeout
-            while True:
-                try:
-                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                        break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"streamlit did not become healthy; see {log_path}")
-                time.sleep(0.3)
+            wait_healthy(url, proc, timeout, log_path)
             yield url, proc
         finally:
             proc.send_signal(signal.SIGTERM)

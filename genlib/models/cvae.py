@@ -18,7 +18,7 @@ class CVAEConfig:
 
 class CVAE(VAE):
     name = "cvae"
-    recipes = {"full": ({}, dict(epochs=50, batch_size=128, lr=1e-3, lr_decay=True)), "quick": ({}, dict(epochs=2))}
+    recipes = VAE.recipes  # the VAE's recipe suits it too (recipes are declared per class, not inherited)
     tiny = dict(z_dim=3, hidden=(32, 16))
     card = Card(
         title="Conditional VAE (CVAE)",

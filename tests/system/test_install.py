@@ -12,15 +12,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 
 import genlib
-from appserver import IDLE, free_port, outside
+from appserver import IDLE, free_port, outside, wait_healthy
 from helpers import ROOT, need_chromium
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # any user can run it (the default python3 here lives under /root)
@@ -102,15 +100,9 @@ def start_app(venv: Path, user, env: dict) -> tuple[str, subprocess.Popen, Path]
     cmd += ["--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url, deadline = f"http://127.0.0.1:{port}", time.time() + 90
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return url, proc, log
-        except OSError:
-            pass
-        assert proc.poll() is None and time.time() < deadline, log.read_text()[-3000:]
-        time.sleep(0.3)
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(url, proc, 90, log)
+    return url, proc, log
 
 
 def stop(proc: subprocess.Popen) -> None:
