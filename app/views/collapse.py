@@ -143,19 +143,30 @@ def show_recipe(folder: str) -> None:
         if r is not None
     ]
     st.dataframe(rows, hide_index=True, width="stretch")
+    diffs = collapse.recipe_differences(folder, arch)
+    n = len(diffs)
+    pace = f"G's rate is {bad['ratio']:g} times D's here" + (
+        f", {good['ratio']:g} times in {arch}" if good is not None else ""
+    )
     st.caption(
-        f"Read from `checkpoints/{folder}/config.json`: G learns {bad['ratio']:g} times as fast as D, so D "
-        "cannot keep up with G's moves. The lecture lists \"need to sync D with G\" among a GAN's weaknesses "
-        "and names mode collapse beside it: a G far ahead of its D finds one image D currently accepts and "
-        f"puts everything there. Trained with `{bad['command'] or collapse.train_hint(folder)}`."
+        f"The table is read from each checkpoint's `config.json`. As declared, the two recipes differ in "
+        f"{collapse.count_word(n)} setting{'s' * (n != 1)} of G's training ({arch} → {folder}): "
+        f"{collapse.describe_differences(diffs)}. "
+        + ("Each is a candidate cause; nothing here separates them. " if n > 1 else "")
+        + f"Between them {pace}; the lecture warns that D must be kept in step with G. "
+        f"Trained with `{bad['command'] or collapse.train_hint(folder)}`."
     )
 
 
 st.title("Mode collapse")
 st.markdown(
-    f"A GAN's generator is only rewarded for fooling the discriminator, not for covering every mode of "
-    "the data: it can *collapse* onto the few digits it draws best. Here each unconditional GAN draws "
-    "samples, the project's classifier names each digit, and the bars count them. A healthy model sits "
+    "The lecture's result: against the best discriminator D\\*, the generator's criterion is "
+    "−log 4 + 2·JSD(p_data ‖ p_g), and a p_g that misses a mode has a larger JSD, so the game's optimum covers "
+    "every mode (the **Lecture toys** page computes both sides for a 1-D example, including a generator that "
+    "drops a mode). Collapse comes from the *dynamics*: D is trained a few steps at a time and is never D\\*; "
+    "a generator that moves faster than D can follow finds the few images the current D accepts and crowds "
+    "onto them. Here each unconditional GAN draws samples, the project's classifier names each digit, and "
+    "the bars count them. A healthy model sits "
     f"near the uniform 10% line; the project's bar is at least {metrics.COVERAGE_BAR:.0%} for every digit. "
     "Each bar carries its 95% band: a digit is flagged only when the whole band lies under the bar, so that "
     "the luck of a sample alone does not flag a model that met its bar at ship time (with 10,000 samples)."

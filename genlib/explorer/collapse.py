@@ -138,6 +138,53 @@ def recipe(folder: Path | str) -> dict | None:
     }
 
 
+# the inversion encoder is fitted after G is final, so its settings cannot change the samples
+NOT_TRAINING_G = {"inverter_steps", "device", "amp"}
+SETTING_NAMES = {
+    "lr": "G's learning rate",
+    "lr_d": "D's learning rate",
+    "ema": "weight average of G (decay; 0 = none)",
+    "epochs": "epochs",
+    "batch_size": "batch size",
+    "k": "k (D steps per G step)",
+}
+
+
+def declared_settings(folder: str, preset: str = "full") -> dict:
+    """Every setting that trains `folder` (a model or a declared variant) under `preset`: its model Config
+    and TrainConfig defaults overridden by the declared recipe (what train.py would use)."""
+    from dataclasses import asdict
+
+    from ..models import ARCHITECTURES, architecture_of
+    from ..training.presets import recipe as declared
+    from ..training.trainers import TrainConfig
+
+    model_over, train_over = declared(preset, folder)
+    settings = {**asdict(ARCHITECTURES[architecture_of(folder)].Config()), **model_over}
+    return {**settings, **asdict(TrainConfig()), **train_over}
+
+
+def recipe_differences(variant: str, healthy: str, preset: str = "full") -> list[tuple[str, object, object]]:
+    """(setting, healthy value, variant value) for each declared setting of G's training in which the two
+    recipes differ: every one of them is a candidate cause of what the variant does differently."""
+    bad, good = declared_settings(variant, preset), declared_settings(healthy, preset)
+    keys = [k for k in {**good, **bad} if k not in NOT_TRAINING_G]
+    return [(k, good.get(k), bad.get(k)) for k in keys if good.get(k) != bad.get(k)]
+
+
+def describe_differences(diffs: list[tuple[str, object, object]]) -> str:
+    """ "epochs 26 → 1, G's learning rate 0.001 → 0.01, …" (healthy → variant)."""
+
+    def fmt(v):
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    return ", ".join(f"{SETTING_NAMES.get(k, k)} {fmt(a)} → {fmt(b)}" for k, a, b in diffs)
+
+
+def count_word(n: int) -> str:
+    return ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")[n] if n < 10 else str(n)
+
+
 def shipped_shares(folder: Path | str) -> list[float] | None:
     """The class shares measured at ship time (metrics.json, 10k samples), if recorded."""
     try:

@@ -147,6 +147,18 @@ def test_collapse_sample_count_and_seed_change_the_histograms():
     assert not torch.equal(at.session_state["collapse"][names[0]].samples, first.samples)
 
 
+def test_collapse_page_names_every_difference_of_the_recipes():
+    """The caption under the collapsed DCGAN lists the declared differences, not one cause."""
+    if not ((genlib.CHECKPOINTS / "dcgan-collapsed").is_dir() and shipped("dcgan") and shipped("classifier")):
+        pytest.skip("needs checkpoints/dcgan-collapsed, the DCGAN and the classifier")
+    at = open_page(COLLAPSE, "dcgan")
+    diffs = collapse.recipe_differences("dcgan-collapsed", "dcgan")
+    text = " ".join(cap.value for cap in at.caption)
+    assert collapse.describe_differences(diffs) in text
+    assert f"differ in {collapse.count_word(len(diffs))} setting" in text
+    assert "only rewarded for fooling" not in " ".join(m.value for m in at.markdown)
+
+
 # ---------------------------------------------------------------- pages on stand-in checkpoints
 @pytest.fixture
 def stand_in_checkpoints(tmp_path, monkeypatch):

@@ -136,3 +136,31 @@ def test_the_shipped_dcgan_is_not_flagged_by_sampling_noise_at_the_default_size(
     if shipped("dcgan-collapsed"):
         bad = collapse.class_histogram(genlib.load("dcgan-collapsed"), clf, n=2000, reference=real)
         assert len(bad.below_bar) >= 8 and bad.mean_diversity < 0.1
+
+
+def test_recipe_differences_are_read_from_the_declarations():
+    """The page's sentence lists every declared setting of G's training in which the collapsed and the healthy
+    DCGAN differ, each with both values; settings of the inverter (fitted after G) are not among them."""
+    diffs = collapse.recipe_differences("dcgan-collapsed", "dcgan")
+    good, bad = collapse.declared_settings("dcgan"), collapse.declared_settings("dcgan-collapsed")
+    expected = {k for k in good if good[k] != bad[k]} - collapse.NOT_TRAINING_G
+    assert {k for k, _, _ in diffs} == expected and expected
+    assert all((a, b) == (good[k], bad[k]) for k, a, b in diffs)
+    text = collapse.describe_differences(diffs)
+    assert text.count("→") == len(diffs) and "inverter" not in text
+    assert collapse.recipe_differences("dcgan", "dcgan") == []
+
+
+@pytest.mark.parametrize("folder", ["dcgan", "dcgan-collapsed"])
+def test_declared_recipe_is_what_the_checkpoint_recorded(folder):
+    """The declared settings the sentence names are those the shipped checkpoint was trained with."""
+    recorded = collapse.recipe(genlib.CHECKPOINTS / folder)
+    if recorded is None:
+        pytest.skip(f"checkpoints/{folder} records no training settings")
+    declared = collapse.declared_settings(folder)
+    assert (declared["lr"], declared["lr_d"], declared["epochs"], declared["ema"]) == (
+        recorded["lr_g"],
+        recorded["lr_d"],
+        recorded["epochs"],
+        recorded["ema"],
+    )
