@@ -30,7 +30,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from common import BROWSER_ARGS, CHROMIUM, IDLE, ROOT, WEBGL, machine_note, table, verdict
+from common import BROWSER_ARGS, CHROMIUM, IDLE, ROOT, WEBGL, machine_note, shipped_models, table, verdict
 
 MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
 PLOT = "[data-testid='stPlotlyChart'] .js-plotly-plot"
@@ -42,7 +42,6 @@ PLOT_READY = (
 )
 TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 SRC_CHANGED = "([sel, old]) => { const i = document.querySelector(sel); return i && i.src && !i.src.endsWith(old); }"
-MODELS = ["vae", "cvae", "gan", "dcgan", "cgan", "infogan"]  # genlib.MODELS' order (no torch import here)
 
 
 def free_port() -> int:
@@ -373,7 +372,8 @@ def main(argv=None) -> None:
             rows.append(["… slowest press (ms)", f"{max(presses):.0f}", "", "", len(presses)])
             print(f"  key presses: {[round(t) for t in presses]}", flush=True)
             first_sw, warm_sw = [], []
-            order = MODELS[1:2] if args.quick else MODELS[1:] + MODELS[:1]
+            models = shipped_models()
+            order = models[1:2] if args.quick else models[1:] + models[:1]
             for r in range(args.switch_rounds):
                 for name in order:
                     (first_sw if r == 0 else warm_sw).append(switch_model(pg, name))
@@ -408,7 +408,7 @@ def main(argv=None) -> None:
                     ["latent map interactive, again (ms)", f"{med:.0f}", "≤ 2000", verdict(med <= 2000), len(map_again)]
                 )
             # every model's map (all the models are loaded since the first Explore run): worst-case memory
-            map_switch = [switch_model(pg, name, wait_plot=True) for name in (MODELS[1:] if not args.quick else [])]
+            map_switch = [switch_model(pg, name, wait_plot=True) for name in (models[1:] if not args.quick else [])]
             if map_switch:
                 med = statistics.median(map_switch)
                 rows.append(

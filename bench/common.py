@@ -26,6 +26,13 @@ UNTHROTTLED = [
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"  # Streamlit's script has finished
 
 
+def shipped_models() -> list[str]:
+    """The registered models that have a checkpoint, in the registry's order (the app's model picker's)."""
+    import genlib  # not at the top: the other helpers here need no torch
+
+    return [n for n in genlib.MODELS if (genlib.CHECKPOINTS / n / "model.safetensors").is_file()]
+
+
 def median_time(fn, reps: int, warm: int = 1) -> float:
     """Median wall time of fn() in seconds over `reps` calls, after `warm` untimed calls."""
     for _ in range(warm):

@@ -15,9 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import BROWSER_ARGS, CHROMIUM, UNTHROTTLED, WEBGL, machine_note, table, verdict
+from common import BROWSER_ARGS, CHROMIUM, UNTHROTTLED, WEBGL, machine_note, shipped_models, table, verdict
 
-MODELS = ["vae", "cvae", "gan", "dcgan", "cgan", "infogan"]
 READY = ".live[data-state='ready']"
 MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
 PLOT = "[data-testid='stPlotlyChart'] .js-plotly-plot"
@@ -212,7 +211,7 @@ def main(args, server, new_page, settle) -> None:
 
     log = Path(tempfile.mkdtemp()) / "runs.log"
     env = {**dict(kv.split("=", 1) for kv in args.env), "LATENT_LAB_RUN_LOG": str(log)}
-    models = MODELS[:2] if args.quick else MODELS
+    models = shipped_models()[:2] if args.quick else shipped_models()
     print(f"In-browser decoding in Chromium (headless). {machine_note()}", flush=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(

@@ -1,5 +1,6 @@
 import os
 
+import declared_models  # noqa: F401  (registers the tests' own models before any test module is collected)
 import pytest
 import torch
 

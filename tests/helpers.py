@@ -10,7 +10,8 @@ import genlib
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app" / "streamlit_app.py")
-ALL = sorted(genlib.MODELS)
+ALL = sorted(genlib.MODELS)  # with the tests' own models (declared_models.py, registered by conftest.py)
+BUILT_IN = [n for n in ALL if genlib.MODELS[n].__module__.startswith("genlib.")]
 
 
 def tiny(name: str):
@@ -30,6 +31,10 @@ def inputs(model, n: int, seed: int = 0):
 
 def shipped(name: str) -> bool:
     return (genlib.CHECKPOINTS / name / "model.safetensors").is_file()
+
+
+# the models with a checkpoint in CHECKPOINTS: what the tests of shipped files, metrics and pages run on
+SHIPPED = [n for n in ALL if shipped(n)]
 
 
 def need(*names: str):

@@ -1,23 +1,21 @@
 """A model changes what it is trained on by declaring it: a β-VAE with a 2-D latent (recon + β·KL, while the
 pages still report −ELBO) and a least-squares GAN (Mao et al. 2017: its own D and G losses on D's raw
-outputs), both defined here. Each trains through train.py, minimised its own loss, saves, loads, exports its
-decoder with ONNX parity and opens on all 13 pages. The LSGAN also joins from another package, through the
-"genlib.models" entry point, and broken plugins are named in one line and skipped."""
+outputs), both defined in declared_models.py. Each trains through train.py, minimised its own loss, saves,
+loads, exports its decoder with ONNX parity and opens on all 13 pages. The LSGAN also joins from another
+package, through the "genlib.models" entry point, and broken plugins are named in one line and skipped."""
 
 import os
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
 
 import pytest
 import torch
+from declared_models import LSGAN, LSGAN_SOURCE, BetaVAE
 from streamlit.testing.v1 import AppTest
 
 import genlib
 from genlib import checkpoint, export
-from genlib.models import register, unregister
-from genlib.models.vae import VAE, VAEConfig
 from genlib.training import TrainConfig
 from genlib.training.cli import main as train_main
 from genlib.training.trainers import AdversarialTrainer
@@ -38,69 +36,6 @@ PAGES = [
     "views/codes.py",
     "views/toys.py",
 ]
-
-
-@dataclass
-class BetaVAEConfig(VAEConfig):
-    z_dim: int = 2
-    hidden: tuple[int, ...] = (32,)
-    beta: float = 4.0
-
-
-class BetaVAE(VAE):
-    """A β-VAE (Higgins et al. 2017) with a 2-D latent: the KL weighted by β in training."""
-
-    name = "betavae"
-    Config = BetaVAEConfig
-    objective_text = "recon + β·KL"
-
-    def objective(self, terms):
-        return terms["recon"] + self.config.beta * terms["kl"]
-
-
-# the LSGAN's source, so that the plugin test can install the very same class as another package
-LSGAN_SOURCE = '''
-from dataclasses import dataclass
-
-from genlib.models.gan import GAN, GANConfig
-
-
-@dataclass
-class LSGANConfig(GANConfig):
-    z_dim: int = 8
-    g_hidden: tuple = (32, 64)
-    d_hidden: tuple = (64, 32)
-
-
-class LSGAN(GAN):
-    """A least-squares GAN (Mao et al. 2017): D regresses real images to 1 and generated ones to 0."""
-
-    name = "lsgan"
-    Config = LSGANConfig
-    g_loss_text = "least squares ½(D(G(z)) − 1)²"
-    d_output_text = "a raw score (1 = real, 0 = generated)"
-
-    def d_loss(self, real_out, fake_out):
-        return 0.5 * (real_out["logits"] - 1).pow(2).mean() + 0.5 * fake_out["logits"].pow(2).mean()
-
-    def g_loss(self, fake_out, saturating=False):
-        return 0.5 * (fake_out["logits"] - 1).pow(2).mean()
-
-    def d_output(self, out):
-        return out["logits"]
-'''
-namespace: dict = {}
-exec(compile(LSGAN_SOURCE, "lsgan_source", "exec"), namespace)  # our own source, above
-LSGAN = namespace["LSGAN"]
-
-
-@pytest.fixture
-def registered():
-    register(BetaVAE)
-    register(LSGAN)
-    yield
-    unregister(BetaVAE.name)
-    unregister(LSGAN.name)
 
 
 def train(name: str, out, data, tmp_path) -> int:
@@ -131,7 +66,7 @@ def test_each_player_owns_its_parameters_by_declaration():
     assert g and d and not g & d and not (g | d) & inv and g | d | inv == {id(p) for p in m.parameters()}
 
 
-def test_beta_vae_and_lsgan_train_save_load_export_and_open_every_page(registered, tmp_path, tiny_mnist, monkeypatch):
+def test_beta_vae_and_lsgan_train_save_load_export_and_open_every_page(tmp_path, tiny_mnist, monkeypatch):
     out = tmp_path / "ckpts"
     for name in ("betavae", "lsgan"):
         assert train(name, out, tiny_mnist, tmp_path) == 0

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 import genlib
 from genlib import checkpoint
-from helpers import ALL, APP, need, shipped, tiny
+from helpers import APP, SHIPPED, need, shipped, tiny
 
 PAGES = ["views/explore.py", "views/latent_map.py", "views/arithmetic.py", "views/interpolate.py"]
 TIMEOUT = 300  # a first run encodes the 10k test digits (GANs refine: ~1 min idle, minutes busy); then cached
@@ -34,7 +34,7 @@ def latent(at, name):
 
 
 @pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_every_page_runs_for_every_model(name, page):
     need(name)
     at = open_app(page, live=True, model=name)
@@ -44,7 +44,7 @@ def test_every_page_runs_for_every_model(name, page):
     assert at.query_params["model"] == [name] or at.query_params["model"] == name
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_explore_slider_moves_z_and_image(name):
     need(name)
     at = open_app(model=name)
@@ -59,7 +59,7 @@ def test_explore_slider_moves_z_and_image(name):
     assert "latent" in at.query_params  # the URL now carries z itself
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_explore_condition_controls_follow_the_latent_spec(name):
     need(name)
     at = open_app(model=name)
@@ -81,7 +81,7 @@ def test_explore_condition_controls_follow_the_latent_spec(name):
 
 
 def first_shipped():
-    names = [n for n in ALL if shipped(n)]
+    names = list(SHIPPED)
     if not names:
         pytest.skip("no checkpoint is trained yet")
     return names[0]
@@ -101,7 +101,7 @@ def test_seed_randomise_and_reset():
 
 
 def test_switching_model_keeps_each_models_latent():
-    names = [n for n in ALL if shipped(n)]
+    names = list(SHIPPED)
     if len(names) < 2:
         pytest.skip("needs two trained checkpoints")
     a, b = names[:2]
@@ -145,7 +145,7 @@ def test_bad_query_params_fall_back_with_a_visible_notice(params):
 
 
 def test_latent_map_pick_opens_in_explore():
-    name = [n for n in ALL if shipped(n)][-1]  # preferably not the default model: it must survive switch_page
+    name = SHIPPED[-1]  # preferably not the default model: it must survive switch_page
     at = open_app(PAGES[1], model=name)
     at.session_state["map_picked"] = {name: 17}  # a plotly click cannot be simulated under AppTest
     at.run()
@@ -228,7 +228,7 @@ def test_explore_without_the_browser_runtime_says_so_once_and_decodes_on_the_ser
     """Where `make runtime` has not run, Explore explains it once and shows the server-side sliders."""
     import sys
 
-    name = next((n for n in ALL if shipped(n)), None)
+    name = SHIPPED[0] if SHIPPED else None
     if name is None:
         pytest.skip("no model is trained yet")
     app_dir = str(genlib.paths.CHECKOUT / "app")
@@ -245,7 +245,7 @@ def test_explore_without_the_browser_runtime_says_so_once_and_decodes_on_the_ser
 
 
 def served_model():
-    name = next((n for n in ALL if shipped(n)), None)
+    name = SHIPPED[0] if SHIPPED else None
     if name is None:
         pytest.skip("no model is trained yet")
     return name

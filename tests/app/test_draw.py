@@ -9,7 +9,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import genlib
-from helpers import ALL, APP, need
+from helpers import APP, SHIPPED, need
 
 PAGE = "views/draw.py"
 TIMEOUT = 300  # a first run encodes the 10k test digits (GANs refine: ~1 min idle) / estimates NLLs; cached
@@ -39,7 +39,7 @@ def mnist_png(image_uint8) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_blank_canvas_invites_a_drawing(name):
     need(name, "classifier")
     at = open_draw(name)
@@ -52,7 +52,7 @@ def test_blank_canvas_invites_a_drawing(name):
     assert ("draw:label" in {r.key for r in at.radio}) == (genlib.load(name).latent.n_classes is not None)
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_uploaded_mnist_digit_is_classified_encoded_and_reconstructed(name, mnist_test):
     need(name, "classifier")
     at = upload(open_draw(name), "digit.png", mnist_png(mnist_test.images[0]))

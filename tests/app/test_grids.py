@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 import genlib
 from genlib.explorer import collapse, grids
 from genlib.models import VARIANTS
-from helpers import ALL, APP, need, ok, shipped
+from helpers import ALL, APP, SHIPPED, need, ok, shipped
 
 GRIDS, COLLAPSE = "views/grids.py", "views/collapse.py"
 
@@ -40,7 +40,7 @@ def changes(at, kind, widget_key, value):
 
 
 # ---------------------------------------------------------------- Conditional grids
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_grids_page_shows_the_grids_the_model_has(name):
     model = need(name)
     at = open_page(GRIDS, name)
@@ -52,7 +52,7 @@ def test_grids_page_shows_the_grids_the_model_has(name):
         assert any("Label rows" in i.value and "InfoGAN" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_grids_seed_changes_the_stored_grid(name):
     model = need(name)
     at = open_page(GRIDS, name)
@@ -66,7 +66,7 @@ def test_grids_seed_changes_the_stored_grid(name):
             assert all(torch.equal(after.z[k], after.z[0]) for k in range(model.latent.n_classes))
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_grids_condition_controls_change_the_grid(name):
     model = need(name)
     spec = model.latent
@@ -113,7 +113,7 @@ def unconditional_gans() -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_collapse_page_charts_every_unconditional_gan(name):
     need(name)
     if not shipped("classifier"):

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import genlib
-from helpers import ALL, APP, need, ok
+from helpers import APP, SHIPPED, need, ok
 
 TIMEOUT = 120
 VAES = {"vae", "cvae"}
@@ -28,7 +28,7 @@ def pointer(at) -> str:
     return " ".join(i.value for i in at.info)
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_likelihood_page(name):
     at = open_page(name, "views/likelihood.py")
     if name not in VAES:
@@ -48,7 +48,7 @@ def test_likelihood_page(name):
     assert chosen.pool == 4000 and chosen.best == pytest.approx(letter.best, abs=3)  # the table: 1,000 draws
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_reparam_page(name):
     at = open_page(name, "views/reparam.py")
     if name not in VAES:
@@ -67,7 +67,7 @@ def test_reparam_page(name):
     assert not (at.session_state["reparam_draws"].z == first).all()
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_information_page(name):
     at = open_page(name, "views/information.py")
     if name != "infogan":
@@ -91,7 +91,7 @@ def test_information_page(name):
     assert int(conf["confusion"].sum()) == 2000 and sorted(conf["code_to_digit"]) == list(range(10))
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_codes_page(name):
     at = open_page(name, "views/codes.py")
     if name not in VAES | {"infogan"}:

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 import genlib
 from genlib import checkpoint
 from genlib.explorer import cards
-from helpers import ALL, APP, need, shipped, tiny
+from helpers import ALL, APP, SHIPPED, need, shipped, tiny
 
 PAGE = "views/models.py"
 
@@ -34,7 +34,7 @@ def loadable(name) -> bool:
         return False
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_models_page_runs_for_every_model(name):
     need(name)
     at = open_page(model=name)
@@ -53,7 +53,7 @@ def test_models_page_runs_for_every_model(name):
     assert ("Discriminator features for classification" in subheaders) == has_d
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_epoch_slider_changes_the_sample_grid(name):
     need(name)
     if not loadable(name) or len(cards.sample_epochs(genlib.CHECKPOINTS / name)) < 2:

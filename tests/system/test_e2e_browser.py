@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from appserver import outside, streamlit_server
-from helpers import ALL, need_chromium, shipped
+from helpers import SHIPPED, need_chromium, shipped
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
@@ -19,7 +19,7 @@ MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
 
 CHROMIUM = need_chromium(module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (pinned in requirements.txt)")
-TRAINED = [n for n in ALL if shipped(n)]
+TRAINED = SHIPPED
 if not TRAINED:
     pytest.skip("no checkpoint is trained yet", allow_module_level=True)
 DEMO = "vae" if "vae" in TRAINED else TRAINED[0]  # the screenshots show the VAE when there is one
@@ -129,7 +129,7 @@ def test_slider_key_changes_image(server, page):
 def test_switch_model_and_pick_label(server, page):
     page.goto(f"{server}/?model={DEMO}&decode=server")
     settle(page, MAIN_IMAGE)
-    other = next(n for n in ALL if n != DEMO)
+    other = next(n for n in SHIPPED if n != DEMO)
     pick_model(page, other)
     if shipped(other):
         page.wait_for_selector(MAIN_IMAGE)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from appserver import MAIN_IMAGE, SLIDER, main_src, rss_mb, settle, streamlit_server
-from helpers import ALL, CHROMIUM, need_chromium, shipped
+from helpers import CHROMIUM, SHIPPED, need_chromium
 
 pytestmark = pytest.mark.load
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ SECONDS = float(os.environ.get("GENLIB_LOAD_SECONDS", "30"))
 RSS_LIMIT_MB = 1500  # models and encodings are cached once per server, not per session
 SEED_INPUT = "[data-testid='stMain'] [data-testid='stNumberInput'] input"
 
-TRAINED = [n for n in ALL if shipped(n)]
+TRAINED = SHIPPED
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,7 @@ class FixedClassifier:
 
 @pytest.mark.parametrize("name", ALL)
 def test_unconditional_gans_are_the_candidates(name):
-    assert collapse.is_unconditional_gan(tiny(name)) == (name in {"gan", "dcgan", "infogan"})
+    assert collapse.is_unconditional_gan(tiny(name)) == (name in {"gan", "dcgan", "infogan", "lsgan"})
 
 
 def test_histogram_counts_and_coverage_numbers():

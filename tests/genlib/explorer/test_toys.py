@@ -234,3 +234,44 @@ def test_the_erased_copy_is_closer_in_pixels_and_the_vae_prefers_it(mnist_test):
         assert r.nll["original"] < r.nll["shifted"]
     assert closer == 10 and likelier >= 7
     assert toys.shift_vs_erase(tiny("gan").eval(), mnist_test.unit_images(0), None, 1, 0).nll is None
+
+
+# ---------------------------------------------------------------- V(D*, G) against −log 4 + 2·JSD
+def test_value_at_optimum_matches_the_criterion_for_known_densities():
+    """Two Gaussians: V(D*, G) integrated from its definition equals −log 4 + 2·JSD; equal densities give −log 4."""
+    grid = torch.linspace(-12, 12, 20001, dtype=torch.float64)
+    p, q = toys.Mixture((0.0,), (1.0,), (1.0,)).pdf(grid), toys.Mixture((1.5,), (0.7,), (1.0,)).pdf(grid)
+    v = toys.value_at_optimum(p, q, grid)
+    assert v == pytest.approx(toys.criterion(toys.js_divergence(p, q, grid)), abs=1e-6)
+    assert v > -math.log(4) + 0.1
+    assert toys.value_at_optimum(p, p, grid) == pytest.approx(-math.log(4), abs=1e-6)
+    # a grid that cuts off half of q's mass breaks the identity: the check can fail
+    half = grid[grid < 1.5]
+    cut = toys.value_at_optimum(p[: len(half)], q[: len(half)], half)
+    assert abs(cut - toys.criterion(toys.js_divergence(p[: len(half)], q[: len(half)], half))) > 0.1
+
+
+@pytest.mark.parametrize("preset", sorted(toys.PRESETS))
+def test_the_identity_holds_over_the_replay_of_each_preset(preset):
+    r = toys.train_toy_gan(toys.PRESETS[preset])
+    assert r.identity_gap < 0.02
+    assert all(abs(s.value_at_optimum - s.criterion) < 0.02 for s in r.snapshots)
+
+
+def test_the_drop_a_mode_preset_drops_a_mode_and_keeps_another():
+    """Mode dropping as the lecture names it: some of p_data's modes covered, at least one left out, and
+    JSD > 0 so C(G) > −log 4 (the criterion at D* penalises the missing mode)."""
+    r = toys.train_toy_gan(toys.PRESETS["drop a mode"])
+    dropped, shares = r.dropped_modes(), r.mode_shares()
+    n = len(r.config.data.means)
+    assert 1 <= len(dropped) < n
+    assert all(shares[j] > 0.1 for j in range(n) if j not in dropped)
+    assert r.snapshots[-1].criterion > -math.log(4) + 0.1
+
+
+def test_collapse_to_a_point_reaches_no_mode_and_a_healthy_run_reaches_all():
+    point = toys.train_toy_gan(toys.PRESETS["collapse to a point"])
+    assert point.dropped_modes() == list(range(len(point.config.data.means)))
+    healthy = toys.train_toy_gan(toys.ToyGANConfig(data=toys.mixture(3, 0.3), steps=800, snapshots=2))
+    assert healthy.dropped_modes() == []
+    assert toys.mode_shares(torch.tensor([-2.0, -2.0, 2.0, 9.0]), toys.mixture(2)) == [0.5, 0.25]
