@@ -117,6 +117,28 @@ class ToyGANConfig:
             raise ValueError(f"loss must be one of {LOSSES}; got {self.loss!r}")
 
 
+def mode_shares(samples: torch.Tensor, data: Mixture, width: float = 2.0) -> list[float]:
+    """For each mode of `data`, the share of `samples` within `width` standard deviations of its mean."""
+    x = torch.as_tensor(samples, dtype=torch.float64).reshape(-1, 1)
+    mu, sd = torch.tensor(data.means, dtype=torch.float64), torch.tensor(data.stds, dtype=torch.float64)
+    return ((x - mu).abs() < width * sd).double().mean(0).tolist()
+
+
+def dropped_modes(samples: torch.Tensor, data: Mixture, width: float = 2.0, fraction: float = 0.1) -> list[int]:
+    """Modes that `samples` reach less than `fraction` as often as draws from `data` itself would: a dropped
+    mode, in the lecture's sense (samples piled between the modes drop them all)."""
+    expected = mode_shares(data.sample(20000, torch.Generator().manual_seed(0)), data, width)
+    got = mode_shares(samples, data, width)
+    return [j for j, (g, e) in enumerate(zip(got, expected, strict=True)) if g < fraction * e]
+
+
+# named settings of the page's controls: the two failures the lecture names, each reproducible with its seed
+PRESETS = {
+    "collapse to a point": ToyGANConfig(data=mixture(2), steps=800, lr=1e-2, lr_d=5e-4),
+    "drop a mode": ToyGANConfig(data=mixture(3, 0.3), steps=800, lr=5e-3, lr_d=5e-4),
+}
+
+
 def mlp(hidden: int) -> nn.Sequential:
     """1 -> hidden -> hidden -> 1; LeakyReLU keeps a tiny net from dying. D returns logits."""
     return nn.Sequential(
@@ -140,6 +162,19 @@ class ToyGANResult:
     replay_grid: torch.Tensor | None = None  # (m,) x values shared by every snapshot's curves
     z_grid: torch.Tensor | None = None  # (r,) z values of the snapshots' z -> x maps
 
+    @property
+    def identity_gap(self) -> float:
+        """The largest |V(D*, G) − (−log 4 + 2·JSD)| over the snapshots: the lecture's identity, checked."""
+        return max((abs(s.value_at_optimum - s.criterion) for s in self.snapshots), default=0.0)
+
+    def mode_shares(self, width: float = 2.0) -> list[float]:
+        """The share of G's final samples within `width` σ of each mode of p_data."""
+        return mode_shares(self.samples, self.config.data, width)
+
+    def dropped_modes(self, width: float = 2.0, fraction: float = 0.1) -> list[int]:
+        """Modes (by index) that G's samples reach less than `fraction` as often as p_data's own draws do."""
+        return dropped_modes(self.samples, self.config.data, width, fraction)
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -150,6 +185,7 @@ class Snapshot:
     g_of_z: torch.Tensor  # G(z) on the z grid: the map that pushes N(0, 1) onto p_g
     jsd: float  # JSD(p_data ‖ p_g), nats
     value: float  # V(D, G) of the current D, estimated on fixed draws (≤ C(G))
+    value_at_optimum: float  # V(D*, G) integrated from the two densities, without the JSD (= C(G) by the lecture)
 
     @property
     def criterion(self) -> float:
@@ -160,6 +196,19 @@ class Snapshot:
 def criterion(jsd: float) -> float:
     """The generator's criterion at the optimal discriminator, C(G) = −log 4 + 2·JSD."""
     return -math.log(4) + 2 * jsd
+
+
+def value_at_optimum(p_data: torch.Tensor, p_g: torch.Tensor, grid: torch.Tensor) -> float:
+    """V(D*, G) = ∫ p_data log D* dx + ∫ p_g log(1 − D*) dx with D* = p_data / (p_data + p_g), by the trapezoid
+    rule on `grid`: the definition of V with the best D put in, no divergence involved (0 · log 0 = 0)."""
+    p, q = torch.as_tensor(p_data, dtype=torch.float64), torch.as_tensor(p_g, dtype=torch.float64)
+    total = (p + q).clamp_min(1e-300)
+
+    def expect_log(density, share):  # ∫ density · log share, where the density has mass
+        return torch.where(density > 0, density * torch.log((share / total).clamp_min(1e-300)), torch.zeros_like(p))
+
+    x = torch.as_tensor(grid, dtype=torch.float64)
+    return float(torch.trapezoid(expect_log(p, p), x) + torch.trapezoid(expect_log(q, q), x))
 
 
 def optimal_discriminator(p_data: torch.Tensor, p_g: torch.Tensor, floor: float = 0.0) -> torch.Tensor:
@@ -309,13 +358,19 @@ def _replay_setup(cfg: ToyGANConfig, n: int = 2000, points: int = 300) -> dict:
 def _snapshot(step: int, G, D, cfg: ToyGANConfig, r: dict) -> Snapshot:
     samples = G(r["z"]).reshape(-1)
     h = max(min(1.06 * float(samples.std()) * len(samples) ** -0.2, min(cfg.data.stds) / 4), 1e-3)
-    wide = _curve_grid(cfg.data, samples, 400)  # the JSD needs all of p_g's mass, the replay a fixed window
-    jsd = js_divergence(cfg.data.pdf(wide), kde(samples, wide, h), wide)
+    # the JSD needs all of p_g's mass, the replay a fixed window; steps a third of the kernel's width, so
+    # that a narrow p_g integrates to 1 (both sides of the lecture's identity assume it does)
+    span = _curve_grid(cfg.data, samples, 2)
+    points = min(max(400, math.ceil(3 * float(span[-1] - span[0]) / h)), 20000)
+    wide = _curve_grid(cfg.data, samples, points)
+    wide_data, wide_g = cfg.data.pdf(wide), kde(samples, wide, h)
+    jsd = js_divergence(wide_data, wide_g, wide)
     p_g = kde(samples, r["grid"], h)
     d = torch.sigmoid(D(r["grid"].float().unsqueeze(1))).reshape(-1).double()
     d_star = optimal_discriminator(r["p_data"], p_g, floor=1e-3 * float((r["p_data"] + p_g).max()))
     value = float(F.logsigmoid(D(r["x"])).mean() + F.logsigmoid(-D(samples.unsqueeze(1))).mean())
-    return Snapshot(step, p_g, d, d_star, G(r["z_grid"].unsqueeze(1)).reshape(-1).clone(), jsd, value)
+    g_of_z = G(r["z_grid"].unsqueeze(1)).reshape(-1).clone()
+    return Snapshot(step, p_g, d, d_star, g_of_z, jsd, value, value_at_optimum(wide_data, wide_g, wide))
 
 
 # ---------------------------------------------------------------- (c) shifted digit vs nearest neighbour

@@ -6,6 +6,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import genlib
+from genlib.explorer import toys
 from helpers import ALL, APP, SHIPPED, need, ok, shipped
 
 PAGE = "views/toys.py"
@@ -112,3 +113,19 @@ def test_shifted_against_erased(name):
     at.slider(key="toys:erase").set_value(10).run()
     ok(at)
     assert at.session_state["toys_erase"].pixel["erased"] > contrast.pixel["erased"]
+
+
+def test_a_preset_sets_the_controls_and_the_identity_is_shown_checked():
+    at = open_toys(first_shipped())
+    at.selectbox(key="toys:preset").set_value("drop a mode").run()
+    ok(at)
+    preset = toys.PRESETS["drop a mode"]
+    assert at.slider(key="toys:modes").value == len(preset.data.means)
+    assert at.select_slider(key="toys:lr").value == preset.lr and at.select_slider(key="toys:lr_d").value == preset.d_lr
+    at.number_input(key="toys:steps").set_value(40).run()
+    at.button(key="toys:train").click().run()
+    ok(at)
+    result = at.session_state["toys_gan"]
+    assert result.config.data == preset.data and result.config.steps == 40
+    text = " ".join(cap.value for cap in at.caption)
+    assert f"at most **{result.identity_gap:.3f} nats**" in text and "within 2σ of each mode" in text
