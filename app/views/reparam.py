@@ -1,11 +1,11 @@
 """Reparameterisation (VAE, CVAE): Q(z|X) per dimension, z = μ + σ ⊙ ε drawn and decoded, prior draws for
-contrast with their log P(X|z), and the pathwise against the score-function gradient estimator.
+contrast with their log P(X|z), and the pathwise against the score-function gradient estimator (with and
+without a baseline).
 Computation in genlib.explorer.reparam; layout only.
 
 session_state written here (tests read it): "reparam_draws" and "reparam_prior" (genlib.explorer.reparam.Draws),
 "reparam_gradients" = (dimension, genlib.explorer.reparam.GradientSamples)."""
 
-import math
 
 import numpy as np
 import plotly.graph_objects as go
@@ -15,17 +15,18 @@ import torch
 import components as c
 from genlib import images
 from genlib.explorer import reparam
+from genlib.models.card import REPARAM
 
 name, model = c.require_model()
 st.title("Reparameterisation")
-st.latex(r"z = \mu(X) + \Sigma^{1/2}(X)\odot\epsilon,\qquad \epsilon\sim\mathcal{N}(0, I)")
+st.latex(REPARAM)
+st.caption("Σ(X) is diagonal here, so Σ^{1/2}(X) ε is the elementwise product σ(X) ⊙ ε used below.")
 if not model.has_posterior:
     st.info(
         f"**{name}** has no Gaussian encoder Q(z|X) to reparameterise. Pick the **vae** or the **cvae**. "
         + (
-            "InfoGAN's categorical code could not be reparameterised this way in any case: the trick needs "
-            "Q(z|X) and P(z) to be continuous, and a draw from 10 categories has no path along which a small "
-            "change of the parameters moves it a little."
+            "InfoGAN's categorical code is no example of a latent the trick cannot handle: c is drawn from a "
+            "fixed prior and only scored by Q, so no gradient ever has to pass through its sampling."
             if model.latent.categorical
             else ""
         ),
@@ -38,6 +39,10 @@ if picked is None:
     st.stop()
 image, label, described = picked
 post = reparam.posterior(model, image, label)
+st.caption(
+    "The image is binarised (as on the ELBO and likelihood page) before it is encoded, so Q(z|X) and its KL "
+    f"({float(post.kl.sum()):.1f} nats in all) are those of the image whose log P(X|z) is scored on both pages."
+)
 
 # ---------------------------------------------------------------- Q(z|X) per dimension
 st.subheader("Q(z|X): a mean and a spread per dimension")
@@ -131,7 +136,12 @@ st.latex(
     r"\underbrace{\frac{1}{n}\sum_i \frac{\partial \log P(X\mid z_i)}{\partial z_{i,j}}}"
     r"_{\text{pathwise (reparameterised)}}"
     r"\quad\text{or}\quad"
-    r"\underbrace{\frac{1}{n}\sum_i \log P(X\mid z_i)\,\frac{\epsilon_{i,j}}{\sigma_j}}_{\text{score function}}"
+    r"\underbrace{\frac{1}{n}\sum_i \left(\log P(X\mid z_i) - b_i\right)\frac{\epsilon_{i,j}}{\sigma_j}}"
+    r"_{\text{score function}}"
+)
+st.caption(
+    "The score function is shown twice: with b = 0 (no baseline) and with b_i the mean of log P(X|z) over the "
+    "other draws of its batch (a baseline that does not depend on draw i keeps the estimate unbiased)."
 )
 dim = int(
     st.selectbox(
@@ -149,8 +159,13 @@ def _gradients(model_name: str, stamp: tuple, pixels: bytes, label, dim: int):
 _, grads = _gradients(name, c.stamp(name), image.float().contiguous().numpy().tobytes(), label, dim)
 st.session_state["reparam_gradients"] = (dim, grads)
 counts = list(range(1, 1001))
+ESTIMATORS = (
+    ("score", "score function, no baseline", "#e45756"),
+    ("baseline", "score function, batch-mean baseline", "#f58518"),
+    ("pathwise", "pathwise", "#4c78a8"),
+)
 gfig = go.Figure()
-for which, label_, colour in (("score", "score function", "#e45756"), ("pathwise", "pathwise", "#4c78a8")):
+for which, label_, colour in ESTIMATORS:
     run = grads.running(which).tolist()
     gfig.add_trace(go.Scatter(x=counts, y=run, name=f"{label_}: running estimate", line=dict(color=colour)))
     centre = float(grads.running(which)[-1])
@@ -167,27 +182,34 @@ for which, label_, colour in (("score", "score function", "#e45756"), ("pathwise
         )
     )
 gfig.update_layout(
-    height=360,
+    height=380,
     margin=dict(l=10, r=10, t=10, b=10),
     xaxis_type="log",
     xaxis_title="draws n",
     yaxis_title=f"∂/∂μ{dim}",
-    legend=dict(orientation="h", y=1.2),
+    legend=dict(orientation="h", y=1.25),
 )
 st.plotly_chart(gfig, width="stretch", key="rep:gradients")
-ratio = grads.spread("score", 1) / max(grads.spread("pathwise", 1), 1e-12)
-cols = st.columns(3)
-for col, which, title in ((cols[0], "pathwise", "Pathwise"), (cols[1], "score", "Score function")):
-    col.metric(f"{title}, 1,000 draws", f"{float(grads.running(which)[-1]):.2f} ± {grads.spread(which, 1000):.2f}")
-cols[2].metric(
-    "Spread ratio (score / pathwise)",
-    f"{ratio:.0f}×",
-    help=f"The score function needs about {ratio**2:.0f}× as many draws for the same precision.",
+path_sd = max(grads.spread("pathwise", 1), 1e-12)
+ratio, based = grads.spread("score", 1) / path_sd, grads.spread("baseline", 1) / path_sd
+cols = st.columns(4)
+for col, (which, title, _) in zip(cols, ESTIMATORS[::-1], strict=False):
+    col.metric(
+        f"{title.capitalize()}, 1,000 draws", f"{float(grads.running(which)[-1]):.2f} ± {grads.spread(which, 1000):.2f}"
+    )
+cols[3].metric(
+    "Spread over pathwise",
+    f"{ratio:.0f}× / {based:.1f}×",
+    help=f"Per-draw sd of the score function over that of the pathwise estimator: without a baseline, then with "
+    f"the batch mean subtracted. Precision per draw goes with the square: {ratio**2:.0f}× and {based**2:.1f}× as many "
+    "draws for the same precision.",
 )
 st.caption(
-    "Both estimators are unbiased. The score function only uses the value of log P(X|z) (about "
-    f"{float(q.log_px.mean()):.0f} nats here, multiplied by noise); the pathwise estimator uses its slope, "
-    "available because z is a differentiable function of μ and σ. One pathwise draw is about as precise as "
-    f"{max(1, math.ceil(ratio**2)):,} score-function draws. The trick needs Q(z|X) and P(z) to be "
-    "continuous: InfoGAN's categorical code could not be sampled this way."
+    "All three estimators are unbiased. The score function uses only the value of log P(X|z), about "
+    f"{float(q.log_px.mean()):.0f} nats here, multiplied by noise: without a baseline that offset dominates its "
+    f"spread ({ratio:.0f}× the pathwise one). Subtracting the batch mean removes the offset and leaves "
+    f"{based:.1f}×: the rest is what the slope, available because z is a differentiable function of μ and σ, "
+    "still buys. The trick needs Q(z|X) and P(z) to be continuous: a VAE with a discrete latent (z one of 10 "
+    "categories) has no such path and is trained with the score function or a continuous relaxation such as "
+    "Gumbel-softmax."
 )

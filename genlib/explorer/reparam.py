@@ -4,8 +4,11 @@ For one image X the encoder gives Q(z|X) = N(μ(X), diag σ²(X)). The stochasti
 backpropagation; writing z = μ + σ ⊙ ε with ε ~ N(0, I) moves the randomness into an input, so
 ∂z/∂μ = 1 and ∂z/∂σ = ε. Here: the posterior per dimension, decodings of reparameterised draws and of
 prior draws with their log P(X|z), and the two Monte Carlo estimators of ∂/∂μ_j E_Q[log P(X|z)]:
-pathwise (through the decoder, by the trick) and score-function (REINFORCE, no gradient of the decoder).
-The trick needs a continuous Q: InfoGAN's categorical code has no such path."""
+pathwise (through the decoder, by the trick) and score-function (REINFORCE, no gradient of the decoder),
+the latter with and without a baseline. The trick needs a continuous Q: a VAE whose latent were one of
+10 categories would need a relaxation (Gumbel-softmax) or the score function instead.
+
+Every image is binarised first, as on the ELBO page, so Q(z|X) and its KL are the same on both pages."""
 
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ def _check(model):
 @torch.no_grad()
 def posterior(model, image: torch.Tensor, label=None) -> Posterior:
     _check(model)
-    x = torch.as_tensor(image, dtype=torch.float32).reshape(1, 784)
+    x = binarise(torch.as_tensor(image, dtype=torch.float32)).reshape(1, 784)
     mu, logvar = model.posterior(x, _labels(model, label, 1))
     mu, logvar = mu[0], logvar[0]
     kl = 0.5 * (logvar.exp() + mu.pow(2) - 1 - logvar)
@@ -75,6 +78,9 @@ def draws(model, image: torch.Tensor, label=None, n: int = 16, seed: int = 0, fr
 class GradientSamples:
     pathwise: torch.Tensor  # (n,) per-draw ∂f/∂z_j at z = μ + σ ⊙ ε
     score: torch.Tensor  # (n,) per-draw f(z) · ∂/∂μ_j log Q(z) = f(z) · ε_j / σ_j
+    # (n,) the same with a baseline: (f(z) − b) · ε_j / σ_j, b the mean f of the other draws of its batch (a
+    # baseline independent of the draw keeps the estimator unbiased and removes f's offset from the noise)
+    baseline: torch.Tensor
 
     def running(self, which: str) -> torch.Tensor:
         """The estimate after 1, 2, …, n draws (the running mean)."""
@@ -95,7 +101,7 @@ def gradient_samples(
     if not 0 <= dim < len(mu):
         raise ValueError(f"dimension {dim} is outside 0..{len(mu) - 1}")
     g = torch.Generator().manual_seed(seed)
-    path, score = [], []
+    path, score, based = [], [], []
     for i in range(0, n, batch):
         eps = torch.randn(min(batch, n - i), len(mu), generator=g)
         z = (mu + sigma * eps).requires_grad_(True)
@@ -103,8 +109,11 @@ def gradient_samples(
             values = f(z)
             (grad,) = torch.autograd.grad(values.sum(), [z])  # rows are independent: row i's gradient is its own
         path.append(grad[:, dim].detach())
-        score.append(values.detach() * eps[:, dim] / sigma[dim])
-    return GradientSamples(torch.cat(path), torch.cat(score))
+        f_z = values.detach()
+        others = (f_z.sum() - f_z) / (len(f_z) - 1) if len(f_z) > 1 else torch.zeros_like(f_z)
+        score.append(f_z * eps[:, dim] / sigma[dim])
+        based.append((f_z - others) * eps[:, dim] / sigma[dim])
+    return GradientSamples(torch.cat(path), torch.cat(score), torch.cat(based))
 
 
 def decoder_log_likelihood(model, image: torch.Tensor, label=None):

@@ -53,14 +53,19 @@ def test_reparam_page(name):
     at = open_page(name, "views/reparam.py")
     if name not in VAES:
         assert "reparam_draws" not in at.session_state and "vae" in pointer(at)
-        if name == "infogan":
-            assert "categorical" in pointer(at)  # the continuity condition
+        if name == "infogan":  # its code is scored by Q, never backpropagated through: not an example
+            assert "categorical" in pointer(at) and "fixed prior" in pointer(at)
         return
     q, prior = at.session_state["reparam_draws"], at.session_state["reparam_prior"]
     assert q.images.shape == (16, 1, 28, 28) and q.eps is not None and prior.eps is None
     assert float(q.log_px.mean()) > float(prior.log_px.mean()) + 50
     dim, g = at.session_state["reparam_gradients"]
-    assert g.spread("score", 1) > g.spread("pathwise", 1)
+    assert g.spread("score", 1) > g.spread("baseline", 1) > g.spread("pathwise", 1)
+    ratio = g.spread("score", 1) / g.spread("pathwise", 1)
+    based = g.spread("baseline", 1) / g.spread("pathwise", 1)
+    text = " ".join(cap.value for cap in at.caption)
+    assert f"({ratio:.0f}× the pathwise one)" in text and f"leaves {based:.1f}×" in text
+    assert "Gumbel-softmax" in text and "InfoGAN" not in text
     first = q.z.clone()
     at.number_input(key="rep:seed").set_value(5).run()
     ok(at)

@@ -29,7 +29,7 @@ def test_both_estimators_are_unbiased_and_the_score_function_spreads_more():
 
 
 def test_running_estimate_and_spread():
-    g = reparam.GradientSamples(torch.tensor([1.0, 3.0, 5.0]), torch.tensor([0.0, 0.0, 6.0]))
+    g = reparam.GradientSamples(torch.tensor([1.0, 3.0, 5.0]), torch.tensor([0.0, 0.0, 6.0]), torch.zeros(3))
     assert g.running("pathwise").tolist() == [1.0, 2.0, 3.0]
     assert g.spread("pathwise", 4) == pytest.approx(2.0 / 2)
     with pytest.raises(ValueError, match="outside"):
@@ -65,3 +65,31 @@ def test_on_the_shipped_model_prior_draws_are_far_worse_and_the_score_function_f
         # both estimate the same number: their difference is within the noise of the two estimates
         gap = abs(float(g.running("score")[-1] - g.running("pathwise")[-1]))
         assert gap < 4 * math.hypot(g.spread("score", 400), g.spread("pathwise", 400))
+
+
+def test_a_baseline_removes_the_offset_from_the_score_functions_spread():
+    """f + c has the same gradient as f. Without a baseline the score function's spread grows with |c| (the
+    −55 nats of log P(X|z) act as such an offset); with the batch-mean baseline it does not, and stays unbiased."""
+    mu, sigma, a = torch.tensor([0.5, -1.0]), torch.tensor([0.3, 1.0]), torch.tensor([1.5, 0.0])
+    truth = -(float(mu[0]) - float(a[0]))
+
+    def shifted(c):
+        return lambda z: quadratic(a)(z) + c
+
+    plain, offset = (reparam.gradient_samples(shifted(c), mu, sigma, 0, n=20000, seed=3) for c in (0.0, -55.0))
+    assert offset.score.std() > 10 * plain.score.std()
+    assert offset.baseline.std() == pytest.approx(float(plain.baseline.std()), rel=1e-3)
+    assert offset.baseline.std() < offset.score.std() / 10
+    est, se = float(offset.running("baseline")[-1]), offset.spread("baseline", 20000)
+    assert abs(est - truth) < 4 * se
+
+
+def test_the_posterior_is_that_of_the_binarised_image_as_on_the_elbo_page():
+    """One digit, one KL: the Reparameterisation page and the ELBO page encode the same (binarised) image."""
+    from genlib.explorer import likelihood
+
+    m = tiny("vae").eval()
+    grey = torch.rand(1, 28, 28)
+    kl = float(reparam.posterior(m, grey).kl.sum())
+    assert kl == pytest.approx(likelihood.likelihood(m, grey, pool=10, prior_n=10, ks=(1, 10)).kl, rel=1e-5)
+    assert torch.equal(reparam.posterior(m, grey).mu, reparam.posterior(m, (grey > 0.5).float()).mu)
