@@ -122,7 +122,7 @@ def nll_panel(name, value):
     st.metric(
         "Your digit's NLL, −log p(x)",
         f"{value:.1f} nats",
-        help=f"Importance-weighted estimate with k = {drawing.NLL_K} samples from q(z|x)",
+        help=f"Importance-weighted estimate with K = {drawing.NLL_K} importance samples from q(z|x)",
     )
     if pct >= 99:
         st.warning(
@@ -148,7 +148,9 @@ def nll_panel(name, value):
     st.caption(
         f"Your digit and the test digits are both binarised by thresholding at {drawing.BINARY_THRESHOLD} "
         "(the model was trained on randomly binarised MNIST; thresholding picks the most likely binary "
-        "image), so they are compared alike. Draw a letter or a scribble and watch it score as unlikely."
+        "image), so they are compared alike. The Models card's test NLL draws each pixel at random instead and "
+        "comes out higher: the ELBO and likelihood page shows both for the same digits. Draw a letter or a "
+        "scribble and watch it score as unlikely."
     )
 
 

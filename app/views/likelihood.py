@@ -3,7 +3,8 @@ from the ELBO towards log P(X), the gap labelled as the encoder's error, and the
 estimate with its effective sample size. Computation in genlib.explorer.likelihood; layout only.
 
 session_state written here (tests read it): "likelihood" = the genlib.explorer.likelihood.Likelihood shown;
-"likelihood_table" = {image description: Likelihood} of the comparison table."""
+"likelihood_table" = {image description: Likelihood} of the comparison table;
+"likelihood_binarisations" = genlib.explorer.likelihood.Binarisations (one test NLL, two binarisations)."""
 
 import numpy as np
 import plotly.graph_objects as go
@@ -57,7 +58,7 @@ def bound_figure(r: likelihood.Likelihood) -> go.Figure:
     ks = list(r.iwae)
     fig.add_trace(
         go.Scatter(
-            x=[f"IWAE k={k}" for k in ks],
+            x=[f"IWAE K={k}" for k in ks],
             y=[r.iwae[k][0] for k in ks],
             mode="lines+markers+text",
             text=[f"{r.iwae[k][0]:.1f}" for k in ks],
@@ -99,8 +100,8 @@ result = measure(image, label)
 st.session_state["likelihood"] = result
 
 img_col, fig_col = st.columns([1, 3], gap="large")
-c.show_image(image, f"{described} (binarised for P(X))", scale=7, container=img_col)
-img_col.metric("log P(X) ≥", f"{result.best:.1f} nats", help="The largest k's importance-weighted bound.")
+c.show_image(image, f"{described} (thresholded at 0.5 for P(X))", scale=7, container=img_col)
+img_col.metric("log P(X) ≥", f"{result.best:.1f} nats", help="The importance-weighted bound with the most samples K.")
 img_col.metric(
     "Prior draws' effective sample size",
     f"{result.prior_ess:.1f} of {result.prior_n:,}",
@@ -109,17 +110,21 @@ img_col.metric(
 fig_col.plotly_chart(bound_figure(result), width="stretch", key="lik:chart")
 st.markdown(
     f"The **ELBO** ({result.elbo:.1f}) is the reconstruction ({result.recon:.1f}) minus the KL ({result.kl:.1f}). "
-    f"Averaging k importance weights P(X|z)P(z)/Q(z|X) per estimate gives bounds that rise with k: "
-    + ", ".join(f"k = {k}: {v:.1f}" for k, (v, _) in result.iwae.items())
+    f"Averaging K importance weights P(X|z)P(z)/Q(z|X) per estimate (K samples from Q, not the dimension k "
+    "of z in the KL formula) gives bounds that rise with K: "
+    + ", ".join(f"K = {k}: {v:.1f}" for k, (v, _) in result.iwae.items())
     + f". They approach log P(X) from below, so their rise above the ELBO, **{result.gap:.1f} nats**, is a lower bound "
     "on the term the ELBO drops, D[Q(z|X) ‖ P(z|X)]: how far the encoder's Gaussian is from the true posterior. "
-    f"k = 1 is the ELBO again (the same expectation, estimated without the closed-form KL). The **naive estimate** "
+    f"K = 1 is the ELBO again (the same expectation, estimated without the closed-form KL). The **naive estimate** "
     f"draws z from the prior instead of Q: {result.prior_estimate:.1f} nats from {result.prior_n:,} draws, of which "
     f"effectively {result.prior_ess:.1f} count — almost no z from N(0, I) explains this X, which is why Q(z|X) exists."
 )
+largest = max(result.iwae)
 st.caption(
-    f"Error bars: ±2 standard errors over the {result.pool:,} draws from Q split into groups of k "
-    "(none for the largest k: one group). Each number is seeded and stays put between reruns."
+    f"Error bars: ±2 standard errors over the {result.pool:,} draws from Q split into disjoint groups of K, "
+    + ", ".join(f"{result.groups(k):,} groups for K = {k:,}" for k in result.iwae)
+    + f"; the bar of K = {largest:,} rests on only {result.groups(largest)} estimates, so it is rough. "
+    "Each number is seeded and stays put between reruns."
 )
 
 st.subheader("Four kinds of image side by side")
@@ -147,7 +152,7 @@ st.dataframe(
             "reconstruction": r.recon,
             "KL": r.kl,
             "ELBO": r.elbo,
-            **{f"IWAE k={k}": v for k, (v, _) in r.iwae.items()},
+            **{f"IWAE K={k}": v for k, (v, _) in r.iwae.items()},
             "gap (≤ D[Q‖P(z|X)])": r.gap,
             "prior sampling": r.prior_estimate,
             "prior ESS": r.prior_ess,
@@ -165,16 +170,37 @@ st.dataframe(
             "gap (≤ D[Q‖P(z|X)])",
             "prior sampling",
             "prior ESS",
-            *(f"IWAE k={k}" for k in likelihood.KS),
+            *(f"IWAE K={k}" for k in likelihood.KS),
         )
     },
 )
 base = next(iter(table.values())).best
 st.caption(
     "All in nats, from 1,000 draws from Q and 1,000 from the prior per image (the panel above uses 4,000 "
-    "and 5,000). Compared with the test digit, log P(X) is "
+    "and 5,000), so K = 1,000 is one group and has no error estimate. Compared with the test digit, log P(X) is "
     + ", ".join(f"{r.best - base:+.1f} for {what}" for what, r in list(table.items())[1:])
     + ". "
     + ("the letter is given label 0 and the shifted digit its own label. " if lab0 is not None else "")
     + ("Draw a digit on the Draw page to add a row." if "your drawing" not in table else "")
+)
+
+st.subheader("Which test NLL? Two ways to binarise a grey digit")
+
+
+@st.cache_data(max_entries=8, show_spinner="Scoring 500 test digits both ways…")
+def _binarisations(model_name: str, stamp: tuple) -> likelihood.Binarisations:
+    return likelihood.binarisations(c.load_model(model_name)[0])
+
+
+both = st.session_state["likelihood_binarisations"] = _binarisations(name, c.stamp(name))
+left, right = st.columns(2)
+left.metric(f"Thresholded at 0.5 (this page, Draw), K = {both.k}", f"{both.thresholded:.1f} nats")
+right.metric(f"Dynamically binarised (Models card), K = {both.k}", f"{both.dynamic:.1f} nats")
+st.caption(
+    f"Mean −log P(X) of the same {both.n} first test digits. The Bernoulli decoder scores binary images, and "
+    "a grey digit becomes one in two ways: this page and the Draw page threshold every pixel at 0.5, its "
+    "likelier value; the Models card's test NLL draws each pixel once as a Bernoulli of its grey level, as "
+    "the VAE saw its digits in training, which flips some pixels to their less likely value and costs "
+    f"{both.dynamic - both.thresholded:.1f} nats per digit here. The card's own figure uses all 10,000 test "
+    "digits and K = 500."
 )

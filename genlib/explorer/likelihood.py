@@ -82,6 +82,10 @@ class Likelihood:
         """The largest k's estimate: the closest of these lower bounds to log P(X)."""
         return self.iwae[max(self.iwae)][0]
 
+    def groups(self, k: int) -> int:
+        """How many disjoint groups of k draws IWAE(k) averages (its error bar needs at least 2)."""
+        return self.pool // k
+
     @property
     def gap(self) -> float:
         """best − ELBO: at most D[Q(z|X) ‖ P(z|X)] in expectation, and rising towards it as k grows."""
@@ -128,6 +132,32 @@ def likelihood(
         q_ess=effective_sample_size(log_w),
         pool=pool,
     )
+
+
+# ---------------------------------------------------------------- two ways to binarise the test digits
+@dataclass(frozen=True)
+class Binarisations:
+    thresholded: float  # mean −log P(X), nats, of the digits thresholded at 0.5 (the ELBO and Draw pages)
+    dynamic: float  # the same digits, each pixel drawn once as a Bernoulli of its grey level (the Models card)
+    n: int  # the first n test digits
+    k: int  # importance samples per digit
+
+
+def binarisations(model, n: int = 500, k: int = 100, seed: int = 0) -> Binarisations:
+    """The mean test NLL of the same n test digits under both binarisations the app uses: thresholding, as
+    the pages that score one image do, and one Bernoulli draw per pixel, as metrics.test_nll (the Models
+    card's figure) does. Thresholding keeps each pixel's likelier value, so its NLL is the lower."""
+    from .. import data, metrics
+    from .drawing import nll
+
+    if not applies(model):
+        raise ValueError(f"{model.name} has no likelihood P(X|z); use the VAE or the CVAE")
+    test = data.load_split(False)
+    x = test.unit_images(slice(n))
+    labels = test.labels[: len(x)] if model.latent.n_classes is not None else None
+    thresholded = float(nll(model, x, labels, k=k, seed=seed).mean())
+    dynamic = metrics.test_nll(model, k=k, n=len(x), seed=seed)["test_nll"]
+    return Binarisations(thresholded, float(dynamic), len(x), k)
 
 
 # ---------------------------------------------------------------- images to ask about

@@ -18,7 +18,7 @@ class Card:
 V = r"V(D,G) = \mathbb{E}_{x\sim p_{\mathrm{data}}(x)}\left[\log D(x)\right] + \mathbb{E}_{z\sim p_z(z)}\left[\log\left(1 - D(G(z))\right)\right]"
 GAN_LOOP = (
     (
-        "The k-step loop: k times, update D by ascending",
+        "The k-step loop (k: discriminator steps per generator step): k times, update D by ascending",
         r"\nabla_{\theta_d}\,\frac{1}{m}\sum_{i=1}^{m}\left[\log D\left(x^{(i)}\right) + \log\left(1 - D\left(G\left(z^{(i)}\right)\right)\right)\right]",
     ),
     (
@@ -55,4 +55,5 @@ KL = (
     r"\tfrac{1}{2}\left(\operatorname{tr}\Sigma(X) + \mu(X)^{\top}\mu(X) - k - \log\det\Sigma(X)\right)"
 )
 REPARAM = r"z = \mu(X) + \Sigma^{1/2}(X)\,\epsilon,\qquad \epsilon\sim\mathcal{N}(0, I)"
-IWAE = r"\log P(X) \approx \log \frac{1}{K}\sum_{k=1}^{K} \frac{P(X\mid z_k)\,P(z_k)}{Q(z_k\mid X)},\qquad z_k\sim Q(z\mid X)"
+# the index is i: k is the dimension of z in KL, and K counts the importance samples
+IWAE = r"\log P(X) \approx \log \frac{1}{K}\sum_{i=1}^{K} \frac{P(X\mid z_i)\,P(z_i)}{Q(z_i\mid X)},\qquad z_i\sim Q(z\mid X)"

@@ -39,9 +39,14 @@ class VAE(GenerativeModel):
         ),
         objective=(
             ("The ELBO (maximised): log-likelihood minus the encoder's error", ELBO),
-            ("KL between the Gaussian posterior and the N(0, I) prior, in closed form", KL),
+            ("KL between the Gaussian posterior and the N(0, I) prior, in closed form; k is the dimension of z", KL),
             ("Reparameterisation trick: backpropagate through z", REPARAM),
-            ("Test NLL: importance-weighted estimate (K = 500 here)", IWAE),
+            (
+                "Test NLL: importance-weighted estimate with K = 500 importance samples, on dynamically binarised "
+                "test digits (each pixel drawn once as a Bernoulli of its grey level; the ELBO and Draw pages "
+                "threshold at 0.5 instead, which gives a lower NLL — the ELBO page shows both)",
+                IWAE,
+            ),
         ),
         notes=(
             (

@@ -46,6 +46,10 @@ def test_likelihood_page(name):
     ok(at)
     chosen = at.session_state["likelihood"]
     assert chosen.pool == 4000 and chosen.best == pytest.approx(letter.best, abs=3)  # the table: 1,000 draws
+    text = " ".join(cap.value for cap in at.caption)
+    assert f"{chosen.groups(1000)} groups for K = 1,000" in text and "none for the largest" not in text
+    both = at.session_state["likelihood_binarisations"]
+    assert both.thresholded < both.dynamic and f"{both.dynamic - both.thresholded:.1f} nats per digit" in text
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -231,3 +231,14 @@ def test_infogan_card_describes_the_logged_curve_and_the_matching():
     assert "one-to-one" in notes and "Hungarian" in notes and "sees most" not in notes
     panel = next(p for p in cards.PANELS if "info" in p.series)
     assert "λ_cat" in panel.series["info"] and "−λ·L_I" not in panel.series["info"]
+
+
+def test_the_three_ks_are_named_where_they_appear():
+    """k in the KL formula is the dimension of z; K counts importance samples (its sum has its own index);
+    the GAN loop's k counts D steps per G step."""
+    from genlib.models import card as shared
+
+    vae = dict((tex, caption) for caption, tex in genlib.MODELS["vae"].card.objective)
+    assert "- k" in shared.KL and "dimension of z" in vae[shared.KL]
+    assert "K = " in vae[shared.IWAE] and "_{k=1}" not in shared.IWAE and "_{i=1}^{K}" in shared.IWAE
+    assert "discriminator steps per generator step" in shared.GAN_LOOP[0][0]

@@ -95,3 +95,29 @@ def test_a_shifted_digit_and_a_letter_are_less_likely_than_the_digit():
             < best
         )
     assert worse_shift == 8 and worse_letter >= 7
+
+
+def test_each_iwae_error_bar_counts_its_groups():
+    """4,000 draws give 4 groups for K = 1,000 (a bar, if rough); 1,000 draws give one (no bar)."""
+    m = tiny("vae").eval()
+    x = torch.rand(1, 28, 28)
+    r = likelihood.likelihood(m, x, pool=4000, prior_n=10)
+    assert [r.groups(k) for k in r.iwae] == [4000 // k for k in r.iwae] and r.groups(1000) == 4
+    assert not math.isnan(r.iwae[1000][1])
+    one = likelihood.likelihood(m, x, pool=1000, prior_n=10)
+    assert one.groups(1000) == 1 and math.isnan(one.iwae[1000][1])
+
+
+@pytest.mark.parametrize("name", ["vae", "cvae"])
+def test_the_two_binarisations_score_the_same_digits_and_dynamic_costs_more(name):
+    """The Models card's test NLL (dynamic binarisation, metrics.test_nll) and the pages' (thresholded at 0.5)
+    measured on the same digits: thresholding keeps each pixel's likelier value, so its NLL is lower."""
+    from genlib import metrics
+
+    model = need(name)
+    both = likelihood.binarisations(model, n=100, k=20)
+    assert both.n == 100 and both.k == 20
+    assert both.dynamic == pytest.approx(metrics.test_nll(model, k=20, n=100)["test_nll"])
+    assert both.thresholded < both.dynamic
+    with pytest.raises(ValueError, match="VAE or the CVAE"):
+        likelihood.binarisations(tiny("gan"), n=2)
