@@ -12,6 +12,7 @@ import components as c
 import genlib
 from genlib import checkpoint, metrics
 from genlib.explorer import cards, session
+from genlib.models import VARIANTS, architecture_of
 
 STATUS = {"met": "met", "missed": "MISSED", "not measured": "not measured", "—": ""}
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"]  # distinct per series (the theme's blues blur together)
@@ -241,9 +242,14 @@ if arch_model.has_discriminator:
     probe = metrics.read_probe(m)
     if probe is None:
         old = m.get("probe_100_per_class_d_features")
+        took = cards.probe_time_note(
+            cards.recorded_probe_seconds(genlib.CHECKPOINTS),
+            architecture_of(name),
+            {f: architecture_of(f) for f in VARIANTS},
+        )
         st.info(
-            f"The probe table is not measured yet: `python train.py --probe --model {name}` "
-            "(20–60 s on this CPU)."
+            f"The probe table is not measured yet: `python train.py --probe --model {name}`"
+            + (f" ({took})." if took else ".")
             + (f" Recorded at ship time: D features, 100 labels per class: **{old:.2%}**." if old is not None else ""),
             icon=":material/info:",
         )

@@ -279,3 +279,29 @@ def classifier_summary(folder: Path | str) -> dict | None:
         "test_errors": m.get("test_errors"),
         "epochs": ((cfg.get("train") or {}).get("config") or {}).get("epochs"),
     }
+
+
+def recorded_probe_seconds(root: Path | str) -> dict[str, float]:
+    """{checkpoint folder name: seconds} of every linear probe recorded under root (metrics.json
+    "probe_seconds", written by `train.py --probe`), so a page quotes measured times, not a guess."""
+    out = {}
+    for folder in sorted(Path(root).iterdir()) if Path(root).is_dir() else ():
+        try:
+            seconds = (checkpoint.read_extra(folder, checkpoint.METRICS, {}) or {}).get("probe_seconds")
+        except checkpoint.CheckpointError:  # a corrupt metrics.json only loses its time
+            continue
+        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
+            out[folder.name] = float(seconds)
+    return out
+
+
+def probe_time_note(recorded: dict[str, float], architecture: str, folders: dict[str, str]) -> str:
+    """How long the recorded probes took: those of `architecture` (folders maps folder -> architecture) when
+    any were recorded, else the range over all; an empty string when none were."""
+    same = {f: s for f, s in recorded.items() if folders.get(f, f) == architecture}
+    shown = same or recorded
+    if not shown:
+        return ""
+    parts = ", ".join(f"{f} {s:,.0f} s" for f, s in sorted(shown.items(), key=lambda kv: kv[1]))
+    scope = f"for the {architecture} architecture" if same else "of the shipped checkpoints"
+    return f"recorded probe times {scope}: {parts}"

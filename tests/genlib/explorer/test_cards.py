@@ -242,3 +242,21 @@ def test_the_three_ks_are_named_where_they_appear():
     assert "- k" in shared.KL and "dimension of z" in vae[shared.KL]
     assert "K = " in vae[shared.IWAE] and "_{k=1}" not in shared.IWAE and "_{i=1}^{K}" in shared.IWAE
     assert "discriminator steps per generator step" in shared.GAN_LOOP[0][0]
+
+
+def test_the_probe_time_quoted_is_the_recorded_one(tmp_path):
+    """The Models page quotes the probe times recorded in metrics.json, never a fixed guess."""
+    import json
+
+    for folder, seconds in (("dcgan", 1683.4), ("dcgan-bad", 1305.9), ("gan", 6.0)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "metrics.json").write_text(json.dumps({"probe_seconds": seconds}))
+    (tmp_path / "vae").mkdir()
+    (tmp_path / "vae" / "metrics.json").write_text("{}")
+    recorded = cards.recorded_probe_seconds(tmp_path)
+    assert recorded == {"dcgan": 1683.4, "dcgan-bad": 1305.9, "gan": 6.0}
+    folders = {"dcgan-bad": "dcgan"}
+    note = cards.probe_time_note(recorded, "dcgan", folders)
+    assert "dcgan-bad 1,306 s, dcgan 1,683 s" in note and "gan 6 s" not in note
+    assert "gan 6 s" in cards.probe_time_note(recorded, "cgan", folders)  # none of its own: all of them
+    assert cards.probe_time_note({}, "dcgan", folders) == ""
