@@ -57,3 +57,11 @@ KL = (
 REPARAM = r"z = \mu(X) + \Sigma^{1/2}(X)\,\epsilon,\qquad \epsilon\sim\mathcal{N}(0, I)"
 # the index is i: k is the dimension of z in KL, and K counts the importance samples
 IWAE = r"\log P(X) \approx \log \frac{1}{K}\sum_{i=1}^{K} \frac{P(X\mid z_i)\,P(z_i)}{Q(z_i\mid X)},\qquad z_i\sim Q(z\mid X)"
+# how every shipped GAN gets an encoder for the latent map and the Draw page (training.fit_inverter, encode)
+INVERTER = (
+    "GANs have no encoder. For the latent map and the Draw page an inversion encoder E is fitted after training, "
+    "with G frozen, on three squared errors: ‖E(G(z)) − z‖² and ‖G(E(G(z))) − G(z)‖² on generated digits, and "
+    "4·‖G(E(x)) − x‖² on real digits x, the term real encodings depend on. E's output is projected onto the "
+    "prior's shell ‖z‖ = √d, where nearly all prior draws (and so G's training inputs) lie; encoding a digit then "
+    "refines z by a few gradient steps on the pixel error, each projected back onto that shell."
+)

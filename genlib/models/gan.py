@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from .adversarial import GANBase
-from .card import GAN_LOOP, Card, V
+from .card import GAN_LOOP, INVERTER, Card, V
 from .layers import Inverter, mlp
 
 
@@ -49,7 +49,7 @@ class GAN(GANBase):
                 "D's real/fake probabilities D(x) and D(G(z)) are plotted per epoch below: a healthy game keeps "
                 "both away from 1 and 0."
             ),
-            "GANs have no encoder; for the latent map an inversion encoder is fitted on (G(z), z) pairs after training.",
+            INVERTER,
         ),
     )
     Config = GANConfig

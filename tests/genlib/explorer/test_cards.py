@@ -260,3 +260,23 @@ def test_the_probe_time_quoted_is_the_recorded_one(tmp_path):
     assert "dcgan-bad 1,306 s, dcgan 1,683 s" in note and "gan 6 s" not in note
     assert "gan 6 s" in cards.probe_time_note(recorded, "cgan", folders)  # none of its own: all of them
     assert cards.probe_time_note({}, "dcgan", folders) == ""
+
+
+def test_the_inverter_note_names_every_term_it_is_trained_on():
+    """The note on the GAN card states the real-digit term with the weight training uses and the projection
+    onto the prior's shell that the encoder and every refinement step apply."""
+    import inspect
+
+    from genlib.latent import to_shell
+    from genlib.models import card as shared
+    from genlib.training.trainers import fit_inverter
+
+    weight = inspect.signature(fit_inverter).parameters["real_weight"].default
+    assert f"{weight:g}·‖G(E(x)) − x‖²" in shared.INVERTER
+    assert "‖E(G(z)) − z‖²" in shared.INVERTER and "‖G(E(G(z))) − G(z)‖²" in shared.INVERTER
+    assert "‖z‖ = √d" in shared.INVERTER
+    z = torch.randn(3, 7) * 5
+    assert torch.allclose(to_shell(z).norm(dim=1), torch.full((3,), 7**0.5))
+    m = tiny("gan").eval()
+    assert torch.allclose(m.encode(torch.rand(2, 1, 28, 28)).norm(dim=1), torch.full((2,), m.latent.z_dim**0.5))
+    assert shared.INVERTER in genlib.MODELS["gan"].card.notes
