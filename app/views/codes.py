@@ -17,7 +17,9 @@ st.title("Codes measured")
 st.markdown(
     "InfoGAN's paper shows that its continuous codes *look like* slant and width. Here each code is swept "
     "while 200 random latents stay fixed, and two numbers are measured on every decoded digit: the **slant** "
-    "(the lean of the ink's principal axis from image moments, degrees from vertical, positive to the right) "
+    "(the least-squares slope of the ink's horizontal position on its height, dx/dy = cov(x, y) / var(y) from "
+    "image moments, as an angle from vertical, positive to the right; not the principal axis, which also "
+    "weighs the ink's spread across) "
     "and the **stroke width** (2 · ink area / ink outline, pixels). The code is then named from the "
     "measurement."
 )

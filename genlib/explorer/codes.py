@@ -2,8 +2,9 @@
 and the stroke width of decoded digits as one code is swept, mean and band over many z, and a name for the
 code taken from the measurement ("c1: slant, about 20° per unit").
 
-Slant: with x to the right and y upwards, the ink's covariance gives the slope dx/dy = cov(x, y) / var(y) of
-its principal lean; the angle is atan of that, in degrees from vertical, positive when the top leans right.
+Slant: with x to the right and y upwards, the ink's moments give the regression slope dx/dy = cov(x, y) / var(y)
+of x on y (the least-squares line x = a + b·y through the ink, weighted by intensity); the angle is atan of
+that, in degrees from vertical, positive when the top leans right. It is not the principal axis of the ink.
 A shear x' = x + t·y adds exactly t to that slope. Stroke width: a stroke of length L and width w has ink
 area ≈ w·L and outline ≈ 2·L, so w ≈ 2 · area / perimeter, counted on the ink pixels (> 0.5)."""
 
@@ -19,7 +20,8 @@ INK = 0.5
 
 
 def slant_slope(images: torch.Tensor) -> torch.Tensor:
-    """(n,) dx/dy of each image's ink (intensity-weighted), y upwards: 0 for an upright stroke."""
+    """(n,) dx/dy of each image's ink, y upwards: the intensity-weighted least-squares slope of x on y (0 for an
+    upright stroke)."""
     x = torch.as_tensor(images, dtype=torch.float64).reshape(-1, 28, 28)
     h, w = x.shape[1:]
     rows = torch.arange(h, dtype=torch.float64).view(1, h, 1)

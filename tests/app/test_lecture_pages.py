@@ -107,6 +107,7 @@ def test_codes_page(name):
         assert "codes_responses" not in at.session_state and "infogan" in pointer(at)
         return
     assert "codes_responses" not in at.session_state
+    assert "least-squares slope" in " ".join(m.value for m in at.markdown)  # what codes.slant_slope computes
     at.button(key="codes:measure").click().run()
     ok(at)
     responses = at.session_state["codes_responses"]

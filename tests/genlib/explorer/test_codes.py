@@ -76,3 +76,22 @@ def test_the_shipped_infogan_has_a_slant_code():
     slant = max((codes.sweep(model, c, n=100) for c in ("c1", "c2")), key=lambda r: abs(r.per_unit("slant")))
     assert abs(slant.per_unit("slant")) > 5  # degrees per unit: visible, as in the paper's figure
     assert math.isfinite(slant.effect("width"))
+
+
+def test_the_slant_is_the_regression_slope_of_x_on_y_not_the_principal_axis():
+    """Weighted least squares x = a + b·y over the ink gives the same b; the principal axis of an ink blob
+    that is wide across but sheared differs, so the page calls the measure a regression slope."""
+    g = torch.Generator().manual_seed(0)
+    img = torch.zeros(1, 28, 28)
+    img[0, 8:20, 6:22] = torch.rand(12, 16, generator=g)  # wider than tall
+    img = codes.shear(img, 15.0)
+    w = img[0].double().reshape(-1)
+    yy, xx = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    y, x = -yy.reshape(-1).double(), xx.reshape(-1).double()
+    design = torch.stack([torch.ones_like(y), y], 1) * w.sqrt()[:, None]
+    b = torch.linalg.lstsq(design, (x * w.sqrt())[:, None]).solution[1, 0]
+    assert float(codes.slant_slope(img)[0]) == pytest.approx(float(b), rel=1e-6)
+    mx, my = (w * x).sum() / w.sum(), (w * y).sum() / w.sum()
+    cov = torch.cov(torch.stack([x - mx, y - my]), aweights=w)
+    axis = torch.linalg.eigh(cov).eigenvectors[:, -1]
+    assert abs(float(axis[0] / axis[1]) - float(b)) > 0.1  # the principal axis leans elsewhere
