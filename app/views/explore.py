@@ -15,17 +15,19 @@ livedecode.fallback_notice()
 
 
 def details(image, state) -> None:
-    """The typical-set check, downloads and the latent upload for the shown image."""
-    check = session.typical_set(state.z_tensor().unsqueeze(0))
+    """The norm check (against prior draws and the model's encodings of real digits), downloads and the latent
+    upload for the shown image."""
+    check = session.typical_set(state.z_tensor().unsqueeze(0), reference=c.test_encodings(name).z)
+    st.session_state["explore_typical"] = check
     norm = check.norms[0]
     if check.outside:
         st.warning(
-            f"‖z‖ = {norm:.1f}, far from E‖z‖ ≈ √(d − ½) ≈ {check.expected:.1f}: this point is outside the prior's "
-            "typical set, where the model was rarely trained.",
+            f"‖z‖ = {norm:.1f}: a length the decoder has rarely been given ({check.describe()}). "
+            "The decoding may look washed out.",
             icon=":material/warning:",
         )
     else:
-        st.caption(f"‖z‖ = {norm:.1f} (typical: √(d − ½) ≈ {check.expected:.1f} ± {check.tolerance:.1f})")
+        st.caption(f"‖z‖ = {norm:.1f} ({check.describe()})")
     png_col, json_col = st.columns(2)
     c.png_download(image, f"{name}-explore.png", container=png_col, key="explore:png")
     c.json_download(name, state, container=json_col, key="explore:json")

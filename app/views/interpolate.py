@@ -46,18 +46,18 @@ strip = images.grid(frames, nrow=steps)
 st.image(images.png_bytes(strip, 4 if steps <= 12 else 2 if steps <= 24 else 1), width="stretch")
 livedecode.interpolate_scrub(name, ends, method)
 
-check = session.typical_set(frames.new_tensor([s.z for s in path]))
+check = session.typical_set(frames.new_tensor([s.z for s in path]), reference=enc.z)
+st.session_state["interp_typical"] = check
 if check.outside:
     st.warning(
-        f"{len(check.outside)} of {steps} points leave the prior's typical set ({check.describe()}); "
-        f"norms here run {min(check.norms):.1f}–{max(check.norms):.1f}. Decodings there may look washed out."
-        + (" Try slerp." if method == "lerp" else ""),
+        f"{len(check.outside)} of {steps} points have a length the decoder has rarely been given "
+        f"({check.describe()}); norms here run {min(check.norms):.1f}–{max(check.norms):.1f}. Decodings there "
+        "may look washed out." + (" Try slerp." if method == "lerp" else ""),
         icon=":material/warning:",
     )
 else:
     st.caption(
-        f"Every point stays in the typical set: ‖z‖ {min(check.norms):.1f}–{max(check.norms):.1f}, "
-        f"E‖z‖ ≈ √(d − ½) ≈ {check.expected:.1f}."
+        f"Every point has a familiar length: ‖z‖ {min(check.norms):.1f}–{max(check.norms):.1f} ({check.describe()})."
     )
 
 gif = images.gif_bytes(frames, scale=6)

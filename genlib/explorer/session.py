@@ -356,23 +356,43 @@ def path_states(a: LatentState, b: LatentState, steps: int, method: str = "slerp
 class TypicalCheck:
     norms: tuple[float, ...]
     expected: float  # E‖z‖ for z ~ N(0, I_d), ≈ √(d − ½)
-    tolerance: float  # how far from `expected` still counts as typical
-    outside: tuple[int, ...]  # indices of points outside
+    tolerance: float  # how far from `expected` a prior draw still lies (n_sigma standard deviations of ‖z‖)
+    outside: tuple[int, ...]  # indices of points outside both ranges below
+    encoded: tuple[float, float] | None = None  # the range of ‖z‖ over the model's encodings of real digits
+
+    @property
+    def prior_range(self) -> tuple[float, float]:
+        return max(self.expected - self.tolerance, 0.0), self.expected + self.tolerance
 
     def describe(self) -> str:
-        return f"‖z‖ should be near √(d − ½) ≈ {self.expected:.1f} (±{self.tolerance:.1f}) for a draw from the prior"
+        lo, hi = self.prior_range
+        text = f"prior draws have ‖z‖ ≈ √(d − ½) ≈ {self.expected:.1f}, within {lo:.1f}–{hi:.1f}"
+        if self.encoded is not None:
+            text += f"; this model's encodings of real test digits, {self.encoded[0]:.1f}–{self.encoded[1]:.1f}"
+        return text
 
 
-def typical_set(z: torch.Tensor, n_sigma: float = 4.0) -> TypicalCheck:
-    """Which rows of z (n, d) have a norm a standard normal draw would rarely have: ‖z‖ of N(0, I_d) is
-    chi-distributed, mean ≈ √(d − ½), standard deviation ≈ 1/√2; outside n_sigma of that is atypical."""
+def typical_set(
+    z: torch.Tensor, n_sigma: float = 4.0, reference: torch.Tensor | None = None, share: float = 0.001
+) -> TypicalCheck:
+    """Which rows of z (n, d) have a norm the decoder has rarely been given: ‖z‖ of N(0, I_d) is chi-distributed,
+    mean ≈ √(d − ½), standard deviation ≈ 1/√2, and outside n_sigma of that a prior draw is rare. With `reference`
+    (the model's encodings of real digits: a VAE's posterior means are much shorter than prior draws and still
+    decode well), norms between its `share` and 1 − `share` quantiles count as familiar too."""
     z = torch.as_tensor(z, dtype=torch.float32).reshape(-1, z.shape[-1])
     d = z.shape[1]
     expected = math.sqrt(max(d - 0.5, 0.5))
     tol = n_sigma / math.sqrt(2)
     norms = z.norm(dim=1)
-    outside = tuple(int(i) for i in torch.nonzero((norms - expected).abs() > tol).reshape(-1))
-    return TypicalCheck(tuple(norms.tolist()), expected, tol, outside)
+    far = (norms - expected).abs() > tol
+    encoded = None
+    if reference is not None and len(reference):
+        ref = torch.as_tensor(reference, dtype=torch.float32).reshape(-1, d).norm(dim=1)
+        lo, hi = (float(v) for v in torch.quantile(ref, torch.tensor([share, 1 - share])))
+        encoded = (lo, hi)
+        far &= (norms < lo) | (norms > hi)
+    outside = tuple(int(i) for i in torch.nonzero(far).reshape(-1))
+    return TypicalCheck(tuple(norms.tolist()), expected, tol, outside, encoded)
 
 
 # ---------------------------------------------------------------- plotly selections, checkpoints

@@ -274,3 +274,13 @@ def test_the_script_served_without_app_server_decodes_on_the_server(monkeypatch)
     at = open_app(live=True, model=name)
     assert any("latent-lab app" in i.value for i in at.info), at.info
     assert any(s.key.startswith(f"{name}:coord") for s in at.slider)
+
+
+def test_interpolating_between_real_digits_of_the_vae_raises_no_norm_warning():
+    """The VAE's encodings are short (well inside the prior's shell) and decode well: a slerp between two of
+    them is not flagged, and the note names the range of real encodings it compared against."""
+    need("vae")
+    at = open_app(PAGES[3], model="vae")
+    check = at.session_state["interp_typical"]
+    assert check.encoded is not None and check.outside == ()
+    assert not at.warning and f"{check.encoded[0]:.1f}–{check.encoded[1]:.1f}" in " ".join(c.value for c in at.caption)

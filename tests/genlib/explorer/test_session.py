@@ -9,11 +9,11 @@ import torch
 from PIL import Image
 
 from genlib import images
-from genlib.data import Split
+from genlib.data import Split, load_split
 from genlib.explorer import encodings, session
 from genlib.explorer.session import LatentState, Operand
 from genlib.latent import ContinuousCode, LatentSpec
-from helpers import ALL, tiny
+from helpers import ALL, need, tiny
 
 PLAIN = LatentSpec(z_dim=4)
 LABELLED = LatentSpec(z_dim=3, n_classes=10)
@@ -328,3 +328,29 @@ def test_gif_bytes_animates_and_bounces():
     assert img.format == "GIF" and img.size == (56, 56)
     assert img.n_frames == 6  # 4 forward + 2 back
     assert img.info.get("loop") == 0
+
+
+def test_typical_set_with_reference_accepts_its_range_and_flags_what_neither_covers():
+    g = torch.Generator().manual_seed(1)
+    d = 32
+    short = 0.3 * torch.randn(2000, d, generator=g)  # like a VAE's posterior means: well inside the prior's shell
+    z = torch.cat([short[:5], torch.zeros(1, d), 3 * torch.randn(1, d, generator=g)])
+    assert set(session.typical_set(z).outside) >= {0, 1, 2, 3, 4, 5}  # the prior alone flags the short ones
+    check = session.typical_set(z, reference=short)
+    assert set(check.outside) == {5, 6} and check.encoded is not None
+    assert f"{check.encoded[0]:.1f}–{check.encoded[1]:.1f}" in check.describe()
+
+
+@pytest.mark.parametrize("name", ["vae", "cvae"])
+def test_the_norm_warning_does_not_misfire_for_encodings_of_real_digits(name):
+    """Encodings of training digits (held out from the reference, which is the test set's, as on the pages)
+    are flagged rarely once the check knows where real encodings lie; by the prior alone, the VAE's are not."""
+    model = need(name)
+    train, test = load_split(True), load_split(False)
+    reference = encodings.encode_images(model, test.unit_images(slice(3000)), test.labels[:3000])
+    held_out = encodings.encode_images(model, train.unit_images(slice(2000)), train.labels[:2000])
+    with_ref = len(session.typical_set(held_out, reference=reference).outside) / len(held_out)
+    prior_only = len(session.typical_set(held_out).outside) / len(held_out)
+    assert with_ref < 0.01, with_ref
+    if name == "vae":  # its posterior means: median norm well under √d, many outside the prior's range
+        assert prior_only > 0.05, prior_only
