@@ -28,8 +28,8 @@ class DCGAN(GANBase):
         "quick": (dict(width=32), dict(epochs=1, batch_size=64, lr=1e-3, lr_d=2e-4, inverter_steps=40)),
     }
     variants = {
-        # deliberately bad, the Mode collapse page's counter-example: the generator's learning rate is 200x the
-        # discriminator's, so G outruns D and maps every z to the one image D currently likes best
+        # deliberately bad, the Mode collapse page's counter-example. It differs from the full recipe in several
+        # settings (explorer.collapse.recipe_differences lists them on the page), so no one of them is the cause
         "dcgan-collapsed": {
             "full": (dict(width=32), dict(epochs=1, batch_size=128, lr=1e-2, lr_d=5e-5, inverter_steps=200)),
             "quick": (dict(width=32), dict(epochs=1, lr=1e-2, lr_d=5e-5, inverter_steps=40)),
