@@ -6,7 +6,6 @@ Computation in genlib.explorer.reparam; layout only.
 session_state written here (tests read it): "reparam_draws" and "reparam_prior" (genlib.explorer.reparam.Draws),
 "reparam_gradients" = (dimension, genlib.explorer.reparam.GradientSamples)."""
 
-
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
