@@ -287,9 +287,10 @@ def recorded_probe_seconds(root: Path | str) -> dict[str, float]:
     out = {}
     for folder in sorted(Path(root).iterdir()) if Path(root).is_dir() else ():
         try:
-            seconds = (checkpoint.read_extra(folder, checkpoint.METRICS, {}) or {}).get("probe_seconds")
+            m = checkpoint.read_extra(folder, checkpoint.METRICS, {})
         except checkpoint.CheckpointError:  # a corrupt metrics.json only loses its time
             continue
+        seconds = m.get("probe_seconds") if isinstance(m, dict) else None
         if isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
             out[folder.name] = float(seconds)
     return out

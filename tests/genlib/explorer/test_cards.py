@@ -251,8 +251,9 @@ def test_the_probe_time_quoted_is_the_recorded_one(tmp_path):
     for folder, seconds in (("dcgan", 1683.4), ("dcgan-bad", 1305.9), ("gan", 6.0)):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "metrics.json").write_text(json.dumps({"probe_seconds": seconds}))
-    (tmp_path / "vae").mkdir()
-    (tmp_path / "vae" / "metrics.json").write_text("{}")
+    for folder, text in (("vae", "{}"), ("cvae", "[1, 2]"), ("broken", "{not json")):  # none counts, none breaks
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "metrics.json").write_text(text)
     recorded = cards.recorded_probe_seconds(tmp_path)
     assert recorded == {"dcgan": 1683.4, "dcgan-bad": 1305.9, "gan": 6.0}
     folders = {"dcgan-bad": "dcgan"}
