@@ -5,7 +5,8 @@ session_state keys (tests read them):
   "toys_gan"   : genlib.explorer.toys.ToyGANResult of the last "Train" press in tab (b) (kept across reruns);
   "toys_shift" : genlib.explorer.toys.ShiftComparison of tab (c) for the chosen model;
   "toys_erase" : genlib.explorer.toys.ShiftVsErase of tab (c) for the chosen model;
-  "toys_frame" : the genlib.explorer.toys.Snapshot shown by the replay slider of tab (b).
+  "toys_frame" : the genlib.explorer.toys.Snapshot shown by the replay slider of tab (b);
+  "toys_lemma" : genlib.explorer.toys.Lemma of the lemma behind D* in tab (b).
 """
 
 import math
@@ -87,6 +88,7 @@ def apply_preset() -> None:
         "toys:lr_d": cfg.d_lr,
         "toys:loss": cfg.loss,
         "toys:gan_seed": cfg.seed,
+        "toys:hidden": cfg.hidden,
     }
     st.session_state.update(values)
 
@@ -105,9 +107,17 @@ def gan_config() -> toys.ToyGANConfig:
     std = b.slider("σ of each mode", 0.2, 1.0, 0.5, step=0.05, key="toys:std")
     k = cc.slider("k (D steps per G step)", 1, 5, 1, key="toys:k")
     steps = d.number_input("Training iterations", 10, 5000, 500, step=50, key="toys:steps")
-    a, a2, b, cc = st.columns([1, 1, 2, 1])
+    a, a2, w, b, cc = st.columns([1, 1, 1, 2, 1])
     lr = a.select_slider("G's learning rate", LRS, 2e-3, key="toys:lr")
     lr_d = a2.select_slider("D's learning rate", LRS, 2e-3, key="toys:lr_d")
+    hidden = w.select_slider(
+        "Width of D and G",
+        WIDTHS,
+        16,
+        key="toys:hidden",
+        help="Units per hidden layer of both MLPs. The lecture's argument assumes unlimited capacity; "
+        "a narrow D cannot draw D*, a narrow G cannot bend N(0, 1) into several modes.",
+    )
     loss = b.radio(
         "Generator loss",
         toys.LOSSES,
@@ -119,11 +129,19 @@ def gan_config() -> toys.ToyGANConfig:
     )
     seed = cc.number_input("Seed", 0, 2**31 - 1, 0, key="toys:gan_seed")
     return toys.ToyGANConfig(
-        data=toys.mixture(modes, std), steps=int(steps), k=k, lr=lr, lr_d=lr_d, loss=loss, seed=int(seed)
+        data=toys.mixture(modes, std),
+        steps=int(steps),
+        k=k,
+        lr=lr,
+        lr_d=lr_d,
+        hidden=hidden,
+        loss=loss,
+        seed=int(seed),
     )
 
 
 LRS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2]
+WIDTHS = [2, 4, 8, 16, 32, 64]
 
 
 def train(cfg: toys.ToyGANConfig) -> None:
@@ -264,12 +282,37 @@ def curves_figure(history: dict) -> go.Figure:
     return fig
 
 
+def lemma_panel() -> None:
+    """The one-line lemma behind D*, with a and b to move and both maxima marked."""
+    with st.expander("Why D\\* = p_data / (p_data + p_g): the lemma, at one x"):
+        st.markdown(
+            "At each x, V's integrand is a·log D(x) + b·log(1 − D(x)) with a = p_data(x) and b = p_g(x). For "
+            "a, b > 0 the function y ↦ a·log y + b·log(1 − y) peaks at y = a / (a + b), so the best D takes "
+            "that value at every x."
+        )
+        left, right = st.columns(2)
+        a = left.slider("a = p_data(x)", 0.05, 2.0, 0.6, step=0.05, key="toys:lemma_a")
+        b = right.slider("b = p_g(x)", 0.05, 2.0, 0.3, step=0.05, key="toys:lemma_b")
+        lem = st.session_state["toys_lemma"] = toys.lemma(a, b)
+        fig = go.Figure(go.Scatter(x=lem.y.tolist()[::20], y=lem.values.tolist()[::20], name="a·log y + b·log(1 − y)"))
+        fig.add_vline(x=lem.best_formula, line=dict(color="#ff7f0e", dash="dash"), annotation_text="a / (a + b)")
+        fig.add_vline(x=lem.best_on_grid, line=dict(color="#2ca02c", dash="dot"), annotation_text="search")
+        fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="y = D(x)", yaxis_range=[-6, 1])
+        st.plotly_chart(fig, width="stretch", key="toys:lemma_chart")
+        st.caption(
+            f"The largest value on a grid of {len(lem.y):,} points is at y = {lem.best_on_grid:.4f}; the formula "
+            f"gives a / (a + b) = {lem.best_formula:.4f}."
+        )
+
+
 with gan_tab:
     st.markdown(
         "For a fixed generator the best discriminator is **D\\*(x) = p_data(x) / (p_data(x) + p_g(x))**; "
         "at the global optimum p_g = p_data and D\\* = ½ everywhere. Train a tiny GAN "
-        "(two 1 → 16 → 16 → 1 MLPs, z ~ N(0, 1)) on a mixture of Gaussians and compare its D with D\\*."
+        "(two 1 → w → w → 1 MLPs of the width w chosen below, z ~ N(0, 1)) on a mixture of Gaussians and compare "
+        "its D with D\\*."
     )
+    lemma_panel()
     cfg = gan_config()
     if st.button("Train", type="primary", icon=":material/play_arrow:", key="toys:train"):
         train(cfg)

@@ -198,6 +198,25 @@ def criterion(jsd: float) -> float:
     return -math.log(4) + 2 * jsd
 
 
+@dataclass(frozen=True)
+class Lemma:
+    y: torch.Tensor  # (m,) points of (0, 1)
+    values: torch.Tensor  # (m,) a·log y + b·log(1 − y)
+    best_on_grid: float  # the y of the largest value, found by search
+    best_formula: float  # a / (a + b), the lemma's answer
+
+
+def lemma(a: float, b: float, points: int = 9999) -> Lemma:
+    """The step behind D*: for a, b > 0, y ↦ a·log y + b·log(1 − y) on (0, 1) peaks at y = a / (a + b). Here the
+    peak is found by search on a grid, apart from the formula, so the two can be compared. With a = p_data(x) and
+    b = p_g(x) this is V's integrand at one x, and its peak is D*(x)."""
+    if a <= 0 or b <= 0:
+        raise ValueError(f"a and b must be positive (densities at some x); got a={a}, b={b}")
+    y = torch.linspace(0, 1, points + 2, dtype=torch.float64)[1:-1]
+    values = a * torch.log(y) + b * torch.log1p(-y)
+    return Lemma(y, values, float(y[int(values.argmax())]), a / (a + b))
+
+
 def value_at_optimum(p_data: torch.Tensor, p_g: torch.Tensor, grid: torch.Tensor) -> float:
     """V(D*, G) = ∫ p_data log D* dx + ∫ p_g log(1 − D*) dx with D* = p_data / (p_data + p_g), by the trapezoid
     rule on `grid`: the definition of V with the best D put in, no divergence involved (0 · log 0 = 0)."""

@@ -129,3 +129,17 @@ def test_a_preset_sets_the_controls_and_the_identity_is_shown_checked():
     assert result.config.data == preset.data and result.config.steps == 40
     text = " ".join(cap.value for cap in at.caption)
     assert f"at most **{result.identity_gap:.3f} nats**" in text and "within 2σ of each mode" in text
+
+
+def test_the_lemma_and_the_width_control():
+    at = open_toys(first_shipped())
+    at.slider(key="toys:lemma_a").set_value(1.5).run()
+    at.slider(key="toys:lemma_b").set_value(0.5).run()
+    ok(at)
+    lem = at.session_state["toys_lemma"]
+    assert lem.best_formula == pytest.approx(0.75) and abs(lem.best_on_grid - 0.75) < 1e-3
+    at.select_slider(key="toys:hidden").set_value(4).run()
+    at.number_input(key="toys:steps").set_value(10).run()
+    at.button(key="toys:train").click().run()
+    ok(at)
+    assert at.session_state["toys_gan"].config.hidden == 4

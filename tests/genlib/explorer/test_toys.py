@@ -275,3 +275,19 @@ def test_collapse_to_a_point_reaches_no_mode_and_a_healthy_run_reaches_all():
     healthy = toys.train_toy_gan(toys.ToyGANConfig(data=toys.mixture(3, 0.3), steps=800, snapshots=2))
     assert healthy.dropped_modes() == []
     assert toys.mode_shares(torch.tensor([-2.0, -2.0, 2.0, 9.0]), toys.mixture(2)) == [0.5, 0.25]
+
+
+@pytest.mark.parametrize(("a", "b"), [(1.0, 1.0), (0.3, 1.2), (2.0, 0.05), (0.05, 0.05)])
+def test_the_lemma_peak_found_by_search_is_a_over_a_plus_b(a, b):
+    lem = toys.lemma(a, b)
+    assert lem.best_formula == pytest.approx(a / (a + b))
+    assert abs(lem.best_on_grid - lem.best_formula) <= float(lem.y[1] - lem.y[0])
+    assert float(lem.values.max()) >= a * math.log(lem.best_formula) + b * math.log(1 - lem.best_formula) - 1e-6
+    with pytest.raises(ValueError, match="positive"):
+        toys.lemma(0.0, 1.0)
+
+
+def test_the_width_of_the_toy_networks_is_a_setting():
+    narrow = toys.train_toy_gan(toys.ToyGANConfig(steps=5, hidden=2, snapshots=1))
+    wide = toys.train_toy_gan(toys.ToyGANConfig(steps=5, hidden=32, snapshots=1))
+    assert narrow.config.hidden == 2 and narrow.history != wide.history
