@@ -119,6 +119,11 @@ st.markdown(
     f"draws z from the prior instead of Q: {result.prior_estimate:.1f} nats from {result.prior_n:,} draws, of which "
     f"effectively {result.prior_ess:.1f} count — almost no z from N(0, I) explains this X, which is why Q(z|X) exists."
 )
+st.caption(
+    "The lecture's slide estimates a test digit's likelihood by drawing z and computing P(z|X). P(z|X) itself "
+    "needs P(X), the number sought; what is computed here, for each z drawn from Q(z|X), is the weight "
+    "P(X|z)P(z)/Q(z|X), whose mean over the draws estimates P(X)."
+)
 largest = max(result.iwae)
 st.caption(
     f"Error bars: ±2 standard errors over the {result.pool:,} draws from Q split into disjoint groups of K, "

@@ -14,7 +14,7 @@ import torch
 import components as c
 from genlib import images
 from genlib.explorer import reparam
-from genlib.models.card import REPARAM
+from genlib.models.card import KL, REPARAM
 
 name, model = c.require_model()
 st.title("Reparameterisation")
@@ -79,6 +79,16 @@ fig_col.plotly_chart(fig, width="stretch", key="rep:posterior")
 st.caption(
     f"{len(post.active)} of {len(post.mu)} dimensions carry more than 0.1 nat about this image; the rest "
     "sit at μ ≈ 0, σ ≈ 1, copying the prior (the decoder ignores them)."
+)
+terms = post.kl_terms()
+st.latex(KL)
+term_cols = st.columns(len(terms) + 1)
+for col, (term, value) in zip(term_cols, terms.items(), strict=False):
+    col.metric(term, f"{value:.2f}")
+term_cols[-1].metric("½ · sum = KL", f"{0.5 * sum(terms.values()):.2f} nats")
+st.caption(
+    f"The formula's four terms for this image, with k = {len(post.mu)} the dimension of z; their half-sum is the "
+    f"KL summed over the bars above ({float(post.kl.sum()):.2f} nats)."
 )
 
 # ---------------------------------------------------------------- draws

@@ -29,6 +29,16 @@ class Posterior:
     kl: torch.Tensor  # (d,) KL(Q(z_j|X) ‖ N(0, 1)) per dimension
     order: list  # dimensions by KL, largest first
 
+    def kl_terms(self) -> dict[str, float]:
+        """The closed-form KL's four terms, KL = ½ (tr Σ + μᵀμ − k − log det Σ), k the dimension of z."""
+        var = self.sigma.double().pow(2)
+        return {
+            "tr Σ": float(var.sum()),
+            "μᵀμ": float(self.mu.double().pow(2).sum()),
+            "−k": -float(len(self.mu)),
+            "−log det Σ": -float(var.log().sum()),
+        }
+
     @property
     def active(self) -> list:
         """Dimensions carrying more than 0.1 nat: the rest copy the prior (σ ≈ 1, μ ≈ 0)."""

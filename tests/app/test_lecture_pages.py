@@ -48,6 +48,7 @@ def test_likelihood_page(name):
     assert chosen.pool == 4000 and chosen.best == pytest.approx(letter.best, abs=3)  # the table: 1,000 draws
     text = " ".join(cap.value for cap in at.caption)
     assert f"{chosen.groups(1000)} groups for K = 1,000" in text and "none for the largest" not in text
+    assert "P(X|z)P(z)/Q(z|X)" in text and "P(z|X)" in text  # the slide's P(z|X), and what is computed
     both = at.session_state["likelihood_binarisations"]
     assert both.thresholded < both.dynamic and f"{both.dynamic - both.thresholded:.1f} nats per digit" in text
 
@@ -70,6 +71,7 @@ def test_reparam_page(name):
     text = " ".join(cap.value for cap in at.caption)
     assert f"({ratio:.0f}× the pathwise one)" in text and f"leaves {based:.1f}×" in text
     assert "Gumbel-softmax" in text and "InfoGAN" not in text
+    assert any(m.label == "½ · sum = KL" for m in at.metric)
     first = q.z.clone()
     at.number_input(key="rep:seed").set_value(5).run()
     ok(at)

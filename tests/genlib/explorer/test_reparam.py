@@ -93,3 +93,11 @@ def test_the_posterior_is_that_of_the_binarised_image_as_on_the_elbo_page():
     kl = float(reparam.posterior(m, grey).kl.sum())
     assert kl == pytest.approx(likelihood.likelihood(m, grey, pool=10, prior_n=10, ks=(1, 10)).kl, rel=1e-5)
     assert torch.equal(reparam.posterior(m, grey).mu, reparam.posterior(m, (grey > 0.5).float()).mu)
+
+
+def test_the_kl_splits_into_the_formulas_four_terms():
+    """½ (tr Σ + μᵀμ − k − log det Σ) with k = dim z equals the per-dimension KLs summed."""
+    post = reparam.posterior(tiny("vae").eval(), torch.rand(1, 28, 28))
+    terms = post.kl_terms()
+    assert list(terms) == ["tr Σ", "μᵀμ", "−k", "−log det Σ"] and terms["−k"] == -len(post.mu)
+    assert 0.5 * sum(terms.values()) == pytest.approx(float(post.kl.double().sum()), rel=1e-5)
