@@ -219,6 +219,13 @@ def replay_figure(result: toys.ToyGANResult, snap: toys.Snapshot) -> go.Figure:
         1,
         2,
     )
+    # D's push on G's samples: arrows just above the x axis, where the samples are
+    level = 0.03 * float(max(p_data.max(), snap.p_g.max()))
+    for x0, dx in toys.push_arrows(snap, result.replay_grid):
+        fig.add_annotation(
+            x=x0 + dx, y=level, ax=x0, ay=level, xref="x", yref="y", axref="x", ayref="y",
+            showarrow=True, arrowhead=2, arrowwidth=1.5, arrowcolor="#9467bd", text="",
+        )  # fmt: skip
     fig.update_yaxes(title_text="density", rangemode="tozero", row=1, col=1, secondary_y=False)
     fig.update_yaxes(title_text="D", range=[0, 1.02], row=1, col=1, secondary_y=True, showgrid=False)
     fig.update_xaxes(title_text="x", row=1, col=1)
@@ -355,6 +362,10 @@ with gan_tab:
         snap = result.snapshots[steps.index(at)]
         st.session_state["toys_frame"] = snap
         st.plotly_chart(replay_figure(result, snap), width="stretch", key="toys:replay_chart")
+        st.caption(
+            "Purple arrows: where D's gradient pushes G's samples at this iteration, −∂/∂x of G's loss at x "
+            "(lengths scaled to the strongest). G's step moves its samples along them."
+        )
         st.plotly_chart(criterion_figure(result, at), width="stretch", key="toys:criterion")
         st.caption(
             "The circles put the best D into V's definition and integrate E_p_data[log D\\*] + E_p_g[log(1 − D\\*)] "

@@ -186,6 +186,7 @@ class Snapshot:
     jsd: float  # JSD(p_data ‖ p_g), nats
     value: float  # V(D, G) of the current D, estimated on fixed draws (≤ C(G))
     value_at_optimum: float  # V(D*, G) integrated from the two densities, without the JSD (= C(G) by the lecture)
+    push: torch.Tensor | None = None  # on the replay grid: −∂/∂x of G's loss at a sample x, where D moves G's samples
 
     @property
     def criterion(self) -> float:
@@ -389,7 +390,34 @@ def _snapshot(step: int, G, D, cfg: ToyGANConfig, r: dict) -> Snapshot:
     d_star = optimal_discriminator(r["p_data"], p_g, floor=1e-3 * float((r["p_data"] + p_g).max()))
     value = float(F.logsigmoid(D(r["x"])).mean() + F.logsigmoid(-D(samples.unsqueeze(1))).mean())
     g_of_z = G(r["z_grid"].unsqueeze(1)).reshape(-1).clone()
-    return Snapshot(step, p_g, d, d_star, g_of_z, jsd, value, value_at_optimum(wide_data, wide_g, wide))
+    push = generator_push(D, r["grid"], cfg.loss)
+    return Snapshot(step, p_g, d, d_star, g_of_z, jsd, value, value_at_optimum(wide_data, wide_g, wide), push)
+
+
+def push_arrows(snap: Snapshot, grid: torch.Tensor, count: int = 12, longest: float = 0.6) -> list[tuple[float, float]]:
+    """(x, dx) arrows for the replay: at `count` points of the grid where G's samples are (p_g above 5% of its
+    peak), D's push on a sample there, scaled so that the strongest is `longest` long in x."""
+    if snap.push is None:
+        return []
+    where = torch.nonzero(snap.p_g > 0.05 * float(snap.p_g.max())).reshape(-1)
+    if len(where) == 0:
+        return []
+    picks = where[torch.linspace(0, len(where) - 1, min(count, len(where))).round().long()].unique()
+    strongest = float(snap.push[picks].abs().max())
+    scale = longest / strongest if strongest > 0 else 0.0
+    return [(float(grid[i]), float(snap.push[i]) * scale) for i in picks]
+
+
+def generator_push(D, x: torch.Tensor, loss: str = "non-saturating") -> torch.Tensor:
+    """−∂/∂x of the generator's loss for a sample at x: the direction and strength with which D's gradient
+    moves G's samples (∂ log D/∂x for the non-saturating loss, −∂ log(1 − D)/∂x for the minimax one)."""
+    dtype = next(D.parameters()).dtype
+    xs = torch.as_tensor(x, dtype=dtype).reshape(-1, 1).clone().requires_grad_(True)
+    with torch.enable_grad():
+        logits = D(xs)
+        gain = F.logsigmoid(logits) if loss == "non-saturating" else -F.logsigmoid(-logits)
+        (grad,) = torch.autograd.grad(gain.sum(), [xs])
+    return grad.reshape(-1).double()
 
 
 # ---------------------------------------------------------------- (c) shifted digit vs nearest neighbour

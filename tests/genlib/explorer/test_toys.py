@@ -291,3 +291,36 @@ def test_the_width_of_the_toy_networks_is_a_setting():
     narrow = toys.train_toy_gan(toys.ToyGANConfig(steps=5, hidden=2, snapshots=1))
     wide = toys.train_toy_gan(toys.ToyGANConfig(steps=5, hidden=32, snapshots=1))
     assert narrow.config.hidden == 2 and narrow.history != wide.history
+
+
+@pytest.mark.parametrize("loss", toys.LOSSES)
+def test_the_push_on_gs_samples_is_the_slope_of_gs_gain(loss):
+    """−∂/∂x of G's loss, by autograd, against a central difference of the same function of D."""
+    torch.manual_seed(0)
+    D = toys.mlp(8).double()  # double precision: a tiny step, and LeakyReLU's kinks fall between the points
+    x = torch.linspace(-3, 3, 61, dtype=torch.float64)
+    push = toys.generator_push(D, x, loss)
+
+    def gain(v):
+        logits = D(v.reshape(-1, 1)).reshape(-1)
+        return (
+            torch.nn.functional.logsigmoid(logits)
+            if loss == "non-saturating"
+            else -torch.nn.functional.logsigmoid(-logits)
+        )
+
+    with torch.no_grad():
+        h = 1e-6
+        numeric = (gain(x + h) - gain(x - h)) / (2 * h)
+    assert torch.allclose(push, numeric, atol=1e-6)
+
+
+def test_push_arrows_sit_where_gs_samples_are_and_point_as_d_pushes():
+    r = toys.train_toy_gan(toys.ToyGANConfig(steps=30, snapshots=3))
+    snap = r.snapshots[-1]
+    arrows = toys.push_arrows(snap, r.replay_grid)
+    assert 1 <= len(arrows) <= 12 and max(abs(dx) for _, dx in arrows) == pytest.approx(0.6)
+    for x0, dx in arrows:
+        i = int(torch.argmin((r.replay_grid - x0).abs()))
+        assert float(snap.p_g[i]) > 0.05 * float(snap.p_g.max())
+        assert dx == 0 or math.copysign(1, dx) == math.copysign(1, float(snap.push[i]))
