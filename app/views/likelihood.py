@@ -132,6 +132,21 @@ st.caption(
     "Each number is seeded and stays put between reruns."
 )
 
+with st.expander("The derivation, step by step, with this image's numbers"):
+    log_px = result.best  # the closest estimate of log P(X) here: a lower bound, so the gap below is too
+    st.markdown(
+        "1. Start from the encoder's error: D[Q(z|X) ‖ P(z|X)] = E_Q[log Q(z|X) − log P(z|X)].\n"
+        "2. Bayes' rule, log P(z|X) = log P(X|z) + log P(z) − log P(X), turns it into "
+        "E_Q[log Q(z|X) − log P(X|z) − log P(z)] + log P(X).\n"
+        "3. Rearranged: log P(X) − D[Q(z|X) ‖ P(z|X)] = E_Q[log P(X|z)] − D[Q(z|X) ‖ P(z)], the ELBO.\n\n"
+        f"For this image, from the {result.pool:,} draws from Q: E_Q[log Q(z|X)] = {result.e_log_q:.2f}, "
+        f"E_Q[log P(z)] = {result.e_log_pz:.2f}, E_Q[log P(X|z)] = {result.recon:.2f} nats. So "
+        f"D[Q(z|X) ‖ P(z)] = E_Q[log Q − log P(z)] = **{result.kl_sampled:.2f} ± {2 * result.kl_se:.2f}** by sampling "
+        f"and **{result.kl:.2f}** by the closed form; the ELBO is {result.elbo:.2f}. With log P(X) ≈ {log_px:.2f} "
+        f"(IWAE, K = {max(result.iwae):,}), step 3 leaves D[Q(z|X) ‖ P(z|X)] ≈ {log_px - result.elbo:.2f} nats: "
+        "the encoder's error, at least this large."
+    )
+
 st.subheader("Four kinds of image side by side")
 test = c.test_split()
 first = test.unit_images(0)

@@ -72,6 +72,14 @@ class Likelihood:
     prior_n: int
     q_ess: float  # effective sample size of the POOL importance weights under Q
     pool: int
+    e_log_q: float = float("nan")  # E_Q[log Q(z|X)] over the pool (the derivation's terms, by sampling)
+    e_log_pz: float = float("nan")  # E_Q[log P(z)] over the pool
+    kl_se: float = float("nan")  # standard error of kl_sampled
+
+    @property
+    def kl_sampled(self) -> float:
+        """D[Q(z|X) ‖ P(z)] = E_Q[log Q(z|X) − log P(z)] estimated from the draws, beside the closed form."""
+        return self.e_log_q - self.e_log_pz
 
     @property
     def elbo(self) -> float:
@@ -131,6 +139,9 @@ def likelihood(
         prior_n=prior_n,
         q_ess=effective_sample_size(log_w),
         pool=pool,
+        e_log_q=float(log_qz.mean()),
+        e_log_pz=float(log_pz.mean()),
+        kl_se=float((log_qz - log_pz).std() / math.sqrt(pool)),
     )
 
 

@@ -38,6 +38,10 @@ def test_likelihood_page(name):
     assert r.kl > 0 and r.recon < 0 and math.isclose(r.elbo, r.recon - r.kl)
     assert list(r.iwae) == [1, 10, 100, 1000] and r.iwae[1000][0] > r.elbo
     assert r.prior_ess < 50  # prior draws: almost all weight on a few z
+    steps = " ".join(m.value for m in at.markdown)  # the derivation with this image's numbers, KL both ways
+    assert (
+        f"**{r.kl_sampled:.2f} ± {2 * r.kl_se:.2f}** by sampling" in steps and f"**{r.kl:.2f}** by the closed" in steps
+    )
     table = at.session_state["likelihood_table"]
     assert len(table) == 3  # test digit, shifted, letter (nothing drawn in this session)
     digit, moved, letter = table.values()

@@ -121,3 +121,15 @@ def test_the_two_binarisations_score_the_same_digits_and_dynamic_costs_more(name
     assert both.thresholded < both.dynamic
     with pytest.raises(ValueError, match="VAE or the CVAE"):
         likelihood.binarisations(tiny("gan"), n=2)
+
+
+@pytest.mark.parametrize("name", ["vae", "cvae"])
+def test_the_kl_by_sampling_agrees_with_the_closed_form(name):
+    """The derivation's D[Q(z|X) ‖ P(z)] = E_Q[log Q − log P(z)], estimated from the draws, against the formula."""
+    model = need(name)
+    test = load_split(False)
+    for i in range(3):
+        label = int(test.labels[i]) if model.latent.n_classes is not None else None
+        r = likelihood.likelihood(model, test.unit_images(i), label, prior_n=10, seed=i)
+        assert abs(r.kl_sampled - r.kl) < 4 * r.kl_se and r.kl_se > 0
+        assert r.recon - r.kl_sampled == pytest.approx(r.elbo, abs=8 * r.kl_se)
