@@ -52,6 +52,11 @@ class CGAN(GANBase):
                 "G gets [z, onehot(y)]; D gets y as label maps beside its first convolution's features and as a "
                 "projection term ⟨embed(y), h⟩ on its logit (Miyato & Koyama), which makes it check the label strictly."
             ),
+            (
+                "The lecture (Mirza & Osindero) gives y to each player by concatenation only. The projection term is "
+                "this project's addition to D; no concatenation-only D was trained here to compare against, so its "
+                "benefit is not measured."
+            ),
         ),
     )
     Config = CGANConfig

@@ -281,3 +281,9 @@ def test_the_inverter_note_names_every_term_it_is_trained_on():
     m = tiny("gan").eval()
     assert torch.allclose(m.encode(torch.rand(2, 1, 28, 28)).norm(dim=1), torch.full((2,), m.latent.z_dim**0.5))
     assert shared.INVERTER in genlib.MODELS["gan"].card.notes
+
+
+def test_the_cgan_card_says_where_it_departs_from_the_lecture():
+    model = tiny("cgan")
+    notes = " ".join(genlib.MODELS["cgan"].card.notes)
+    assert hasattr(model, "embed") and "projection" in notes and "concatenation only" in notes
