@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test app install clean chromium runtime lint format
+.PHONY: test app install clean chromium node runtime lint format
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,26 +25,42 @@ chromium:
 		     "Enable them with: sudo apt-get install -y chromium (or sudo make chromium)"; \
 	fi
 
+# Node runs the browser code's linter (Biome, pinned in app/live/package-lock.json) and its unit tests
+# (node --test); installed with apt only as root, as chromium is
+node:
+	@command -v node >/dev/null && command -v npm >/dev/null || if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	else \
+		echo "node is missing and installing it needs root: sudo apt-get install -y nodejs npm (or sudo make node)"; \
+	fi
+
+BIOME := app/live/node_modules/.bin/biome
+$(BIOME): app/live/package-lock.json | node
+	cd app/live && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(BIOME)
+
 # onnxruntime-web's WebAssembly build (version and sha512 pinned in app/live/package-lock.json), for decoding in
 # the browser; without it the app decodes on the server (and says so). tools/web_runtime.py fetches it from the npm
 # registry with Python alone (no Node needed); the wheel build runs the same step (setup.py).
 runtime:
 	@$(PYTHON) tools/web_runtime.py || true
 
-test: $(STAMP) chromium runtime
+test: $(STAMP) chromium node runtime
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
 
 app: $(STAMP) runtime
 	$(PY) -m streamlit run app/server.py
 
-# ruff, configured in pyproject.toml; CI runs it before the tests
-lint: $(STAMP)
+# ruff (pyproject.toml) for the Python, Biome (app/live/biome.json) for the browser code; CI runs it before the tests
+lint: $(STAMP) $(BIOME)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	cd app/live && ./node_modules/.bin/biome ci .
 
-format: $(STAMP)
+format: $(STAMP) $(BIOME)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+	cd app/live && ./node_modules/.bin/biome check --write .
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -3,9 +3,9 @@ JS are app/live/explore.*; what it is given and what it sends back is genlib.exp
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
-import re
 from functools import partial
 from pathlib import Path
 
@@ -13,23 +13,25 @@ import streamlit as st
 
 import components as c
 from genlib import export
-from genlib.explorer import live, session
+from genlib.explorer import live
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"  # onnxruntime-web, served under /app/static/ (server.enableStaticServing); never written
 RUNTIME = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm.gz")
-SERVER = "decode_server"  # session key: why this session decodes on the server (absent: in the browser)
+FAILED = "decode_failed"  # session key: {model: Failure} — decoders this browser could not run
 
 LIVE = HERE / "live"
+MODULE = "lab.mjs"  # the module every component imports; app/server.py serves app/live/*.mjs
 
 
 def _register(name: str, html: str | None = None):
-    """A components-v2 component from app/live/NAME.{js,css} (and .html); its module starts with runtime.js."""
+    """A components-v2 component from app/live/NAME.{js,css} (and .html); its inline module starts with
+    loader.js, which imports app/live/lab.mjs."""
     return st.components.v2.component(
         f"latent_lab_live_{name}",
         html=(LIVE / f"{name}.html").read_text() if html is None else html,
         css=(LIVE / f"{name}.css").read_text(),
-        js=(LIVE / "runtime.js").read_text() + "\n" + (LIVE / f"{name}.js").read_text(),
+        js=(LIVE / "loader.js").read_text() + "\n" + (LIVE / f"{name}.js").read_text(),
     )
 
 
@@ -54,15 +56,25 @@ def web_url() -> str:
 
 @st.cache_resource(max_entries=4)
 def _digest(path: str, stamp: int) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    """SHA-256 prefix of a file's bytes, inflated when gzipped: what the browser checks after inflating it."""
+    data = Path(path).read_bytes()
+    return hashlib.sha256(gzip.decompress(data) if path.endswith(".gz") else data).hexdigest()[:20]
+
+
+def _versioned(path: Path) -> str:
+    return _digest(str(path), path.stat().st_mtime_ns)
 
 
 def runtime() -> dict:
-    """Where the live components load the runtime from: the static folder, and the .wasm's URL with its content's
-    digest (the browser keeps the inflated runtime under that URL, so a new runtime gets a new key)."""
+    """Where the live components load their code from: the static folder (the runtime), the .wasm's URL and the
+    shared module's, each with its content's digest (the browser checks it, and keeps the inflated runtime under
+    that URL, so a new runtime gets a new key)."""
     wasm = STATIC / "ort" / RUNTIME[-1]
-    version = _digest(str(wasm), wasm.stat().st_mtime_ns)
-    return {"static": static_url(), "wasm": f"{static_url()}ort/{RUNTIME[-1]}?v={version}"}
+    return {
+        "static": static_url(),
+        "wasm": f"{static_url()}ort/{RUNTIME[-1]}?sha256={_versioned(wasm)}",
+        "module": f"{web_url()}live/{MODULE}?sha256={_versioned(LIVE / MODULE)}",
+    }
 
 
 def runtime_missing() -> str | None:
@@ -97,30 +109,44 @@ def decoder_url(name: str) -> tuple[str | None, str | None]:
     return _decoder(name, c.stamp(name), str(live.web_dir()))
 
 
+def _failure(name: str) -> str | None:
+    """Why this browser could not run `name`'s current decoder; a decoder published since (a new URL) is tried."""
+    failed = st.session_state.get(FAILED, {}).get(name)
+    return failed["why"] if failed and failed["decoder"] == decoder_url(name)[0] else None
+
+
 def _why(name: str) -> str | None:
     if st.session_state.get("decode_forced"):
         return "the URL asks for it (decode=server)"
-    return st.session_state.get(SERVER) or runtime_missing() or decoder_url(name)[1]
+    return runtime_missing() or decoder_url(name)[1] or _failure(name)
 
 
 def server_reason(name: str) -> str | None:
-    """Why this page decodes on the server for this session and model; None: in the browser. A reason other
-    than ?decode=server is said once per session (fallback_notice)."""
+    """Why this page decodes on the server for this session and model; None: in the browser. Each reason other
+    than ?decode=server is said once (fallback_notice)."""
     why = _why(name)
-    if why and not st.session_state.get("decode_forced") and not st.session_state.get("decode_noticed"):
-        st.session_state["decode_noticed"] = True
-        st.session_state["decode_notice"] = why
+    if why and not st.session_state.get("decode_forced") and why not in st.session_state.setdefault("decode_said", []):
+        st.session_state["decode_said"].append(why)
+        st.session_state["decode_notice"] = (name, why)
     return why
 
 
+def _retry(name: str) -> None:
+    st.session_state.get(FAILED, {}).pop(name, None)
+
+
 def fallback_notice() -> None:
-    """Say once per session why the browser does not decode (a forced ?decode=server says nothing)."""
-    if why := st.session_state.pop("decode_notice", None):
+    """Say once why the browser does not decode (a forced ?decode=server says nothing); after a failure in this
+    browser, offer to try again (the cause may be gone: a network blip, a server restarted)."""
+    if notice := st.session_state.pop("decode_notice", None):
+        name, why = notice
         st.info(
             f"In-browser decoding is unavailable: {why}. This page decodes on the server instead "
             "(the image updates when a slider is released).",
             icon=":material/info:",
         )
+        if why == _failure(name):
+            st.button("Try in-browser decoding again", key="decode:retry", on_click=_retry, args=(name,))
 
 
 def _synced(name: str, model) -> None:
@@ -142,11 +168,13 @@ def _synced(name: str, model) -> None:
         del st.session_state[key]
 
 
-def _runtime_failed(name: str) -> None:
-    report = (st.session_state.get(f"live:{name}") or {}).get("runtime") or {}
-    why = str(report.get("why", "no reason given")) if isinstance(report, dict) else "no reason given"
-    why = session.shown(re.sub(r"https?://\S+", "a static file", why), 160)  # the browser's words, escaped
-    st.session_state[SERVER] = f"this browser could not start it ({why})"
+def _health(name: str, key: str) -> None:
+    """A component's health report (app/live/lab.mjs `health`): a failure moves this model's decoder to the
+    server for this session, until it is retried or republished."""
+    report = live.health_report((st.session_state.get(key) or {}).get("health"))
+    if report is not None:
+        failed = st.session_state.setdefault(FAILED, {})
+        failed[name] = {"decoder": decoder_url(name)[0], "why": f"this browser could not run it ({report})"}
 
 
 def explore_component(name: str, model, state, alt: str | None) -> None:
@@ -164,7 +192,7 @@ def explore_component(name: str, model, state, alt: str | None) -> None:
         key=f"live:{name}",
         data=data,
         on_latent_change=partial(_synced, name, model),
-        on_runtime_change=partial(_runtime_failed, name),
+        on_health_change=partial(_health, name, f"live:{name}"),
     )
     if err := st.session_state.pop("live_error", None):
         st.error(f"The latent from the browser was refused: {err}")
@@ -192,6 +220,7 @@ def map_hover(name: str, model, state) -> bool:
     enc = c.test_encodings(name)
     _hover(
         key=f"hover:{name}",
+        on_health_change=partial(_health, name, f"hover:{name}"),
         data={
             "runtime": runtime(),
             "decoder": url,
@@ -213,6 +242,7 @@ def interpolate_scrub(name: str, ends, method: str) -> bool:
     a, b = ({"z": list(e.z), "label": e.label, "category": e.category, "continuous": list(e.continuous)} for e in ends)
     _scrub(
         key=f"scrub:{name}",
+        on_health_change=partial(_health, name, f"scrub:{name}"),
         data={"runtime": runtime(), "decoder": url, "model": name, "a": a, "b": b, "method": method},
     )
     return True

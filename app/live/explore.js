@@ -1,12 +1,12 @@
 // Live Explore: the latent sliders and condition controls decode in the browser (onnxruntime-web, its
 // single-threaded WebAssembly build) on every animation frame while they move; Python hears the latent
 // only on release or after STILL_MS of stillness, so the URL, downloads and other pages follow it.
-// (app/live/runtime.js comes first in the same module: loadRuntime, loadSession, decode, draw, el, G.)
+// (app/live/loader.js comes first in the same module; the rest is app/live/lab.mjs.)
 const STILL_MS = 250;
 const SCALE = 12;
 const STRIP_SCALE = 5;
-const FRAME_MS = 8; // at most one decode per half a 60 Hz frame
-const instances = new WeakMap();
+let lab; // app/live/lab.mjs, set on the first mount
+let G; // lab.page(): the page-wide log
 
 // ------------------------------------------------------------------ one mounted component
 class Live {
@@ -15,12 +15,10 @@ class Live {
     this.setTriggerValue = setTriggerValue;
     this.box = root.querySelector(".live");
     this.canvas = root.querySelector("canvas.digit");
-    this.dirty = false;
-    this.busy = false;
     this.inputAt = null;
     this.timer = null;
     this.failed = false;
-    this.onFrame = this.onFrame.bind(this);
+    this.frames = new lab.FrameScheduler(() => this.decodeNow());
   }
 
   // build the controls for a model (on mount and when the model changes)
@@ -37,33 +35,42 @@ class Live {
     rest.replaceChildren();
     data.sliders.forEach((s, i) => {
       const where = i < data.shown ? shown : rest;
-      where.append(this.slider(`${this.model}-coord${i}`, s.label, s.name, -data.limit, data.limit, data.step,
-        (v) => this.setCoord(i, v)));
+      where.append(
+        this.slider(`${this.model}-coord${i}`, s.label, s.name, -data.limit, data.limit, data.step, (v) =>
+          this.setCoord(i, v),
+        ),
+      );
     });
     more.hidden = data.z_dim <= data.shown;
     more.querySelector("summary").textContent = `More directions: the other ${data.z_dim - data.shown}`;
-    this.root.querySelector(".hint").textContent = data.z_dim > data.shown
-      ? `z has ${data.z_dim} dimensions. The sliders move z along the ${data.shown} directions in which the ` +
-        "encoded test digits vary most (PC1 most); the rest are under “More directions”." : "";
+    this.root.querySelector(".hint").textContent =
+      data.z_dim > data.shown
+        ? `z has ${data.z_dim} dimensions. The sliders move z along the ${data.shown} directions in which the ` +
+          "encoded test digits vary most (PC1 most); the rest are under “More directions”."
+        : "";
     this.buildConditions(data);
     this.buildStrip(data);
   }
 
   slider(id, label, short, min, max, step, onValue) {
-    const wrap = el("div", { class: "slider" });
-    const lab = el("label", { for: id }, label);
-    const row = el("div", { class: "row" });
-    const input = el("input", { type: "range", id, min, max, step, "aria-label": label });
-    const out = el("output", { for: id });
+    const wrap = lab.el("div", { class: "slider" });
+    const caption = lab.el("label", { for: id }, label);
+    const row = lab.el("div", { class: "row" });
+    const input = lab.el("input", { type: "range", id, min, max, step, "aria-label": label });
+    const out = lab.el("output", { for: id });
     row.append(input, out);
-    wrap.append(lab, row);
+    wrap.append(caption, row);
     const show = () => {
-      out.textContent = fmt(Number(input.value));
+      out.textContent = lab.fmt(Number(input.value));
       input.setAttribute("aria-valuenow", input.value);
-      input.setAttribute("aria-valuetext", `${short} ${fmt(Number(input.value))}`);
+      input.setAttribute("aria-valuetext", `${short} ${lab.fmt(Number(input.value))}`);
     };
     input._show = show;
-    input.addEventListener("input", () => { show(); onValue(Number(input.value)); this.changed(); });
+    input.addEventListener("input", () => {
+      show();
+      onValue(Number(input.value));
+      this.changed();
+    });
     input.addEventListener("change", () => this.syncSoon(0)); // a pointer released the thumb
     input.addEventListener("keydown", (e) => {
       const s = Number(step);
@@ -85,19 +92,27 @@ class Live {
   }
 
   choices(legend, name, n, get, set) {
-    const fs = el("fieldset");
-    fs.append(el("legend", {}, legend));
-    const box = el("div", { class: "choices", role: "radiogroup", "aria-label": legend });
+    const fs = lab.el("fieldset");
+    fs.append(lab.el("legend", {}, legend));
+    const box = lab.el("div", { class: "choices", role: "radiogroup", "aria-label": legend });
     for (let k = 0; k < n; k++) {
       const id = `${this.model}-${name}-${k}`;
-      const lab = el("label", { for: id });
-      const r = el("input", { type: "radio", name: `${this.model}-${name}`, id, value: k });
-      r.addEventListener("change", () => { if (r.checked) { set(k); this.changed(); this.syncSoon(STILL_MS); } });
-      lab.append(r, document.createTextNode(String(k)));
-      box.append(lab);
+      const choice = lab.el("label", { for: id });
+      const r = lab.el("input", { type: "radio", name: `${this.model}-${name}`, id, value: k });
+      r.addEventListener("change", () => {
+        if (r.checked) {
+          set(k);
+          this.changed();
+          this.syncSoon(STILL_MS);
+        }
+      });
+      choice.append(r, document.createTextNode(String(k)));
+      box.append(choice);
     }
     fs.append(box);
-    fs._update = () => { for (const r of box.querySelectorAll("input")) r.checked = Number(r.value) === get(); };
+    fs._update = () => {
+      for (const r of box.querySelectorAll("input")) r.checked = Number(r.value) === get();
+    };
     return fs;
   }
 
@@ -106,22 +121,39 @@ class Live {
     box.replaceChildren();
     this.conditionUpdaters = [];
     if (data.labels) {
-      const fs = this.choices("Label (the digit to draw)", "label", data.labels, () => this.cond.label,
-        (k) => { this.cond.label = k; });
+      const fs = this.choices(
+        "Label (the digit to draw)",
+        "label",
+        data.labels,
+        () => this.cond.label,
+        (k) => {
+          this.cond.label = k;
+        },
+      );
       box.append(fs);
       this.conditionUpdaters.push(fs._update);
     }
     if (data.categories) {
-      const fs = this.choices(`Categorical code (one of ${data.categories})`, "category", data.categories,
-        () => this.cond.category, (k) => { this.cond.category = k; });
+      const fs = this.choices(
+        `Categorical code (one of ${data.categories})`,
+        "category",
+        data.categories,
+        () => this.cond.category,
+        (k) => {
+          this.cond.category = k;
+        },
+      );
       box.append(fs);
       this.conditionUpdaters.push(fs._update);
     }
     this.codeSliders = [];
-    const codes = el("div", { class: "sliders" });
+    const codes = lab.el("div", { class: "sliders" });
     data.codes.forEach((c, j) => {
-      codes.append(this.slider(`${this.model}-cont${j}`, `Continuous code ${c.name}`, c.name, c.low, c.high,
-        data.step, (v) => { this.cond.continuous[j] = v; }));
+      codes.append(
+        this.slider(`${this.model}-cont${j}`, `Continuous code ${c.name}`, c.name, c.low, c.high, data.step, (v) => {
+          this.cond.continuous[j] = v;
+        }),
+      );
       this.codeSliders.push(this.sliders.pop()); // kept apart from the basis sliders
     });
     if (data.codes.length) box.append(codes);
@@ -131,20 +163,32 @@ class Live {
     const strip = this.root.querySelector(".strip");
     const cells = strip.querySelector(".cells");
     cells.replaceChildren();
-    this.strip = data.strip.filter((s) => !s.current).map((s) => {
-      const fig = el("figure");
-      const canvas = el("canvas", { width: 28 * STRIP_SCALE, height: 28 * STRIP_SCALE, role: "img",
-        "aria-label": `${s.name} decoding the same z`, "data-model": s.name });
-      fig.append(canvas, el("figcaption", {}, s.name));
-      cells.append(fig);
-      return { ...s, canvas };
-    });
+    this.strip = data.strip
+      .filter((s) => !s.current)
+      .map((s) => {
+        const fig = lab.el("figure");
+        const canvas = lab.el("canvas", {
+          width: 28 * STRIP_SCALE,
+          height: 28 * STRIP_SCALE,
+          role: "img",
+          "aria-label": `${s.name} decoding the same z`,
+          "data-model": s.name,
+        });
+        fig.append(canvas, lab.el("figcaption", {}, s.name));
+        cells.append(fig);
+        return { ...s, canvas };
+      });
     const current = data.strip.find((s) => s.current);
     if (current) {
-      const fig = el("figure");
-      const canvas = el("canvas", { width: 28 * STRIP_SCALE, height: 28 * STRIP_SCALE, role: "img",
-        "aria-label": `${current.name} (this model)`, "data-model": current.name });
-      fig.append(canvas, el("figcaption", {}, `${current.name} ← this one`));
+      const fig = lab.el("figure");
+      const canvas = lab.el("canvas", {
+        width: 28 * STRIP_SCALE,
+        height: 28 * STRIP_SCALE,
+        role: "img",
+        "aria-label": `${current.name} (this model)`,
+        "data-model": current.name,
+      });
+      fig.append(canvas, lab.el("figcaption", {}, `${current.name} ← this one`));
       cells.prepend(fig);
       this.stripSelf = canvas;
     } else this.stripSelf = null;
@@ -191,45 +235,42 @@ class Live {
       input.value = String(Math.min(lim, Math.max(-lim, Math.round(this.coord(i) / step) * step)));
       input._show();
     });
-    this.codeSliders.forEach((input, j) => { input.value = String(this.cond.continuous[j]); input._show(); });
+    this.codeSliders.forEach((input, j) => {
+      input.value = String(this.cond.continuous[j]);
+      input._show();
+    });
     for (const update of this.conditionUpdaters) update();
   }
 
   changed() {
-    const now = performance.now();
-    if (this.inputAt === null) this.inputAt = now;
-    this.dirty = true;
-    // decode at once when nothing was decoded this frame (the canvas shows at the next paint); inputs faster
-    // than the display coalesce into one decode per animation frame
-    if (!this.busy && this.session && now - (this.lastDecode ?? -1e9) >= FRAME_MS) this.onFrame();
-    else if (!this.raf) this.raf = requestAnimationFrame(this.onFrame);
+    if (this.inputAt === null) this.inputAt = performance.now();
+    this.frames.request();
   }
 
-  async onFrame() {
-    if (this.raf) cancelAnimationFrame(this.raf);
-    this.raf = null;
-    if (!this.dirty || this.busy || !this.session) return;
-    this.lastDecode = performance.now();
-    this.busy = true;
-    this.dirty = false;
+  // one decode of the latest latent, then the same z through the other models (the frame scheduler calls it)
+  async decodeNow() {
     const inputAt = this.inputAt;
     this.inputAt = null;
     try {
       const z = this.z.slice();
       const cond = { ...this.cond, continuous: [...this.cond.continuous] };
-      const pixels = await decode(this.ort, this.session, z, cond);
-      const hash = draw(this.canvas, pixels, SCALE);
-      if (this.stripSelf) draw(this.stripSelf, pixels, STRIP_SCALE);
+      const pixels = await lab.decode(this.ort, this.session, z, cond);
+      const hash = lab.draw(this.canvas, pixels, SCALE);
+      if (this.stripSelf) lab.draw(this.stripSelf, pixels, STRIP_SCALE);
       const now = performance.now();
-      log(G.drawn, { t: now, hash, model: this.model });
-      if (inputAt !== null) log(G.latency, now - inputAt);
+      lab.log(G.drawn, { t: now, hash, model: this.model });
+      if (inputAt !== null) lab.log(G.latency, now - inputAt);
       if (!this.firstDraw) {
         this.firstDraw = now;
         // where the wait went: the runtime's import, the decoder's session (the first one also compiles the
         // WebAssembly), the first decode and draw
-        log(G.ready, {
-          model: this.model, ms: now - this.mountedAt, at: now, runtime: this.runtimeAt - this.mountedAt,
-          session: this.sessionAt - this.runtimeAt, decode: now - this.sessionAt,
+        lab.log(G.ready, {
+          model: this.model,
+          ms: now - this.mountedAt,
+          at: now,
+          runtime: this.runtimeAt - this.mountedAt,
+          session: this.sessionAt - this.runtimeAt,
+          decode: now - this.sessionAt,
         });
         this.box.dataset.state = "ready";
         this.status("");
@@ -241,13 +282,10 @@ class Live {
           category: s.inputs.includes("category") ? (cond.category ?? s.category) : null,
           continuous: cond.continuous.length === s.continuous.length ? cond.continuous : s.continuous,
         };
-        draw(s.canvas, await decode(this.ort, s.session, z, c), STRIP_SCALE);
+        lab.draw(s.canvas, await lab.decode(this.ort, s.session, z, c), STRIP_SCALE);
       }
     } catch (err) {
       this.fail(`decoding failed (${err.message ?? err})`);
-    } finally {
-      this.busy = false;
-      if (this.dirty && !this.raf) this.raf = requestAnimationFrame(this.onFrame);
     }
   }
 
@@ -273,24 +311,36 @@ class Live {
   fail(why) {
     if (this.failed) return;
     this.failed = true;
-    log(G.failures, why);
+    this.frames.stop();
+    lab.log(G.failures, why);
     this.box.dataset.state = "failed";
     this.status(`In-browser decoding is unavailable: ${why}. Switching to server decoding…`);
-    this.setTriggerValue("runtime", { ok: false, why });
+    this.setTriggerValue("health", lab.health("explore", false, why));
   }
 
   async start(data) {
     this.mountedAt = performance.now();
     try {
-      const runtime = loadRuntime(data.runtime).then((ort) => { this.runtimeAt = performance.now(); return ort; });
-      const [ort, session] = await Promise.all([runtime, loadSession(data.runtime, data.decoder)]);
+      const runtime = lab.loadRuntime(data.runtime).then((ort) => {
+        this.runtimeAt = performance.now();
+        return ort;
+      });
+      const [ort, session] = await Promise.all([runtime, lab.loadSession(data.runtime, data.decoder)]);
       this.ort = ort;
       if (this.data.decoder !== data.decoder) return; // another model was picked meanwhile
       this.session = session;
       this.sessionAt = performance.now();
+      this.frames.start();
       for (const s of this.strip) {
-        loadSession(data.runtime, s.url).then((sess) => { s.session = sess; this.changed(); })
-          .catch(() => { s.canvas.setAttribute("aria-label", `${s.name}: its decoder did not load`); });
+        lab
+          .loadSession(data.runtime, s.url)
+          .then((sess) => {
+            s.session = sess;
+            this.changed();
+          })
+          .catch(() => {
+            s.canvas.setAttribute("aria-label", `${s.name}: its decoder did not load`);
+          });
       }
       this.changed();
     } catch (err) {
@@ -301,6 +351,8 @@ class Live {
   update(data) {
     if (data.model !== this.model || data.decoder !== this.data?.decoder) {
       this.session = null; // until this model's decoder is ready
+      this.failed = false; // a new decoder gets a new try
+      this.frames.stop();
       this.firstDraw = null;
       this.build(data);
       this.lastIncoming = undefined;
@@ -317,13 +369,11 @@ class Live {
   }
 }
 
-export default function (component) {
+export default withLab("explore", (module, component) => {
+  lab = module;
+  G = lab.page();
   const { data, parentElement, setTriggerValue } = component;
-  let live = instances.get(parentElement);
-  if (!live) {
-    live = new Live(parentElement, setTriggerValue);
-    instances.set(parentElement, live);
-  }
+  const live = lab.mounted(parentElement, () => new Live(parentElement, setTriggerValue));
   live.setTriggerValue = setTriggerValue;
   live.update(data);
-}
+});

@@ -18,7 +18,7 @@ from .. import export
 from ..fileio import atomic_write
 from ..paths import cache_root
 from .encodings import SHOWN_DIRECTIONS, Basis
-from .session import LATENT_MAX, SLIDER_LIMIT, LatentState, adapt
+from .session import LATENT_MAX, SLIDER_LIMIT, LatentState, adapt, shown
 
 DECODERS = "decoders"  # subfolders of the web folder holding the published ONNX files and encodings
 ENCODINGS = "encodings"
@@ -26,6 +26,7 @@ KINDS = (DECODERS, ENCODINGS)
 ROUTE = "latent-lab"  # the server serves web_dir()/KIND/NAME at /ROUTE/KIND/NAME (app/server.py) ...
 SERVED = "LATENT_LAB_SERVES_WEB"  # ... and sets this environment variable, so the app knows the route is there
 SLIDER_STEP = 0.05
+COMPONENTS = ("explore", "hover", "scrub")  # the live components that report their health (app/live/lab.mjs)
 
 
 def web_dir() -> Path:
@@ -38,7 +39,7 @@ def _publish(data: bytes, folder: Path, stem: str, suffix: str) -> Path:
     """data written once, gzipped, as folder/stem-<sha256 prefix>.suffix.gz (a name that changes with the content,
     so a browser may cache it); older files of the same stem are removed. Gzipped here, once: Streamlit compresses
     every response that is not gzip already, on every request (0.25 s of server CPU per decoder fetched); the
-    browser inflates it (app/live/runtime.js)."""
+    browser inflates it and checks its digest (app/live/lab.mjs)."""
     target = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:20]}{suffix}.gz"
     if not target.is_file():
         atomic_write(target, gzip.compress(data, compresslevel=6, mtime=0))
@@ -173,6 +174,17 @@ def synced_state(payload, spec, current: LatentState) -> LatentState:
         continuous = tuple(min(max(float(v), c.low), c.high) for v, c in zip(cont, spec.continuous, strict=True))
     seed = current.seed if z == tuple(current.z) else None
     return replace(current, z=z, label=label, category=category, continuous=continuous, seed=seed)
+
+
+def health_report(payload) -> str | None:
+    """Why a live component failed, from its health report {"component", "ok", "why"} (app/live/lab.mjs
+    `health`), shortened, without URLs and escaped for the page; None for a healthy report or one that is not in
+    that format (nothing a browser sends is trusted)."""
+    if not isinstance(payload, dict) or payload.get("ok") is not False or payload.get("component") not in COMPONENTS:
+        return None
+    why = payload.get("why")
+    why = why if isinstance(why, str) and why.strip() else "no reason given"
+    return shown(re.sub(r"https?://\S+", "a file", why), 160)
 
 
 def _index(v, n: int, what: str) -> int:

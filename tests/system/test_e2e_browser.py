@@ -249,7 +249,7 @@ def test_lecture_panels(server, page):
     select_option(page, "lik-kind", "a letter")
     page.wait_for_selector("text=the letter A")
     goto_page(page, "Reparameterisation", ".js-plotly-plot")
-    page.wait_for_selector("text=Spread ratio (score / pathwise)")
+    page.wait_for_selector("text=Spread over pathwise")
     shown = captions(page)  # the strip from Q and the strip from the prior
     assert any(c.startswith("16 decodings of z ~ Q(z|X)") for c in shown), shown
     assert any(c.startswith("z from the prior N(0, I) instead") for c in shown), shown

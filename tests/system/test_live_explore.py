@@ -204,6 +204,39 @@ def test_runtime_that_cannot_load_falls_back_to_server_decoding_once(server, pag
     assert page.locator("[data-testid='stAlert']:has-text('In-browser decoding is unavailable')").count() == 0
 
 
+def test_a_failed_download_is_retried_and_the_digit_still_decodes_in_the_browser(server, page):
+    """One network blip (the decoder's first request and the runtime's first import fail) costs a moment, not
+    the session's in-browser decoding."""
+    failed = []
+
+    def blip(route):
+        url = route.request.url
+        if not any(url.split("?")[0] == f for f in failed) and ("/decoders/" in url or "ort.wasm.min.mjs" in url):
+            failed.append(url.split("?")[0])
+            return route.abort()
+        return route.continue_()
+
+    page.route("**/*", blip)
+    open_live(page, server, f"model={NAME}&seed=5")
+    # each failed once, then loaded (so did the decoders of the same-z strip)
+    assert any(f.endswith("ort.wasm.min.mjs") for f in failed) and any(f"/decoders/{NAME}-" in f for f in failed)
+    assert page.locator("[data-testid='stAlert']:has-text('In-browser decoding is unavailable')").count() == 0
+
+
+def test_after_a_failure_the_browser_can_try_again_and_recover(server, page):
+    page.route("**/decoders/**", lambda route: route.abort())  # down for good: every retry fails
+    page.goto(f"{server}/?model={NAME}&seed=5")
+    page.wait_for_selector("[data-testid='stAlert']:has-text('could not run it')")
+    settle(page)
+    assert page.locator(".live").count() == 0
+    page.unroute("**/decoders/**")  # the cause is gone
+    page.get_by_role("button", name="Try in-browser decoding again").click()
+    page.wait_for_selector(".live[data-state='ready']")
+    settle(page)
+    failures = page.evaluate("() => window.__latentLab.failures")
+    assert len(failures) == 1 and "did not load" in failures[0]
+
+
 def test_decode_server_flag_forces_server_decoding(server, page):
     page.goto(f"{server}/?model={NAME}&seed=5&decode=server")
     page.wait_for_selector("[data-testid='stMain'] [data-testid='stImage'] img")
@@ -294,7 +327,7 @@ def test_latent_map_hover_decodes_the_point_and_rings_it(server, runs, page, nam
 def test_interpolate_scrub_decodes_along_the_path(server, runs, page):
     open_live(page, server, f"model={NAME}&seed=1")
     goto_page(page, "Interpolate")
-    scrub = page.locator("#scrub-t")
+    scrub = page.locator(".scrub input[type='range']")
     page.wait_for_function("() => window.__latentLab.drawn.some(d => d.model.endsWith(':scrub'))")
     settle(page)  # the strip and captions above it are laid out: the slider stays where it is measured
     scrub.scroll_into_view_if_needed()  # mouse coordinates are the viewport's: the slider must be inside it

@@ -130,3 +130,18 @@ def test_published_encodings_of_a_model_with_codes_carry_each_digits_codes(tmp_p
     floats = np.frombuffer(data[: n * (d + k) * 4], "<f4")
     assert floats[: n * d].tolist() == z.reshape(-1).tolist() and floats[n * d :].tolist() == cont.reshape(-1).tolist()
     assert list(data[-2 * n :]) == [1, 2, 3, 7, 0, 9]
+
+
+def test_a_health_report_gives_the_reason_of_a_failure_only():
+    why = live.health_report({"component": "hover", "ok": False, "why": "GET http://10.0.0.1/x failed [a](b)"})
+    assert "a file" in why and "10.0.0.1" not in why and "\\[" in why  # no URL, Markdown escaped
+    assert live.health_report({"component": "explore", "ok": False, "why": ""}).endswith("'no reason given'")
+    assert len(live.health_report({"component": "scrub", "ok": False, "why": "x" * 1000})) < 200
+    for fine_or_foreign in (
+        {"component": "explore", "ok": True, "why": ""},
+        {"component": "someone-else", "ok": False, "why": "x"},
+        {"component": "explore", "ok": "false", "why": "x"},
+        "explore failed",
+        None,
+    ):
+        assert live.health_report(fine_or_foreign) is None

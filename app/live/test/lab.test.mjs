@@ -1,0 +1,178 @@
+// Unit tests of app/live/lab.mjs with Node's own test runner (`node --test app/live/test/`); no browser, no packages.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { test } from "node:test";
+
+import { FrameScheduler, HEALTH_WHY_MAX, health, once, promisedDigest, retry, sha256Hex } from "../lab.mjs";
+
+// a scheduler on a hand-cranked clock and frame queue
+function harness() {
+  const frames = [];
+  const clock = { t: 0 };
+  const runs = [];
+  let input = 0;
+  let release = null; // set: the next run waits for it (a decode in flight)
+  const s = new FrameScheduler(
+    async () => {
+      runs.push(input);
+      if (release)
+        await new Promise((r) => {
+          release = r;
+        });
+    },
+    { frame: (cb) => frames.push(cb), now: () => clock.t, minGapMs: 8 },
+  );
+  const crank = async () => {
+    const due = frames.splice(0);
+    for (const cb of due) cb();
+    await new Promise((r) => setImmediate(r));
+  };
+  return {
+    s,
+    frames,
+    clock,
+    runs,
+    crank,
+    set: (v) => {
+      input = v;
+    },
+    hold: () => {
+      release = () => {};
+    },
+    free: () => {
+      const r = release;
+      release = null;
+      r();
+    },
+  };
+}
+
+test("nothing runs before start; start runs what was asked", async () => {
+  const h = harness();
+  h.set(1);
+  h.s.request();
+  assert.deepEqual(h.runs, []);
+  h.s.start();
+  await h.crank();
+  assert.deepEqual(h.runs, [1]);
+});
+
+test("inputs within one frame coalesce into one run of the latest", async () => {
+  const h = harness();
+  h.s.start();
+  h.set(1);
+  h.s.request(); // idle for long: runs at once
+  await new Promise((r) => setImmediate(r)); // and is done
+  for (const v of [2, 3, 4]) {
+    h.set(v);
+    h.s.request(); // within minGapMs of the last run: wait for the frame
+  }
+  assert.deepEqual(h.runs, [1]);
+  assert.equal(h.frames.length, 1); // one frame asked for, not three
+  await h.crank();
+  assert.deepEqual(h.runs, [1, 4]);
+});
+
+test("a request while a run is in flight is served once, after it", async () => {
+  const h = harness();
+  h.s.start();
+  h.hold();
+  h.set(1);
+  h.s.request();
+  await new Promise((r) => setImmediate(r));
+  h.clock.t = 100;
+  for (const v of [2, 3]) {
+    h.set(v);
+    h.s.request();
+  }
+  assert.deepEqual(h.runs, [1]);
+  h.free();
+  await new Promise((r) => setImmediate(r));
+  await h.crank();
+  assert.deepEqual(h.runs, [1, 3]);
+  await h.crank();
+  assert.deepEqual(h.runs, [1, 3]); // nothing more was asked
+});
+
+test("stop drops what is asked until the next start", async () => {
+  const h = harness();
+  h.s.start();
+  h.s.stop();
+  h.s.request();
+  await h.crank();
+  assert.deepEqual(h.runs, []);
+});
+
+test("retry waits longer each time and returns the first success", async () => {
+  const waits = [];
+  let calls = 0;
+  const v = await retry(
+    async (attempt) => {
+      calls += 1;
+      if (attempt < 3) throw new Error(`blip ${attempt}`);
+      return "ok";
+    },
+    { tries: 3, delayMs: 400, factor: 3, wait: async (ms) => waits.push(ms) },
+  );
+  assert.equal(v, "ok");
+  assert.equal(calls, 3);
+  assert.deepEqual(waits, [400, 1200]);
+});
+
+test("retry gives up after its tries with the last error", async () => {
+  const waits = [];
+  await assert.rejects(
+    retry(
+      async (attempt) => {
+        throw new Error(`down ${attempt}`);
+      },
+      { tries: 2, wait: async (ms) => waits.push(ms) },
+    ),
+    /down 2/,
+  );
+  assert.equal(waits.length, 1);
+});
+
+test("once keeps a success but drops a failure, so the next caller loads again", async () => {
+  const map = new Map();
+  let made = 0;
+  const failing = () =>
+    once(map, "k", async () => {
+      made += 1;
+      throw new Error("no");
+    });
+  await assert.rejects(failing(), /no/);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(map.has("k"), false);
+  await assert.rejects(failing(), /no/);
+  assert.equal(made, 2);
+  const a = once(map, "j", async () => 7);
+  assert.equal(
+    once(map, "j", async () => 8),
+    a,
+  );
+  assert.equal(await a, 7);
+});
+
+test("health reports have one format: component, ok, and a short reason without URLs", () => {
+  assert.deepEqual(health("hover", true, "ignored"), { component: "hover", ok: true, why: "" });
+  const r = health("explore", false, new Error("GET https://example.org/x.onnx failed"));
+  assert.deepEqual(Object.keys(r).sort(), ["component", "ok", "why"]);
+  assert.equal(r.why, "GET a file failed");
+  assert.equal(health("scrub", false, "x".repeat(1000)).why.length, HEALTH_WHY_MAX);
+  assert.equal(health("scrub", false, "").why, "no reason given");
+});
+
+test("the digest a URL promises: a ?sha256= query or a published name", () => {
+  assert.equal(promisedDigest("/app/static/ort/ort-wasm-simd-threaded.wasm.gz?sha256=0123abcd"), "0123abcd");
+  assert.equal(
+    promisedDigest("/latent-lab/decoders/dcgan-collapsed-0123456789abcdef0123.onnx.gz"),
+    "0123456789abcdef0123",
+  );
+  assert.equal(promisedDigest("/latent-lab/decoders/vae.onnx.gz"), null);
+});
+
+test("sha256Hex agrees with node:crypto", async () => {
+  const bytes = new TextEncoder().encode("latent-lab");
+  assert.equal(await sha256Hex(bytes), createHash("sha256").update(bytes).digest("hex"));
+});
