@@ -3,7 +3,9 @@ computation is a genlib call. Controls are built from `model.latent`, never from
 
 from __future__ import annotations
 
+import os
 import random
+import time
 from dataclasses import replace
 
 import streamlit as st
@@ -178,6 +180,22 @@ def require_model():
         )
         st.stop()
     return name, model
+
+
+def log_run() -> None:
+    """One line per script or fragment run in $LATENT_LAB_RUN_LOG, where tests and benchmarks count them."""
+    if run_log := os.environ.get("LATENT_LAB_RUN_LOG"):
+        with open(run_log, "a") as f:
+            f.write(f"{time.time():.3f}\n")
+
+
+def sync_url(name: str, model) -> None:
+    """The URL follows the current model and latent; written only when they changed, to keep history clean."""
+    wanted = session.to_query(name, get_state(name, model))
+    if st.session_state.get("decode_forced"):
+        wanted["decode"] = "server"  # a reload keeps the forced mode
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
 
 
 # ---------------------------------------------------------------- widgets

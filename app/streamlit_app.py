@@ -1,9 +1,7 @@
 """latent-lab explorer: `streamlit run app/streamlit_app.py` (or `make app`).
 This file sets up the pages, the sidebar model picker and the URL <-> state sync."""
 
-import os
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -26,10 +24,7 @@ torch.set_num_threads(1)
 # make no request outside its own server (offline classrooms; no third party sees the students)
 st.set_page_config(page_title="latent-lab", page_icon=str(HERE / "icon.png"), layout="wide")
 
-if run_log := os.environ.get("LATENT_LAB_RUN_LOG"):  # tests and benchmarks count script runs here
-    with open(run_log, "a") as f:
-        f.write(f"{time.time():.3f}\n")
-
+c.log_run()
 c.new_run()
 models = c.available_models()
 if not models:
@@ -87,11 +82,6 @@ st.sidebar.caption(
 c.show_notices()
 page.run()
 
-# the URL follows the current model and latent (only when they changed, to keep history clean)
 name = st.session_state["model"]
 if name in models:
-    wanted = session.to_query(name, c.get_state(name, models[name]))
-    if st.session_state.get("decode_forced"):
-        wanted["decode"] = "server"  # a reload keeps the forced mode
-    if st.query_params.to_dict() != wanted:
-        st.query_params.from_dict(wanted)
+    c.sync_url(name, models[name])

@@ -230,9 +230,10 @@ export class FrameScheduler {
 
   request() {
     this.dirty = true;
-    if (!this.ready || this.busy || this.queued) return;
+    if (!this.ready || this.busy) return; // the run in flight queues a frame when it ends
+    // past the gap: run now (a frame already queued then finds nothing to do); else once, on the next frame
     if (this.now() - this.last >= this.minGapMs) this.run();
-    else this.queue();
+    else if (!this.queued) this.queue();
   }
 
   start() {

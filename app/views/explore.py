@@ -35,8 +35,15 @@ def details(image, state) -> None:
         c.latent_upload(name, model)
 
 
-others = c.available_models()
-if server is None:
+@st.fragment
+def live_view() -> None:
+    """What a slider's release changes, rerun alone when the browser syncs a latent (a few milliseconds of server
+    CPU, not the whole app): the image for downloads and other pages, the ‖z‖ check, the classifier's reading, the
+    component and the URL."""
+    if not st.session_state.pop("explore:full_run", False):
+        c.log_run()  # a rerun of this fragment alone
+    if livedecode.server_reason(name) is not None:  # the browser reported a failure: the server path, whole page
+        st.rerun(scope="app")
     state = c.get_state(name, model)
     image = session.decode_states(model, [state])[0]  # the synced latent: downloads and other pages use it
     st.session_state["explore_image"] = image
@@ -47,6 +54,13 @@ if server is None:
         details(image, state)
     clf, _ = c.classifier()
     livedecode.explore_component(name, model, state, live.reading(clf, image) if clf is not None else None)
+    c.sync_url(name, model)
+
+
+others = c.available_models()
+if server is None:
+    st.session_state["explore:full_run"] = True  # logged already, as the app's run
+    live_view()
     skipped = [(o, m) for o, m in others.items() if m.latent.z_dim != model.latent.z_dim]
 else:
     controls, view = st.columns([3, 2], gap="large")

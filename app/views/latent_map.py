@@ -42,78 +42,86 @@ if model.latent.n_classes is not None:
         "here, and z to hold style (slant, thickness) instead."
     )
 
-fig = go.Figure()
-xy = proj.xy.numpy()
-for digit in range(10):  # one trace per digit: a clickable legend; customdata holds the global index
-    idx = (enc.labels == digit).nonzero().reshape(-1).numpy()
+
+@st.fragment
+def map_view() -> None:
+    """The map and the clicked point's panel: a click reruns only this (the figure is redrawn to ring the point),
+    not the whole app."""
+    fig = go.Figure()
+    xy = proj.xy.numpy()
+    for digit in range(10):  # one trace per digit: a clickable legend; customdata holds the global index
+        idx = (enc.labels == digit).nonzero().reshape(-1).numpy()
+        fig.add_trace(
+            go.Scattergl(
+                x=xy[idx, 0],
+                y=xy[idx, 1],
+                mode="markers",
+                name=str(digit),
+                customdata=idx,
+                marker=dict(size=5, color=c.DIGIT_COLOURS[digit], opacity=0.85),
+                hovertemplate=f"test #%{{customdata}}<br>label {digit}<extra></extra>",
+            )
+        )
+    here = proj.project(state.z_tensor())[0]
     fig.add_trace(
         go.Scattergl(
-            x=xy[idx, 0],
-            y=xy[idx, 1],
+            x=[float(here[0])],
+            y=[float(here[1])],
             mode="markers",
-            name=str(digit),
-            customdata=idx,
-            marker=dict(size=5, color=c.DIGIT_COLOURS[digit], opacity=0.85),
-            hovertemplate=f"test #%{{customdata}}<br>label {digit}<extra></extra>",
+            name="Explore",
+            marker=dict(symbol="star", size=18, color="black", line=dict(color="white", width=1.5)),
+            hovertemplate="the Explore latent<extra></extra>",
         )
     )
-here = proj.project(state.z_tensor())[0]
-fig.add_trace(
-    go.Scattergl(
-        x=[float(here[0])],
-        y=[float(here[1])],
-        mode="markers",
-        name="Explore",
-        marker=dict(symbol="star", size=18, color="black", line=dict(color="white", width=1.5)),
-        hovertemplate="the Explore latent<extra></extra>",
-    )
-)
-# read this run's click before drawing, so the figure can already ring the picked point
-clicked = session.selected_row(((st.session_state.get(f"map:{name}") or {}).get("selection") or {}).get("points"))
-if clicked is not None:
-    st.session_state.setdefault("map_picked", {})[name] = clicked
-picked = st.session_state.get("map_picked", {}).get(name)
-if picked is not None:  # ring the decoded point so it can be found again
-    fig.add_trace(
-        go.Scattergl(
-            x=[float(xy[picked, 0])],
-            y=[float(xy[picked, 1])],
-            mode="markers",
-            name=f"#{picked}",
-            marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=2.5)),
-            hoverinfo="skip",
+    # read this run's click before drawing, so the figure can already ring the picked point
+    clicked = session.selected_row(((st.session_state.get(f"map:{name}") or {}).get("selection") or {}).get("points"))
+    if clicked is not None:
+        st.session_state.setdefault("map_picked", {})[name] = clicked
+    picked = st.session_state.get("map_picked", {}).get(name)
+    if picked is not None:  # ring the decoded point so it can be found again
+        fig.add_trace(
+            go.Scattergl(
+                x=[float(xy[picked, 0])],
+                y=[float(xy[picked, 1])],
+                mode="markers",
+                name=f"#{picked}",
+                marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=2.5)),
+                hoverinfo="skip",
+            )
         )
+    fig.update_layout(
+        height=620,
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend_title_text="digit",
+        xaxis_title=f"{method} 1",
+        yaxis_title=f"{method} 2",
     )
-fig.update_layout(
-    height=620,
-    margin=dict(l=10, r=10, t=40, b=10),
-    legend_title_text="digit",
-    xaxis_title=f"{method} 1",
-    yaxis_title=f"{method} 2",
-)
 
-plot_col, side = st.columns([3, 1], gap="medium")
-with plot_col:
-    st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"map:{name}")
+    plot_col, side = st.columns([3, 1], gap="medium")
+    with plot_col:
+        st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"map:{name}")
 
-with side:
-    hovering = livedecode.map_hover(name, model, state)
-    if picked is None:
-        if not hovering:
-            st.info("Click a point on the map to decode it here.", icon=":material/touch_app:")
-    else:
-        label = int(enc.labels[picked])
-        point = session.test_digit_state(enc, picked, state, model.latent)
-        original = c.test_split().unit_images(picked)
-        decoded = session.decode_states(model, [point])[0]
-        st.session_state["map_decoded"] = (picked, decoded)
-        a, b = st.columns(2)
-        c.show_image(original, caption=f"test #{picked} (label {label})", scale=5, container=a)
-        c.show_image(decoded, caption="decoded from its z", scale=5, container=b)
-        if st.button("Open in Explore", icon=":material/tune:", type="primary", width="stretch"):
-            c.set_state(name, point)
-            st.switch_page("views/explore.py")
-        c.png_download(decoded, f"{name}-test{picked}.png", container=st, key="map:png")
+    with side:
+        hovering = livedecode.map_hover(name, model, state)
+        if picked is None:
+            if not hovering:
+                st.info("Click a point on the map to decode it here.", icon=":material/touch_app:")
+        else:
+            label = int(enc.labels[picked])
+            point = session.test_digit_state(enc, picked, state, model.latent)
+            original = c.test_split().unit_images(picked)
+            decoded = session.decode_states(model, [point])[0]
+            st.session_state["map_decoded"] = (picked, decoded)
+            a, b = st.columns(2)
+            c.show_image(original, caption=f"test #{picked} (label {label})", scale=5, container=a)
+            c.show_image(decoded, caption="decoded from its z", scale=5, container=b)
+            if st.button("Open in Explore", icon=":material/tune:", type="primary", width="stretch"):
+                c.set_state(name, point)
+                st.switch_page("views/explore.py")
+            c.png_download(decoded, f"{name}-test{picked}.png", container=st, key="map:png")
+
+
+map_view()
 
 if model.latent.z_dim == 2:
     st.subheader("The decoded manifold")

@@ -94,6 +94,23 @@ test("a request while a run is in flight is served once, after it", async () => 
   assert.deepEqual(h.runs, [1, 3]); // nothing more was asked
 });
 
+test("an input after the minimum gap runs at once, even with a frame queued", async () => {
+  const h = harness();
+  h.s.start();
+  h.s.request();
+  await new Promise((r) => setImmediate(r));
+  h.set(2);
+  h.s.request(); // too soon: a frame is queued
+  assert.equal(h.frames.length, 1);
+  h.clock.t = 20;
+  h.set(3);
+  h.s.request(); // the gap has passed: no waiting for that frame
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(h.runs, [0, 3]);
+  await h.crank(); // the queued frame has nothing left to draw
+  assert.deepEqual(h.runs, [0, 3]);
+});
+
 test("stop drops what is asked until the next start", async () => {
   const h = harness();
   h.s.start();
