@@ -34,20 +34,26 @@ DIGIT_COLOURS = [
 
 
 # ---------------------------------------------------------------- cached resources
-_stamps: dict[str, tuple] = {}  # this script run's stamps (new_run() forgets them)
+# What a script run looks up once (new_run() forgets it): checkpoint stamps, which read files, and cached
+# resources, whose lookups hash their arguments on every call (about 0.3 ms each, dozens per run; a fragment's
+# rerun reuses the last full run's). The values are the same for every session, as cached resources are.
+_run: dict = {}
 
 
 def new_run() -> None:
     """Called first in every script run: checkpoints are looked at again (a retrained one is picked up)."""
-    _stamps.clear()
+    _run.clear()
+
+
+def per_run(key: tuple, make):
+    if key not in _run:
+        _run[key] = make()
+    return _run[key]
 
 
 def stamp(folder: str) -> tuple:
-    """session.checkpoint_stamp of CHECKPOINTS/folder, the key of every cached resource of a model; a run asks a
-    dozen times per model, so the files are looked at once per run."""
-    if folder not in _stamps:
-        _stamps[folder] = session.checkpoint_stamp(genlib.CHECKPOINTS / folder)
-    return _stamps[folder]
+    """session.checkpoint_stamp of CHECKPOINTS/folder, the key of every cached resource of a model."""
+    return per_run(("stamp", folder), lambda: session.checkpoint_stamp(genlib.CHECKPOINTS / folder))
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=24)
@@ -61,7 +67,7 @@ def _load(name: str, stamp: tuple):
 
 
 def load_model(name: str):
-    return _load(name, stamp(name))
+    return per_run(("model", name), lambda: _load(name, stamp(name)))
 
 
 def available_models() -> dict:
@@ -76,7 +82,7 @@ def _encodings(name: str, stamp: tuple) -> encodings.Encodings:
 
 
 def test_encodings(name: str) -> encodings.Encodings:
-    return _encodings(name, stamp(name))
+    return per_run(("encodings", name), lambda: _encodings(name, stamp(name)))
 
 
 @st.cache_resource(max_entries=12)
@@ -84,8 +90,13 @@ def _basis(name: str, stamp: tuple) -> encodings.Basis:
     return encodings.slider_basis(test_encodings(name).z)
 
 
+def familiar_norms(name: str) -> tuple[float, float]:
+    """session.norm_range of the model's test encodings: the ‖z‖ check's second reference."""
+    return per_run(("norms", name), lambda: session.norm_range(test_encodings(name).z))
+
+
 def slider_basis(name: str) -> encodings.Basis:
-    return _basis(name, stamp(name))
+    return per_run(("basis", name), lambda: _basis(name, stamp(name)))
 
 
 @st.cache_resource(
@@ -114,7 +125,7 @@ def _classifier(folder: str):
 def classifier():
     """(the metrics classifier, None), or (None, why it cannot be loaded). Taken from the checkpoints
     folder, else the shipped one (see genlib.metrics.load_classifier)."""
-    return _classifier(str(genlib.CHECKPOINTS))
+    return per_run(("classifier", str(genlib.CHECKPOINTS)), lambda: _classifier(str(genlib.CHECKPOINTS)))
 
 
 def require_classifier():
@@ -372,10 +383,12 @@ def show_image(img: torch.Tensor, caption: str | None = None, scale: int = IMAGE
     container.image(images.png_bytes(img, scale), caption=caption, width=28 * scale)
 
 
+# The files are made when a button is clicked, not on every run: a slider's release reruns Explore for a few
+# milliseconds of server CPU, and encoding them each time would be a good part of it.
 def png_download(img_or_grid: torch.Tensor, file_name: str, label: str = "PNG", scale: int = 8, container=st, key=None):
     container.download_button(
         label,
-        images.png_bytes(img_or_grid, scale),
+        lambda: images.png_bytes(img_or_grid, scale),
         file_name=file_name,
         mime="image/png",
         on_click="ignore",
@@ -387,7 +400,7 @@ def png_download(img_or_grid: torch.Tensor, file_name: str, label: str = "PNG", 
 def json_download(name: str, state: LatentState, container=st, key=None):
     container.download_button(
         "Latent JSON",
-        session.latent_json(name, state),
+        lambda: session.latent_json(name, state),
         file_name=f"{name}-latent.json",
         mime="application/json",
         on_click="ignore",

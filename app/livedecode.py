@@ -66,6 +66,10 @@ def _versioned(path: Path) -> str:
 
 
 def runtime() -> dict:
+    return c.per_run(("runtime",), _runtime)
+
+
+def _runtime() -> dict:
     """Where the live components load their code from: the static folder (the runtime), the .wasm's URL and the
     shared module's, each with its content's digest (the browser checks it, and keeps the inflated runtime under
     that URL, so a new runtime gets a new key)."""
@@ -106,7 +110,8 @@ def _decoder(name: str, stamp: tuple, web: str) -> tuple[str | None, str | None]
 
 
 def decoder_url(name: str) -> tuple[str | None, str | None]:
-    return _decoder(name, c.stamp(name), str(live.web_dir()))
+    web = str(live.web_dir())
+    return c.per_run(("decoder", name, web), lambda: _decoder(name, c.stamp(name), web))
 
 
 def _failure(name: str) -> str | None:
@@ -177,11 +182,12 @@ def _health(name: str, key: str) -> None:
         failed[name] = {"decoder": decoder_url(name)[0], "why": f"this browser could not run it ({report})"}
 
 
-def explore_component(name: str, model, state, alt: str | None) -> None:
-    """The live sliders, condition controls, canvas and same-z strip for `model` at `state`."""
+def explore_component(name: str, model, state, alt: str | None, others: dict) -> None:
+    """The live sliders, condition controls, canvas and same-z strip (over `others`, the available models) for
+    `model` at `state`."""
     url, _ = decoder_url(name)
     strip = []
-    for other, m in c.available_models().items():
+    for other, m in others.items():
         if m.latent.z_dim == model.latent.z_dim:
             other_url = url if other == name else decoder_url(other)[0]
             if other_url:

@@ -301,7 +301,9 @@ def main(argv=None) -> None:
     p.add_argument("--pages", action="store_true", help="every page's first open (bench/page_open.py)")
     p.add_argument("--class-sessions", type=int, default=30, help="--live: browser sessions of the class test")
     p.add_argument("--class-seconds", type=float, default=60, help="--live: how long the class explores")
-    p.add_argument("--live-parts", default="drag,ready,hover,class", help="--live: which measurements, comma-separated")
+    p.add_argument(
+        "--live-parts", default="drag,release,ready,hover,class", help="--live: which measurements, comma-separated"
+    )
     args = p.parse_args(argv)
     if args.live:
         from live_decoding import main as live_main

@@ -14,10 +14,9 @@ server = livedecode.server_reason(name)
 livedecode.fallback_notice()
 
 
-def details(image, state) -> None:
-    """The norm check (against prior draws and the model's encodings of real digits), downloads and the latent
-    upload for the shown image."""
-    check = session.typical_set(state.z_tensor().unsqueeze(0), reference=c.test_encodings(name).z)
+def norm_check(state) -> None:
+    """The norm check, against prior draws and the model's encodings of real digits."""
+    check = session.typical_set(state.z_tensor().unsqueeze(0), familiar=c.familiar_norms(name))
     st.session_state["explore_typical"] = check
     norm = check.norms[0]
     if check.outside:
@@ -28,9 +27,14 @@ def details(image, state) -> None:
         )
     else:
         st.caption(f"‖z‖ = {norm:.1f} ({check.describe()})")
-    png_col, json_col = st.columns(2)
+
+
+def downloads(image, state, png_col, json_col) -> None:
     c.png_download(image, f"{name}-explore.png", container=png_col, key="explore:png")
     c.json_download(name, state, container=json_col, key="explore:json")
+
+
+def upload() -> None:
     with st.expander("Open a saved latent"):
         c.latent_upload(name, model)
 
@@ -39,7 +43,7 @@ def details(image, state) -> None:
 def live_view() -> None:
     """What a slider's release changes, rerun alone when the browser syncs a latent (a few milliseconds of server
     CPU, not the whole app): the image for downloads and other pages, the ‖z‖ check, the classifier's reading, the
-    component and the URL."""
+    component and the URL. The seed controls and the upload, which a release leaves as they are, stay outside."""
     if not st.session_state.pop("explore:full_run", False):
         c.log_run()  # a rerun of this fragment alone
     if livedecode.server_reason(name) is not None:  # the browser reported a failure: the server path, whole page
@@ -47,18 +51,22 @@ def live_view() -> None:
     state = c.get_state(name, model)
     image = session.decode_states(model, [state])[0]  # the synced latent: downloads and other pages use it
     st.session_state["explore_image"] = image
-    controls, view = st.columns([3, 2], gap="large")
-    with controls:
-        c.seed_controls(name, model)
-    with view:
-        details(image, state)
+    check_col, png_col, json_col = st.columns([4, 1, 1], vertical_alignment="center")
+    with check_col:
+        norm_check(state)
+    downloads(image, state, png_col, json_col)
     clf, _ = c.classifier()
-    livedecode.explore_component(name, model, state, live.reading(clf, image) if clf is not None else None)
+    livedecode.explore_component(name, model, state, live.reading(clf, image) if clf is not None else None, others)
     c.sync_url(name, model)
 
 
 others = c.available_models()
 if server is None:
+    controls, view = st.columns([3, 2], gap="large")
+    with controls:
+        c.seed_controls(name, model)
+    with view:
+        upload()
     st.session_state["explore:full_run"] = True  # logged already, as the app's run
     live_view()
     skipped = [(o, m) for o, m in others.items() if m.latent.z_dim != model.latent.z_dim]
@@ -71,7 +79,9 @@ else:
     st.session_state["explore_image"] = image  # what the page shows (tests read it)
     with view:
         c.show_image(image)
-        details(image, state)
+        norm_check(state)
+        downloads(image, state, *st.columns(2))
+        upload()
     st.divider()
     st.subheader("The same z through every model")
     shown, skipped = [], []

@@ -46,7 +46,7 @@ strip = images.grid(frames, nrow=steps)
 st.image(images.png_bytes(strip, 4 if steps <= 12 else 2 if steps <= 24 else 1), width="stretch")
 livedecode.interpolate_scrub(name, ends, method)
 
-check = session.typical_set(frames.new_tensor([s.z for s in path]), reference=enc.z)
+check = session.typical_set(frames.new_tensor([s.z for s in path]), familiar=c.familiar_norms(name))
 st.session_state["interp_typical"] = check
 if check.outside:
     st.warning(

@@ -372,27 +372,39 @@ class TypicalCheck:
         return text
 
 
+def norm_range(reference: torch.Tensor, share: float = 0.001) -> tuple[float, float]:
+    """The `share` and 1 − `share` quantiles of the norms of `reference` (n, d)."""
+    ref = torch.as_tensor(reference, dtype=torch.float32)
+    norms = ref.reshape(-1, ref.shape[-1]).norm(dim=1)
+    lo, hi = (float(v) for v in torch.quantile(norms, torch.tensor([share, 1 - share])))
+    return lo, hi
+
+
 def typical_set(
-    z: torch.Tensor, n_sigma: float = 4.0, reference: torch.Tensor | None = None, share: float = 0.001
+    z: torch.Tensor,
+    n_sigma: float = 4.0,
+    reference: torch.Tensor | None = None,
+    share: float = 0.001,
+    familiar: tuple[float, float] | None = None,
 ) -> TypicalCheck:
     """Which rows of z (n, d) have a norm the decoder has rarely been given: ‖z‖ of N(0, I_d) is chi-distributed,
     mean ≈ √(d − ½), standard deviation ≈ 1/√2, and outside n_sigma of that a prior draw is rare. With `reference`
     (the model's encodings of real digits: a VAE's posterior means are much shorter than prior draws and still
-    decode well), norms between its `share` and 1 − `share` quantiles count as familiar too."""
+    decode well), norms between its `share` and 1 − `share` quantiles count as familiar too; `familiar` gives
+    those bounds ready-made (norm_range), so a caller that checks often computes them once."""
     z = torch.as_tensor(z, dtype=torch.float32).reshape(-1, z.shape[-1])
     d = z.shape[1]
     expected = math.sqrt(max(d - 0.5, 0.5))
     tol = n_sigma / math.sqrt(2)
     norms = z.norm(dim=1)
     far = (norms - expected).abs() > tol
-    encoded = None
-    if reference is not None and len(reference):
-        ref = torch.as_tensor(reference, dtype=torch.float32).reshape(-1, d).norm(dim=1)
-        lo, hi = (float(v) for v in torch.quantile(ref, torch.tensor([share, 1 - share])))
-        encoded = (lo, hi)
+    if familiar is None and reference is not None and len(reference):
+        familiar = norm_range(torch.as_tensor(reference).reshape(-1, d), share)
+    if familiar is not None:
+        lo, hi = familiar
         far &= (norms < lo) | (norms > hi)
     outside = tuple(int(i) for i in torch.nonzero(far).reshape(-1))
-    return TypicalCheck(tuple(norms.tolist()), expected, tol, outside, encoded)
+    return TypicalCheck(tuple(norms.tolist()), expected, tol, outside, familiar)
 
 
 # ---------------------------------------------------------------- plotly selections, checkpoints
