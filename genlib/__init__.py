@@ -9,7 +9,7 @@ __version__ = "0.3.0"  # bump with every architecture or recipe change (CHANGELO
 from . import checkpoint  # noqa: E402
 from .checkpoint import CheckpointError  # noqa: E402
 from .latent import LatentSpec  # noqa: E402
-from .models import ARCHITECTURES, MODELS, VARIANTS, architecture_of  # noqa: E402
+from .models import ARCHITECTURES, MODELS, VARIANTS, architecture_of, onnx_folder  # noqa: E402
 from .models.base import GenerativeModel  # noqa: E402
 from .models.classifier import Classifier  # noqa: E402
 from .paths import checkpoints_dir  # noqa: E402
@@ -25,10 +25,18 @@ def build(name: str, **overrides) -> GenerativeModel:
     return cls(cls.Config(**overrides))
 
 
-def load(name: str, path: str | Path | None = None) -> GenerativeModel | Classifier:
+def load(name: str | None = None, path: str | Path | None = None) -> GenerativeModel | Classifier:
     """The shipped checkpoint of `name` (or the folder `path`), in eval mode on the CPU. `name` may also be an
     extra shipped folder such as "dcgan-collapsed" (a model's declared variant, genlib.models.VARIANTS); the
-    metrics classifier ("classifier") loads too, as a Classifier (a plain nn.Module, not a GenerativeModel)."""
+    metrics classifier ("classifier") loads too, as a Classifier (a plain nn.Module, not a GenerativeModel).
+    `path` alone loads any checkpoint folder, or an ONNX model folder (a model.json beside decoder.onnx: a
+    model from another framework, docs/design.md "ONNX model folders")."""
+    if path is not None and onnx_folder.is_folder(path):
+        return onnx_folder.OnnxModel.from_folder(path).eval()
+    if name is None:
+        if path is None:
+            raise TypeError("load needs a model name or a folder: genlib.load('vae') or genlib.load(path=FOLDER)")
+        return checkpoint.load(Path(path))
     arch = architecture_of(name)
     if arch not in ARCHITECTURES:
         raise KeyError(f"unknown model {name!r}; choose one of {sorted(MODELS)} or {sorted(VARIANTS)}")

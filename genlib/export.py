@@ -73,7 +73,11 @@ def example_inputs(spec, n: int = 2, generator: torch.Generator | None = None) -
 
 
 def export_bytes(model) -> bytes:
-    """The ONNX file of `model`'s decoding path (eval mode, batch size dynamic)."""
+    """The ONNX file of `model`'s decoding path (eval mode, batch size dynamic); a model that is an ONNX graph
+    already (an ONNX model folder) gives its own, so the browser runs the file the server runs."""
+    own = model.onnx_decoder()
+    if own is not None:
+        return own
     try:
         import onnx  # an optional dependency: the [app] extra
     except ImportError:

@@ -66,6 +66,7 @@ class GenerativeModel(nn.Module, ABC):
     infers_codes: bool = False  # infer_codes(x): Q's reading of the codes a generated image was made from
     # encode(x) inverts G (no posterior): its encodings are checked against the prior's shell
     inverts_generator: bool = False
+    has_encoder: bool = True  # encode(x) works: every genlib model's does; an ONNX folder's needs an encoder.onnx
     # how train.py trains it: preset ("full", "quick") -> (Config overrides, TrainConfig overrides); a preset
     # left out gets the Config defaults (genlib.training.presets.DEFAULTS). Measured outcomes: docs/results.md.
     # Not inherited: a subclass is another model, which a tuned recipe may not suit
@@ -148,3 +149,8 @@ class GenerativeModel(nn.Module, ABC):
 
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+    def onnx_decoder(self) -> bytes | None:
+        """The browser's ONNX decoder when the model brings its own (an ONNX model folder); None: genlib.export
+        exports `decode` with torch."""
+        return None
