@@ -191,7 +191,8 @@ def graph_inputs(proto) -> dict:
 
 def _check_tensor(path: Path, kind: str, name: str, got, elem: int, rank: int, fixed: dict[int, int]) -> None:
     """One input or output: its element type, rank, a free batch (dim 0) and the sizes `fixed` names."""
-    want = f"{TYPE_NAMES[elem]} of rank {rank}" + (f" with sizes {fixed}" if fixed else "")
+    sizes = ", ".join(["N", *(str(fixed.get(axis, "?")) for axis in range(1, rank))])
+    want = f"{TYPE_NAMES[elem]} ({sizes}{',' if rank == 1 else ''}), N free"
     elem_got, dims = got
     if elem_got != elem or (dims is not None and len(dims) != rank):
         shown = "unknown rank" if dims is None else f"rank {len(dims)}"
@@ -407,7 +408,8 @@ class OnnxModel(GenerativeModel):
         for name, value, shape in zip(self.encoder.outputs, got, wanted, strict=True):
             if value.shape != shape:
                 raise CheckpointError(
-                    f"{path}'s output {name!r} has shape {value.shape} for {n} images; expected {shape}"
+                    f"{path}'s output {name!r} has shape {value.shape} for {n} images; expected {shape} "
+                    f"({MANIFEST} says z_dim {spec.z_dim})"
                 )
         if not np.isfinite(got[0]).all():
             raise CheckpointError(f"{path} returns NaN or infinite latents for decoded images; fix the model")

@@ -1,0 +1,400 @@
+"""A model from any framework: ONNX model folders (docs/design.md, "ONNX model folders"). Decoders and encoders
+written in plain PyTorch here (no genlib class) and exported with torch.onnx, and a decoder built with the
+onnx helper API alone, load with genlib.load(path=...), agree with onnxruntime run directly, and publish the
+file the browser runs; every malformed folder is refused in one line that names the problem."""
+
+import copy
+import json
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import genlib
+from genlib import checkpoint, export
+from genlib.models import onnx_folder
+from genlib.models.onnx_folder import OnnxModel
+from helpers import tiny
+
+ort = pytest.importorskip("onnxruntime", reason="pip install -r requirements.txt (onnxruntime is a test dependency)")
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+Z = 4
+
+
+# ---------------------------------------------------------------- models from elsewhere
+class Decoder(nn.Module):
+    """A homework VAE's decoder in plain PyTorch: z (and a digit, when conditional) -> Bernoulli logits."""
+
+    def __init__(self, z_dim=Z, n_classes=None):
+        super().__init__()
+        self.embed = nn.Embedding(n_classes, z_dim) if n_classes else None
+        self.net = nn.Sequential(nn.Linear(z_dim, 32), nn.ReLU(), nn.Linear(32, 784))
+
+    def forward(self, z, labels=None):
+        if self.embed is not None:
+            z = z + self.embed(labels)
+        return self.net(z).view(-1, 1, 28, 28)
+
+
+class Encoder(nn.Module):
+    """Its encoder: images -> the posterior's mean and log-variance (two outputs; genlib reads 'z')."""
+
+    def __init__(self, z_dim=Z):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 2 * z_dim))
+
+    def forward(self, x):
+        mu, logvar = self.net(x).chunk(2, dim=1)
+        return mu, logvar
+
+
+def torch_export(module, args, inputs, outputs, path, dynamic=True):
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(
+            module.eval(),
+            args,
+            str(path),
+            input_names=inputs,
+            output_names=outputs,
+            dynamo=False,
+            opset_version=18,
+            dynamic_axes={k: {0: "batch"} for k in inputs + outputs} if dynamic else None,
+        )
+
+
+def linear_graph(
+    z_dim=Z,
+    activation="Sigmoid",
+    z_name="z",
+    batch="N",
+    out_name="image",
+    image_shape=(1, 28, 28),
+    declare_shape=True,
+    weight=None,
+    domain="",
+    z_type=TensorProto.FLOAT,
+):
+    """A decoder written with the onnx helper API alone: reshape(activation(z @ W)), no torch involved."""
+    w = np.random.default_rng(0).normal(0, 0.5, (z_dim, 784)).astype(np.float32) if weight is None else weight
+    nodes = [helper.make_node("MatMul", [z_name, "w"], ["h"], domain=domain)]
+    last = "h"
+    if activation:
+        nodes.append(helper.make_node(activation, ["h"], ["a"]))
+        last = "a"
+    nodes.append(helper.make_node("Reshape", [last, "shape"], [out_name]))
+    out_dims = [batch, *image_shape] if declare_shape else [batch, "c", "h", "w"]  # the graph may claim anything
+    graph = helper.make_graph(
+        nodes,
+        "decoder",
+        [helper.make_tensor_value_info(z_name, z_type, [batch, z_dim])],
+        [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, out_dims)],
+        initializer=[numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.array([-1, *image_shape]), "shape")],
+    )
+    opsets = [helper.make_opsetid("", 18)] + ([helper.make_opsetid(domain, 1)] if domain else [])
+    return helper.make_model(graph, opset_imports=opsets, ir_version=10)
+
+
+def coded_graphs(z_dim=Z, n_cat=3, k=2):
+    """A decoder of z, a category and continuous codes, and an encoder returning all three, by the helper API."""
+    rng = np.random.default_rng(1)
+    w = rng.normal(0, 0.3, (z_dim + 1 + k, 784)).astype(np.float32)
+    dec = helper.make_graph(
+        [
+            helper.make_node("Cast", ["category"], ["cat_f"], to=TensorProto.FLOAT),
+            helper.make_node("Unsqueeze", ["cat_f", "axis1"], ["cat_col"]),
+            helper.make_node("Concat", ["z", "cat_col", "continuous"], ["zc"], axis=1),
+            helper.make_node("MatMul", ["zc", "w"], ["h"]),
+            helper.make_node("Reshape", ["h", "shape"], ["logits"]),
+        ],
+        "decoder",
+        [
+            helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", z_dim]),
+            helper.make_tensor_value_info("category", TensorProto.INT64, ["N"]),
+            helper.make_tensor_value_info("continuous", TensorProto.FLOAT, ["N", k]),
+        ],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 1, 28, 28])],
+        initializer=[
+            numpy_helper.from_array(w, "w"),
+            numpy_helper.from_array(np.array([-1, 1, 28, 28]), "shape"),
+            numpy_helper.from_array(np.array([1]), "axis1"),
+        ],
+    )
+    heads = {"wz": z_dim, "wc": n_cat, "wk": k}
+    enc = helper.make_graph(
+        [
+            helper.make_node("Flatten", ["image"], ["flat"]),
+            helper.make_node("MatMul", ["flat", "wz"], ["z"]),
+            helper.make_node("MatMul", ["flat", "wc"], ["scores"]),
+            helper.make_node("ArgMax", ["scores"], ["category"], axis=1, keepdims=0),
+            helper.make_node("MatMul", ["flat", "wk"], ["continuous"]),
+        ],
+        "encoder",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, 28, 28])],
+        [
+            helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", z_dim]),
+            helper.make_tensor_value_info("category", TensorProto.INT64, ["N"]),
+            helper.make_tensor_value_info("continuous", TensorProto.FLOAT, ["N", k]),
+        ],
+        initializer=[
+            numpy_helper.from_array(rng.normal(0, 0.1, (784, n)).astype(np.float32), name) for name, n in heads.items()
+        ],
+    )
+    opsets = [helper.make_opsetid("", 18)]
+    return helper.make_model(dec, opset_imports=opsets, ir_version=10), helper.make_model(
+        enc, opset_imports=opsets, ir_version=10
+    )
+
+
+def manifest(**over):
+    return {"title": "homework VAE", "z_dim": Z, "prior": "normal", "n_classes": None, "output": "logits", **over}
+
+
+def write(folder, decoder=None, meta=None, encoder=None):
+    """An ONNX model folder: each graph a ModelProto, raw bytes, or None (left out); meta the model.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, graph in ((onnx_folder.DECODER, decoder), (onnx_folder.ENCODER, encoder)):
+        if isinstance(graph, bytes):
+            (folder / name).write_bytes(graph)
+        elif graph is not None:
+            onnx.save_model(graph, str(folder / name))
+    (folder / onnx_folder.MANIFEST).write_text(meta if isinstance(meta, str) else json.dumps(meta or manifest()))
+    return folder
+
+
+def run_direct(path, feeds: dict) -> list:
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feeds)
+
+
+@pytest.fixture
+def torch_vae(tmp_path):
+    """The homework VAE's folder: decoder and encoder exported from PyTorch, logits out."""
+    folder = tmp_path / "homework-vae"
+    folder.mkdir()
+    torch_export(Decoder(), (torch.randn(2, Z),), ["z"], ["logits"], folder / onnx_folder.DECODER)
+    torch_export(Encoder(), (torch.rand(2, 1, 28, 28),), ["image"], ["z", "logvar"], folder / onnx_folder.ENCODER)
+    return write(folder)
+
+
+# ---------------------------------------------------------------- they load and agree with onnxruntime
+def test_a_pytorch_vae_exported_to_onnx_decodes_samples_and_encodes_as_onnxruntime_does(torch_vae, tmp_path):
+    m = genlib.load(path=torch_vae)
+    assert isinstance(m, OnnxModel) and m.name == "homework-vae" and m.title == "homework VAE"
+    assert m.latent == genlib.LatentSpec(Z) and m.has_encoder
+    assert not (m.has_likelihood or m.has_posterior or m.has_discriminator or m.infers_codes or m.inverts_generator)
+    z = torch.randn(6, Z, generator=torch.Generator().manual_seed(2))
+    (logits,) = run_direct(torch_vae / onnx_folder.DECODER, {"z": z.numpy()})
+    images = m.decode(z)
+    assert images.shape == (6, 1, 28, 28)
+    assert np.abs(images.numpy() - torch.sigmoid(torch.from_numpy(logits)).numpy()).max() < 1e-6
+    x = m.sample(5, generator=torch.Generator().manual_seed(3))
+    assert x.shape == (5, 1, 28, 28) and 0 <= x.min() and x.max() <= 1
+    mu, _ = run_direct(torch_vae / onnx_folder.ENCODER, {"image": x.numpy()})
+    assert np.abs(m.encode(x).numpy() - mu).max() < 1e-6
+    assert m.encode((x * 255).to(torch.uint8)).shape == (5, Z)  # the API's uint8 images are divided by 255
+    assert m.n_params() == sum(p.numel() for p in Decoder().parameters()) + sum(
+        p.numel() for p in Encoder().parameters()
+    )
+
+
+def test_the_browser_file_computes_what_the_server_shows(torch_vae, tmp_path):
+    m = genlib.load(path=torch_vae)
+    path = export.decoder_onnx(m, m.name, tmp_path / "cache")
+    z = torch.randn(7, Z, generator=torch.Generator().manual_seed(4))
+    (browser,) = ort.InferenceSession(str(path)).run([export.OUTPUT], {"z": z.numpy()})
+    assert np.abs(browser - m.decode(z).numpy()).max() < 1e-6
+    assert [i.name for i in onnx.load(str(path)).graph.input] == ["z"]
+
+
+def test_a_conditional_pytorch_decoder_takes_its_labels(tmp_path):
+    folder = tmp_path / "cvae"
+    folder.mkdir()
+    args = (torch.randn(2, Z), torch.tensor([1, 2]))
+    torch_export(Decoder(n_classes=10), args, ["z", "labels"], ["logits"], folder / onnx_folder.DECODER)
+    m = genlib.load(path=write(folder, meta=manifest(n_classes=10)))
+    z = torch.randn(3, Z, generator=torch.Generator().manual_seed(5))
+    labels = torch.tensor([0, 4, 9])
+    (logits,) = run_direct(folder / onnx_folder.DECODER, {"z": z.numpy(), "labels": labels.numpy()})
+    assert np.abs(m.decode(z, labels).numpy() - torch.sigmoid(torch.from_numpy(logits)).numpy()).max() < 1e-6
+    assert not torch.equal(m.decode(z, 3), m.decode(z, 7))  # the label reaches the graph
+    with pytest.raises(ValueError, match="conditional"):
+        m.decode(z)
+    assert m.sample(4, labels=torch.full((4,), 2)).shape == (4, 1, 28, 28)
+
+
+def test_a_decoder_built_with_the_onnx_helper_api_runs_byte_for_byte_in_the_browser(tmp_path):
+    folder = write(tmp_path / "helper", linear_graph(), manifest(output="probability", title="by hand"))
+    m = genlib.load(path=folder)
+    z = np.random.default_rng(6).normal(size=(5, Z)).astype(np.float32)
+    (direct,) = run_direct(folder / onnx_folder.DECODER, {"z": z})
+    assert np.abs(m.decode(torch.from_numpy(z)).numpy() - direct).max() == 0
+    assert m.sample(3).shape == (3, 1, 28, 28) and m.sample(0).shape == (0, 1, 28, 28)
+    # a probability already named 'image': the browser gets the very file
+    assert (
+        export.decoder_onnx(m, m.name, tmp_path / "cache").read_bytes() == (folder / onnx_folder.DECODER).read_bytes()
+    )
+    assert not m.has_encoder
+    with pytest.raises(ValueError, match=r"has no encoder: add encoder\.onnx"):
+        m.encode(torch.zeros(1, 1, 28, 28))
+
+
+@pytest.mark.parametrize(("activation", "output"), [("Tanh", "tanh"), (None, "logits"), ("Sigmoid", "probability")])
+def test_each_declared_range_is_mapped_alike_on_the_server_and_in_the_browser(tmp_path, activation, output):
+    graph = linear_graph(activation=activation, out_name="raw")  # not named 'image': the browser file renames it
+    m = genlib.load(path=write(tmp_path / output, graph, manifest(output=output)))
+    z = np.random.default_rng(7).normal(size=(6, Z)).astype(np.float32)
+    (raw,) = run_direct(tmp_path / output / onnx_folder.DECODER, {"z": z})
+    unit = {"tanh": (raw + 1) / 2, "logits": 1 / (1 + np.exp(-raw)), "probability": raw}[output]
+    server = m.decode(torch.from_numpy(z)).numpy()
+    assert np.abs(server - unit).max() < 1e-6
+    (browser,) = ort.InferenceSession(m.onnx_decoder()).run([export.OUTPUT], {"z": z})
+    assert np.abs(browser - server).max() < 1e-6
+
+
+def test_codes_from_the_json_reach_the_decoder_and_come_back_from_the_encoder(tmp_path):
+    dec, enc = coded_graphs()
+    codes = {
+        "categorical": [3],
+        "continuous": [{"name": "width", "low": -1, "high": 1}, {"name": "slant", "low": -2, "high": 2}],
+    }
+    m = genlib.load(path=write(tmp_path / "coded", dec, manifest(codes=codes), enc))
+    assert m.latent.categorical == (3,) and [c.name for c in m.latent.continuous] == ["width", "slant"]
+    z = torch.randn(4, Z, generator=torch.Generator().manual_seed(8))
+    given = {"categorical": torch.tensor([0, 1, 2, 1]), "continuous": torch.rand(4, 2)}
+    feeds = {"z": z.numpy(), "category": given["categorical"].numpy(), "continuous": given["continuous"].numpy()}
+    (logits,) = run_direct(tmp_path / "coded" / onnx_folder.DECODER, feeds)
+    assert np.abs(m.decode(z, codes=given).numpy() - 1 / (1 + np.exp(-logits))).max() < 1e-6
+    with pytest.raises(ValueError, match="categorical code must be in 0..2"):
+        m.decode(z, codes={"categorical": torch.full((4,), 3), "continuous": torch.zeros(4, 2)})
+    x = m.sample(4, generator=torch.Generator().manual_seed(9))
+    z_direct, cat, cont = run_direct(tmp_path / "coded" / onnx_folder.ENCODER, {"image": x.numpy()})
+    got = m.codes_for(x)
+    assert np.abs(m.encode(x).numpy() - z_direct).max() < 1e-6
+    assert (
+        torch.equal(got["categorical"], torch.from_numpy(cat)) and np.abs(got["continuous"].numpy() - cont).max() == 0
+    )
+    browser = export.decoder_onnx(m, m.name, tmp_path / "cache")
+    assert {i.name for i in onnx.load(str(browser)).graph.input} == set(export.input_names(m.latent))
+
+
+def test_copies_share_the_sessions_and_the_digest_follows_the_files(torch_vae, tmp_path):
+    m = genlib.load(path=torch_vae)
+    twin = copy.deepcopy(m)  # the Models page hooks a copy
+    assert twin.decoder is m.decoder and torch.equal(twin.decode(torch.zeros(1, Z)), m.decode(torch.zeros(1, Z)))
+    other = genlib.load(path=write(tmp_path / "helper", linear_graph(), manifest(output="probability")))
+    assert checkpoint.weights_digest(m) != checkpoint.weights_digest(other)
+    assert checkpoint.weights_digest(m) == checkpoint.weights_digest(genlib.load(path=torch_vae))
+
+
+def test_load_by_path_alone_still_loads_a_checkpoint_folder(tmp_path):
+    model = tiny("vae").eval()
+    checkpoint.save(model, tmp_path / "vae")
+    assert type(genlib.load(path=tmp_path / "vae")) is type(model)
+    with pytest.raises(TypeError, match="needs a model name or a folder"):
+        genlib.load()
+
+
+# ---------------------------------------------------------------- bad folders: one line each, naming the fix
+def nan_weights():
+    w = np.zeros((Z, 784), np.float32)
+    w[0, 0] = np.nan
+    return w
+
+
+def external_data(folder):
+    graph = linear_graph()
+    folder.mkdir(parents=True)
+    onnx.save_model(graph, str(folder / onnx_folder.DECODER), save_as_external_data=True, size_threshold=0)
+    return write(folder, meta=manifest(output="probability"))
+
+
+def fixed_batch_from_torch(folder):
+    folder.mkdir(parents=True)
+    torch_export(Decoder(), (torch.randn(2, Z),), ["z"], ["logits"], folder / onnx_folder.DECODER, dynamic=False)
+    return write(folder)
+
+
+def encoder_of_the_wrong_size(folder):
+    folder.mkdir(parents=True)
+    torch_export(Encoder(z_dim=Z + 1), (torch.rand(2, 1, 28, 28),), ["image"], ["z", "logvar"], folder / "encoder.onnx")
+    return write(folder, linear_graph(), manifest(output="probability"))
+
+
+PROB = manifest(output="probability")
+BAD = {  # what is wrong -> (how to make the folder, what the message says)
+    "not ONNX": (lambda f: write(f, b"GIF89a, not a graph", PROB), "is not an ONNX file"),
+    "an empty file": (lambda f: write(f, b"", PROB), "is not an ONNX file"),
+    "wrong input name": (lambda f: write(f, linear_graph(z_name="latent"), PROB), r"name them \['z'\]"),
+    "wrong input type": (
+        lambda f: write(f, linear_graph(z_type=TensorProto.INT64), PROB),
+        r"input 'z' is int64 of rank 2; expected float32 \(N, 4\)",
+    ),
+    "z_dim disagrees with the graph": (
+        lambda f: write(f, linear_graph(), {**PROB, "z_dim": Z + 2}),
+        f"says z_dim {Z + 2} but .*'z' has {Z} columns",
+    ),
+    "fixed batch (helper API)": (lambda f: write(f, linear_graph(batch=1), PROB), "fixed batch size 1 on input 'z'"),
+    "fixed batch (torch)": (fixed_batch_from_torch, r"fixed batch size 2 on input 'z'.*dynamic_axes"),
+    "wrong output rank": (
+        lambda f: write(f, linear_graph(image_shape=(784,)), PROB),
+        r"output 'image' is float32 of rank 2; expected float32 \(N, 1, 28, 28\)",
+    ),
+    "wrong output shape at run time": (
+        lambda f: write(f, linear_graph(image_shape=(784,), declare_shape=False), PROB),
+        r"returns shape \(5, 784\) for a batch of 5; expected \(5, 1, 28, 28\)",
+    ),
+    "output outside the declared range": (
+        lambda f: write(f, linear_graph(activation=None), PROB),
+        "outside \\[0, 1\\] of the output 'probability'.*declare 'logits'",
+    ),
+    "NaN output": (lambda f: write(f, linear_graph(activation=None, weight=nan_weights())), "NaN or infinite"),
+    "custom operator": (
+        lambda f: write(f, linear_graph(domain="com.example"), PROB),
+        r"operators outside the standard ONNX set \(domains \['com.example'\]\)",
+    ),
+    "external data": (external_data, "keeps weights in external data files"),
+    "labels declared, none in the graph": (
+        lambda f: write(f, linear_graph(), {**PROB, "n_classes": 10}),
+        "declares n_classes but .* has no 'labels' input",
+    ),
+    "labels in the graph, none declared": (
+        lambda f: write(f, linear_graph(z_name="labels"), PROB),
+        "takes 'labels' but model.json declares no n_classes",
+    ),
+    "codes declared, none in the graph": (
+        lambda f: write(
+            f,
+            linear_graph(),
+            {**PROB, "codes": {"categorical": [3], "continuous": [{"name": "w", "low": -1, "high": 1}]}},
+        ),
+        "declares codes but .* has no 'category' input",
+    ),
+    "JSON that is not JSON": (lambda f: write(f, linear_graph(), "{z_dim: 4"), "is not valid JSON"),
+    "unknown key": (lambda f: write(f, linear_graph(), {**PROB, "zdim": 4}), r"unknown keys \['zdim'\].*typo"),
+    "no z_dim": (lambda f: write(f, linear_graph(), {"output": "probability"}), "'z_dim' must be a whole number"),
+    "unknown output range": (lambda f: write(f, linear_graph(), {**PROB, "output": "sigmoid"}), "'output' must be"),
+    "another prior": (lambda f: write(f, linear_graph(), {**PROB, "prior": "uniform"}), "'prior' must be 'normal'"),
+    "encoder of another size": (encoder_of_the_wrong_size, f"encoder.onnx's output 'z' has shape .*{Z + 1}"),
+}
+
+
+@pytest.mark.parametrize("what", list(BAD))
+def test_a_bad_folder_is_refused_in_one_line_naming_the_problem(tmp_path, what):
+    make, message = BAD[what]
+    folder = make(tmp_path / "bad")
+    with pytest.raises(genlib.CheckpointError, match=message) as e:
+        genlib.load(path=folder)
+    assert "\n" not in str(e.value)
+
+
+def test_a_graph_over_the_size_limit_is_refused_by_its_size(tmp_path):
+    folder = write(tmp_path / "big", None, PROB)
+    with open(folder / onnx_folder.DECODER, "wb") as f:  # sparse: 101 MB on paper, nothing on disk
+        f.truncate(onnx_folder.MAX_BYTES + 2**20)
+    with pytest.raises(genlib.CheckpointError, match=r"is 101 MB, over the 100 MB limit: export a smaller decoder"):
+        genlib.load(path=folder)
