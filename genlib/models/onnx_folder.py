@@ -208,7 +208,7 @@ def _check_tensor(path: Path, kind: str, name: str, got, elem: int, rank: int, f
         )
     for axis, size in fixed.items():
         if isinstance(dims[axis], int) and dims[axis] != size:
-            raise CheckpointError(f"{path}'s {kind} {name!r} has shape {dims}; expected size {size} on axis {axis}")
+            raise CheckpointError(f"{path}'s {kind} {name!r} has shape {dims}; {MANIFEST} implies {want}")
 
 
 def check_decoder_graph(path: Path, proto, spec: LatentSpec) -> str:
@@ -475,7 +475,8 @@ class OnnxModel(GenerativeModel):
         x = check_images(x)
         labels = self.latent.check_labels(labels, len(x))
         if len(x) == 0:
-            return [torch.empty(0, self.latent.z_dim), torch.empty(0, dtype=torch.long), torch.empty(0, 0)]
+            k = len(self.latent.continuous)
+            return [torch.empty(0, self.latent.z_dim), torch.empty(0, dtype=torch.long), torch.empty(0, k)]
         return [torch.from_numpy(v) for v in self.encoder.run(self._encoder_feeds(x, labels))]
 
     @torch.no_grad()

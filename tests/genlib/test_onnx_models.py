@@ -326,6 +326,7 @@ def encoder_of_the_wrong_size(folder):
 
 
 PROB = manifest(output="probability")
+WIDTH = {"name": "width", "low": -1, "high": 1}
 BAD = {  # what is wrong -> (how to make the folder, what the message says)
     "not ONNX": (lambda f: write(f, b"GIF89a, not a graph", PROB), "is not an ONNX file"),
     "an empty file": (lambda f: write(f, b"", PROB), "is not an ONNX file"),
@@ -374,6 +375,10 @@ BAD = {  # what is wrong -> (how to make the folder, what the message says)
         ),
         "declares codes but .* has no 'category' input",
     ),
+    "continuous codes that disagree with the graph": (
+        lambda f: write(f, coded_graphs(k=2)[0], manifest(codes={"categorical": [3], "continuous": [WIDTH]})),
+        r"input 'continuous' has shape \['N', 2\]; model.json implies float32 \(N, 1\)",
+    ),
     "JSON that is not JSON": (lambda f: write(f, linear_graph(), "{z_dim: 4"), "is not valid JSON"),
     "unknown key": (lambda f: write(f, linear_graph(), {**PROB, "zdim": 4}), r"unknown keys \['zdim'\].*typo"),
     "no z_dim": (lambda f: write(f, linear_graph(), {"output": "probability"}), "'z_dim' must be a whole number"),
@@ -398,3 +403,26 @@ def test_a_graph_over_the_size_limit_is_refused_by_its_size(tmp_path):
         f.truncate(onnx_folder.MAX_BYTES + 2**20)
     with pytest.raises(genlib.CheckpointError, match=r"is 101 MB, over the 100 MB limit: export a smaller decoder"):
         genlib.load(path=folder)
+
+
+def test_the_explorers_model_independent_code_runs_on_them(torch_vae, tmp_path):
+    """What the pages compute for any model (seeds, grids, interpolation, test-set encodings), without the app:
+    opening these models in the app's picker is not part of this change."""
+    from genlib.data import Split
+    from genlib.explorer import encodings, grids, session
+
+    dec, enc = coded_graphs(k=1)
+    codes = {"categorical": [3], "continuous": [{"name": "width", "low": -1, "high": 1}]}
+    coded = write(tmp_path / "coded", dec, manifest(codes=codes), enc)
+    split = Split(torch.randint(0, 256, (12, 28, 28), dtype=torch.uint8), torch.arange(12) % 10)
+    for folder in (torch_vae, coded):
+        m = genlib.load(path=folder)
+        a, b = session.random_state(m.latent, 1), session.random_state(m.latent, 2)
+        images = session.decode_states(m, session.path_states(a, b, 5))
+        assert images.shape == (5, 1, 28, 28) and not torch.equal(images[0], images[-1])
+        assert grids.sample_grid(m, 2, 3).images.shape[:2] == (2, 3)
+        enc_ = encodings.encode_test_set(m, m.name, split, cache=tmp_path / "enc")
+        assert enc_.z.shape == (12, Z) and torch.equal(enc_.z, m.encode(split.unit_images()))
+        assert (enc_.codes is not None) == m.latent.has_codes
+        assert encodings.slider_basis(enc_.z).vectors.shape == (Z, Z)
+    assert grids.kinds(genlib.load(path=coded)) == [grids.CODES]
