@@ -296,6 +296,8 @@ class Runtime:
         self.path, self.data, self.proto, self.outputs = path, data, proto, outputs
         opts = ort.SessionOptions()
         opts.log_severity_level = 3  # onnxruntime's warnings are not the user's problem; failures are raised
+        # as many threads as torch has: the app sets torch to one so a class's requests do not fight for cores
+        opts.intra_op_num_threads = max(1, torch.get_num_threads())
         try:
             self.session = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
         except Exception as e:
@@ -363,7 +365,7 @@ class OnnxModel(GenerativeModel):
             raise CheckpointError(
                 "ONNX model folders need onnx and onnxruntime: pip install 'latent-lab[app]'"
             ) from None
-        self.name = folder.name
+        self.name = folder.resolve().name
         self.title, self._latent, self.output = read_manifest(folder)
         data, proto = read_graph(folder / DECODER, "decoder")
         out = check_decoder_graph(folder / DECODER, proto, self._latent)
@@ -407,9 +409,9 @@ class OnnxModel(GenerativeModel):
         wanted = [(n, spec.z_dim), (n,), (n, len(spec.continuous))][: len(got)]
         for name, value, shape in zip(self.encoder.outputs, got, wanted, strict=True):
             if value.shape != shape:
+                why = f" ({MANIFEST} says z_dim {spec.z_dim})" if name == self.encoder.outputs[0] else ""
                 raise CheckpointError(
-                    f"{path}'s output {name!r} has shape {value.shape} for {n} images; expected {shape} "
-                    f"({MANIFEST} says z_dim {spec.z_dim})"
+                    f"{path}'s output {name!r} has shape {value.shape} for {n} images; expected {shape}{why}"
                 )
         if not np.isfinite(got[0]).all():
             raise CheckpointError(f"{path} returns NaN or infinite latents for decoded images; fix the model")

@@ -325,6 +325,12 @@ def encoder_of_the_wrong_size(folder):
     return write(folder, linear_graph(), manifest(output="probability"))
 
 
+def encoder_named(folder, inputs):
+    folder.mkdir(parents=True)
+    torch_export(Encoder(), (torch.rand(2, 1, 28, 28),), inputs, ["z", "logvar"], folder / onnx_folder.ENCODER)
+    return write(folder, linear_graph(), manifest(output="probability"))
+
+
 PROB = manifest(output="probability")
 WIDTH = {"name": "width", "low": -1, "high": 1}
 BAD = {  # what is wrong -> (how to make the folder, what the message says)
@@ -384,6 +390,10 @@ BAD = {  # what is wrong -> (how to make the folder, what the message says)
     "no z_dim": (lambda f: write(f, linear_graph(), {"output": "probability"}), "'z_dim' must be a whole number"),
     "unknown output range": (lambda f: write(f, linear_graph(), {**PROB, "output": "sigmoid"}), "'output' must be"),
     "another prior": (lambda f: write(f, linear_graph(), {**PROB, "prior": "uniform"}), "'prior' must be 'normal'"),
+    "encoder input of another name": (
+        lambda f: encoder_named(f, ["x"]),
+        r"encoder.onnx has inputs \['x'\]; an encoder takes 'image' \(N, 1, 28, 28\) in \[0, 1\]",
+    ),
     "encoder of another size": (encoder_of_the_wrong_size, f"encoder.onnx's output 'z' has shape .*{Z + 1}"),
 }
 
