@@ -19,20 +19,16 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
-from common import BROWSER_ARGS, CHROMIUM, IDLE, ROOT, WEBGL, machine_note, shipped_models, table, verdict
+from common import BROWSER_ARGS, CHROMIUM, WEBGL, machine_note, shipped_models, table, verdict
 
-MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
+from tools.appserver import MAIN_IMAGE, main_src, new_page, settle, streamlit_server
+
 PLOT = "[data-testid='stPlotlyChart'] .js-plotly-plot"
 PICKER = "[data-testid='stSidebar'] [data-testid='stSelectbox'] input[role='combobox']"
 # a plotly chart is interactive once it has laid out its traces and the browser has painted twice since
@@ -42,12 +38,6 @@ PLOT_READY = (
 )
 TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 SRC_CHANGED = "([sel, old]) => { const i = document.querySelector(sel); return i && i.src && !i.src.endsWith(old); }"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
@@ -60,77 +50,9 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
-@contextmanager
-def server(env_extra: dict | None = None, script: Path | None = None):
-    """`streamlit run` (the app, or `script`) on a free port; yields (url, process, seconds until healthy)."""
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(script or ROOT / "app" / "server.py"),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    log = tempfile.TemporaryFile()
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env_extra or {})}
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.perf_counter() - t0 > 120:
-                log.seek(0)
-                raise RuntimeError("streamlit did not become healthy:\n" + log.read().decode(errors="replace")[-2000:])
-            time.sleep(0.05)
-        yield url, proc, t0
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def settle(pg, selector: str | None = None):
-    pg.wait_for_selector(IDLE, state="attached")
-    if selector:
-        pg.wait_for_selector(selector)
-    pg.wait_for_selector(IDLE, state="attached")
-    if pg.locator("[data-testid='stException']").count():
-        raise RuntimeError(pg.locator("[data-testid='stException']").first.inner_text())
-
-
-def main_src(pg) -> str:
-    return pg.locator(MAIN_IMAGE).first.get_attribute("src")
-
-
-def new_page(browser):
-    pg = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    pg.set_default_timeout(120_000)
-    return pg
-
-
 def cold_start(browser, env: dict | None) -> dict:
     """Seconds from `streamlit run` to healthy and to the Explore page drawn and idle (fresh process)."""
-    with server(env) as (url, proc, t0):
+    with streamlit_server(env=env) as (url, proc, t0):
         healthy = time.perf_counter() - t0
         pg = new_page(browser)
         t1 = time.perf_counter()
@@ -308,11 +230,11 @@ def main(argv=None) -> None:
     if args.live:
         from live_decoding import main as live_main
 
-        return live_main(args, server, new_page, settle)
+        return live_main(args, new_page, settle)
     if args.pages:
         from page_open import main as pages_main
 
-        return pages_main(args, server, new_page)
+        return pages_main(args, new_page)
     if args.quick:
         args.starts, args.presses, args.switch_rounds, args.map_opens = 1, 3, 1, 1
     env = dict(kv.split("=", 1) for kv in args.env)
@@ -362,7 +284,7 @@ def main(argv=None) -> None:
             )
         print("  cold starts done", flush=True)
 
-        with server(env) as (url, proc, _):
+        with streamlit_server(env=env) as (url, proc, _):
             pg = new_page(browser)
             pg.goto(f"{url}/?model=vae&seed=5&decode=server")
             settle(pg, MAIN_IMAGE)

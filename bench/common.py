@@ -13,17 +13,15 @@ if str(ROOT) not in sys.path:  # genlib importable when a script runs as `python
     sys.path.insert(0, str(ROOT))
 
 
-# the browser benchmarks: Debian's Chromium, headless, driven by playwright
-CHROMIUM = "/usr/bin/chromium"
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
-WEBGL = ["--enable-unsafe-swiftshader"]  # WebGL (plotly's scattergl) in software
+# the browser benchmarks: Debian's Chromium, headless, driven by playwright, as the tests drive it
+from tools.appserver import BROWSER_ARGS, CHROMIUM, IDLE, WEBGL  # noqa: E402, F401  (the bench scripts import them here)
+
 # every session is a student's visible window: no throttling of the pages that are not in front
 UNTHROTTLED = [
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
     "--disable-backgrounding-occluded-windows",
 ]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"  # Streamlit's script has finished
 
 
 def shipped_models() -> list[str]:

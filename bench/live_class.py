@@ -13,11 +13,12 @@ import statistics
 import time
 
 from common import BROWSER_ARGS, CHROMIUM, IDLE, UNTHROTTLED
-from live_decoding import MAIN_IMAGE, READY, cpu_seconds, peak_rss_mb, runs_so_far
+from live_decoding import READY, cpu_seconds, peak_rss_mb, runs_so_far
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from tools.appserver import MAIN_IMAGE, SLIDER
+
 FAILED = ".live[data-state='failed']"
-SLIDER = "[data-testid='stMain'] [data-testid='stSlider'] input[type='range']"
 SRC_CHANGED = "([sel, old]) => { const i = document.querySelector(sel); return i && i.src && !i.src.endsWith(old); }"
 OWN_LATENT = """() => {  // the URL's latent is what this page's component synced last (3 decimals in the URL)
     const box = document.querySelector("[data-testid='stMain']");

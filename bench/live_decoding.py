@@ -17,8 +17,9 @@ from pathlib import Path
 
 from common import BROWSER_ARGS, CHROMIUM, UNTHROTTLED, WEBGL, machine_note, shipped_models, table, verdict
 
+from tools.appserver import streamlit_server
+
 READY = ".live[data-state='ready']"
-MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
 PLOT = "[data-testid='stPlotlyChart'] .js-plotly-plot"
 PLOT_READY = (
     '() => { const g = document.querySelector("' + PLOT.replace('"', '\\"') + '");'
@@ -233,7 +234,7 @@ def hovers(pg, settle, n: int = 20) -> list[float]:
     return times
 
 
-def main(args, server, new_page, settle) -> None:
+def main(args, new_page, settle) -> None:
     from playwright.sync_api import sync_playwright
 
     log = Path(tempfile.mkdtemp()) / "runs.log"
@@ -246,7 +247,7 @@ def main(args, server, new_page, settle) -> None:
             headless=True,
             args=BROWSER_ARGS + WEBGL + UNTHROTTLED,
         )
-        with server(env) as (url, proc, _):
+        with streamlit_server(env=env) as (url, proc, _):
             warmup = new_page(browser)  # the server's first visit of each model (encodings, decoder export)
             for m in models:
                 warmup.goto(f"{url}/?model={m}&seed=5")
@@ -418,7 +419,7 @@ def main(args, server, new_page, settle) -> None:
 
         crow = []
         for live in (True, False):
-            with server(env) as (url, proc, _):
+            with streamlit_server(env=env) as (url, proc, _):
                 r = live_class.run(url, proc.pid, log, args.class_sessions, args.class_seconds, live)
             per_run = r["cpu"] / max(r["reruns"], 1)
             own = f"{sum(r['own'])}/{len(r['own'])}" if r["own"] else "n/a"

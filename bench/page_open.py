@@ -16,6 +16,8 @@ from pathlib import Path
 
 from common import BROWSER_ARGS, CHROMIUM, IDLE, ROOT, machine_note, table, verdict
 
+from tools.appserver import streamlit_server
+
 TITLE = "[data-testid='stMain'] h1"
 TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 # Streamlit's URL path of a page is its file's name (app/streamlit_app.py lists them)
@@ -65,7 +67,7 @@ def click_through(browser, new_page, url: str, pages: list) -> dict[str, float]:
     return out
 
 
-def main(args, server, new_page) -> None:
+def main(args, new_page) -> None:
     from playwright.sync_api import sync_playwright
 
     reps = 1 if args.quick else 3
@@ -83,15 +85,15 @@ def main(args, server, new_page) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             script = Path(tmp) / "baseline.py"
             script.write_text(BASELINE)
-            with server(script=script) as (url, _, _):
+            with streamlit_server(script=script) as (url, _, _):
                 open_ms(browser, new_page, url, "")  # the server's first run
                 base = [open_ms(browser, new_page, url, "") for _ in range(reps)]
             for r in range(reps):  # each round: a new server with an empty cache, each page's first visitor
-                with server({"GENLIB_CACHE": f"{tmp}/cache{r}"}) as (url, _, _):
+                with streamlit_server(env={"GENLIB_CACHE": f"{tmp}/cache{r}"}) as (url, _, _):
                     open_ms(browser, new_page, url, "")  # warm: the models loaded
                     for name, ms in click_through(browser, new_page, url, pages).items():
                         clicks[name].append(ms)
-                with server({"GENLIB_CACHE": f"{tmp}/direct{r}"}) as (url, _, _):
+                with streamlit_server(env={"GENLIB_CACHE": f"{tmp}/direct{r}"}) as (url, _, _):
                     open_ms(browser, new_page, url, "")
                     for name, path in pages:
                         direct[name].append(open_ms(browser, new_page, url, path))

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import genlib
+from tools.appserver import CHROMIUM  # Debian's; `make test CHROMIUM=...` for another
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app" / "streamlit_app.py")
@@ -52,9 +53,6 @@ def ok(at):
     """An AppTest run raised nothing and showed no st.error."""
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-
-
-CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"  # Debian's; `make test CHROMIUM=...` for another
 
 
 def need_chromium(module_level: bool = False) -> str:

@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))  # the benchmarks' app launcher and browser settings
+sys.path.insert(0, str(ROOT))  # tools.appserver: the app launcher and browser settings the tests use too
 
-from app_latency import server  # noqa: E402
-from common import BROWSER_ARGS, CHROMIUM, IDLE, WEBGL  # noqa: E402
+from tools.appserver import BROWSER_ARGS, CHROMIUM, IDLE, WEBGL, streamlit_server  # noqa: E402
 
 DOCS = ROOT / "docs"
 VIEWPORT = {"width": 1400, "height": 900}
@@ -28,7 +27,7 @@ def idle(pg) -> None:
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
-    with server() as (url, _, _), sync_playwright() as p:
+    with streamlit_server() as (url, _, _), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS + WEBGL)
         pg = browser.new_page(viewport=VIEWPORT)
         pg.set_default_timeout(300_000)  # a first visit encodes the test set

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from appserver import outside, streamlit_server
 from helpers import SHIPPED, need_chromium, shipped
+from tools.appserver import MAIN_IMAGE, main_src, outside, settle, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-MAIN_IMAGE = "[data-testid='stMain'] [data-testid='stImage'] img"
 
 CHROMIUM = need_chromium(module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (pinned in requirements.txt)")
@@ -27,7 +25,7 @@ DEMO = "vae" if "vae" in TRAINED else TRAINED[0]  # the screenshots show the VAE
 
 @pytest.fixture(scope="module")
 def server():
-    with streamlit_server(ARTIFACTS / "streamlit.log", timeout=60) as (url, _):
+    with streamlit_server(ARTIFACTS / "streamlit.log", timeout=60) as (url, _, _):
         yield url
 
 
@@ -64,26 +62,12 @@ def page(browser, server):
     assert not outside(requests, server), f"requests outside the app's server: {outside(requests, server)}"
 
 
-def settle(pg, selector: str | None = None):
-    pg.wait_for_selector(IDLE, state="attached")
-    if selector:
-        pg.wait_for_selector(selector)
-    pg.wait_for_selector(IDLE, state="attached")
-    assert pg.locator("[data-testid='stException']").count() == 0, pg.locator(
-        "[data-testid='stException']"
-    ).first.inner_text()
-
-
 def screenshot(pg, name: str):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     height = pg.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight")
     pg.set_viewport_size({"width": 1400, "height": max(int(height), 800)})
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     pg.set_viewport_size({"width": 1400, "height": 1000})
-
-
-def main_src(pg) -> str:
-    return pg.locator(MAIN_IMAGE).first.get_attribute("src")
 
 
 def goto_page(pg, title: str, wait_for: str):

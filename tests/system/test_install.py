@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 import genlib
-from appserver import IDLE, free_port, outside, wait_healthy
 from helpers import ROOT, need_chromium
+from tools.appserver import free_port, outside, settle, wait_healthy
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # any user can run it (the default python3 here lives under /root)
 USER = "latentlab-test"
@@ -112,12 +112,6 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-
-
-def settle(pg):
-    pg.wait_for_selector(IDLE, state="attached")
-    exc = pg.locator("[data-testid='stException']")
-    assert exc.count() == 0, exc.first.inner_text()
 
 
 def tour(url: str) -> dict:

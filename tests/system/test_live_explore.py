@@ -13,14 +13,13 @@ import torch
 from PIL import Image
 
 import genlib
-from appserver import ROOT, streamlit_server
 from genlib import latent, metrics
 from genlib.explorer import encodings, live, session
 from helpers import shipped
+from tools.appserver import ROOT, settle, streamlit_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts" / "live"
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 RUNTIME = ROOT / "app" / "static" / "ort" / "ort-wasm-simd-threaded.wasm.gz"
 
 if not os.path.exists(CHROMIUM):
@@ -43,7 +42,11 @@ def runs(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(runs):
-    with streamlit_server(ARTIFACTS / "streamlit.log", timeout=60, env={"LATENT_LAB_RUN_LOG": str(runs)}) as (url, _):
+    with streamlit_server(ARTIFACTS / "streamlit.log", timeout=60, env={"LATENT_LAB_RUN_LOG": str(runs)}) as (
+        url,
+        _,
+        _,
+    ):
         yield url
 
 
@@ -74,11 +77,6 @@ def page(browser):
     yield pg
     ctx.close()
     assert not errors, f"JavaScript errors: {errors}"
-
-
-def settle(pg):
-    pg.wait_for_selector(IDLE, state="attached")
-    assert pg.locator("[data-testid='stException']").count() == 0
 
 
 def open_live(pg, url: str, query: str):

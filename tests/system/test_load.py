@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from appserver import MAIN_IMAGE, SLIDER, main_src, rss_mb, settle, streamlit_server
 from helpers import CHROMIUM, SHIPPED, need_chromium
+from tools.appserver import MAIN_IMAGE, SLIDER, amain_src, asettle, rss_mb, streamlit_server
 
 pytestmark = pytest.mark.load
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ def tools_present():
 
 @pytest.fixture
 def server(tmp_path):
-    with streamlit_server(tmp_path / "streamlit.log") as (url, proc):
+    with streamlit_server(tmp_path / "streamlit.log") as (url, proc, _):
         yield url, proc.pid
 
 
@@ -56,17 +56,17 @@ async def pick_model(page, name: str):
     await page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox'] input[role='combobox']").click()
     await page.get_by_role("option", name=re.compile(rf"^{name}\b")).first.click()
     await page.wait_for_selector(f"[data-testid='stMain'] strong:text-is('{name}')")
-    await settle(page)
+    await asettle(page)
 
 
 async def set_seed(page, seed: int):
-    old = await main_src(page)
+    old = await amain_src(page)
     box = page.locator(SEED_INPUT).first
     await box.fill(str(seed))
     await box.press("Enter")
     await wait_new_image(page, old)
     await page.wait_for_function("(s) => new URLSearchParams(location.search).get('seed') === s", arg=str(seed))
-    await settle(page)
+    await asettle(page)
 
 
 async def session(browser, url: str, i: int, start: asyncio.Barrier, latencies: list, report: dict):
@@ -81,8 +81,8 @@ async def session(browser, url: str, i: int, start: asyncio.Barrier, latencies: 
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         await page.goto(f"{url}/?model=vae&seed={seed}&decode=server")
-        await settle(page)
-        first = await main_src(page)
+        await asettle(page)
+        first = await amain_src(page)
         opened = time.time()
         assert await page.locator(SEED_INPUT).first.input_value() == str(seed)
         await start.wait()  # all sessions open: the timed window starts for everyone at once
@@ -97,21 +97,21 @@ async def session(browser, url: str, i: int, start: asyncio.Barrier, latencies: 
                 key = rng.choice(["ArrowRight", "ArrowLeft"])
                 if value >= high or value <= low:  # at an end a press moves nothing: go back inwards
                     key = "ArrowLeft" if value >= high else "ArrowRight"
-                before = await main_src(page)
+                before = await amain_src(page)
                 await slider.focus()
                 t0 = time.perf_counter()
                 await page.keyboard.press(key)
                 await wait_new_image(page, before)
                 latencies.append((time.perf_counter() - t0) * 1000)
-                await settle(page)
+                await asettle(page)
             actions += 1
             await asyncio.sleep(rng.uniform(0.3, 1.0))  # a student looks at the result
         # isolation: this session's state is its own — its own seed gives back its own first image
         await pick_model(page, "vae")
         await set_seed(page, seed + 100_000)
-        assert await main_src(page) != first
+        assert await amain_src(page) != first
         await set_seed(page, seed)
-        assert await main_src(page) == first, f"session {i}: seed {seed} drew another image"
+        assert await amain_src(page) == first, f"session {i}: seed {seed} drew another image"
         assert await page.locator(SEED_INPUT).first.input_value() == str(seed)
         report[i] = {"actions": actions, "first": first, "opened": opened}
         assert not errors, f"session {i}: JavaScript errors {errors}"
@@ -149,7 +149,7 @@ async def run_load(url: str, pid: int) -> dict:
         page = await ctx.new_page()
         page.set_default_timeout(180_000)
         await page.goto(f"{url}/?model=vae&decode=server")
-        await settle(page)
+        await asettle(page)
         await ctx.close()
         rss_one = rss_mb(pid)
         stop = asyncio.Event()

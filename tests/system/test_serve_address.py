@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from appserver import free_port
 from helpers import shipped
+from tools.appserver import free_port
 
 pytestmark = pytest.mark.serving
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ replica's memory. CPU-heavy (about a minute and a half), so it runs only when as
 
     python -m pytest -m serving tests/system/test_serving.py -s     # GENLIB_SERVE_SESSIONS=3 sessions per replica
 
-The browser helpers (settle, selectors) are shared with test_load.py in tests/appserver.py.
+The browser helpers (settle, selectors) are shared with test_load.py in tools/appserver.py.
 """
 
 import asyncio
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from appserver import MAIN_IMAGE, SLIDER, main_src, rss_mb, settle
 from helpers import CHROMIUM, need_chromium, shipped
+from tools.appserver import MAIN_IMAGE, SLIDER, amain_src, asettle, rss_mb
 
 pytestmark = pytest.mark.serving
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,7 +142,7 @@ class Session:
         self.page.on("response", lambda r: self.replicas.append(r.headers.get("x-replica")))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         await self.page.goto(f"{url}/?model=vae&seed={seed}&decode=server")
-        await settle(self.page)
+        await asettle(self.page)
         return self
 
     async def move(self, timeout_ms: float = 60_000) -> float:
@@ -150,7 +150,7 @@ class Session:
         page = self.page
         slider = page.locator(SLIDER).first
         value, high = await slider.evaluate("e => [Number(e.value), Number(e.max)]")
-        before = await main_src(page)
+        before = await amain_src(page)
         await slider.focus()
         t0 = time.perf_counter()
         await page.keyboard.press("ArrowLeft" if value >= high else "ArrowRight")
@@ -160,7 +160,7 @@ class Session:
             timeout=timeout_ms,
         )
         ms = (time.perf_counter() - t0) * 1000
-        await settle(page)
+        await asettle(page)
         return ms
 
     async def work(self, seconds: float):
