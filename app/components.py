@@ -12,9 +12,9 @@ import streamlit as st
 import torch
 
 import genlib
-from genlib import images, metrics
-from genlib.explorer import encodings, session
-from genlib.explorer.session import LatentState
+from genlib import checkpoint, images, metrics
+from genlib.explorer import encodings, exchange, latent_state, operands
+from genlib.explorer.latent_state import LatentState
 
 IMAGE_SCALE = 12  # 28 px -> 336 px, nearest neighbour keeps pixels sharp
 SLIDER_STEP = 0.05
@@ -52,8 +52,8 @@ def per_run(key: tuple, make):
 
 
 def stamp(folder: str) -> tuple:
-    """session.checkpoint_stamp of CHECKPOINTS/folder, the key of every cached resource of a model."""
-    return per_run(("stamp", folder), lambda: session.checkpoint_stamp(genlib.CHECKPOINTS / folder))
+    """checkpoint.stamp of CHECKPOINTS/folder, the key of every cached resource of a model."""
+    return per_run(("stamp", folder), lambda: checkpoint.stamp(genlib.CHECKPOINTS / folder))
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=24)
@@ -91,8 +91,8 @@ def _basis(name: str, stamp: tuple) -> encodings.Basis:
 
 
 def familiar_norms(name: str) -> tuple[float, float]:
-    """session.norm_range of the model's test encodings: the ‖z‖ check's second reference."""
-    return per_run(("norms", name), lambda: session.norm_range(test_encodings(name).z))
+    """latent_state.norm_range of the model's test encodings: the ‖z‖ check's second reference."""
+    return per_run(("norms", name), lambda: latent_state.norm_range(test_encodings(name).z))
 
 
 def slider_basis(name: str) -> encodings.Basis:
@@ -166,8 +166,8 @@ def current_model_name() -> str:
 
 def get_state(name: str, model) -> LatentState:
     latents = st.session_state.setdefault("latents", {})
-    if name not in latents or session.adapt(latents[name], model.latent) is None:
-        latents[name] = session.random_state(model.latent, 0)
+    if name not in latents or latent_state.adapt(latents[name], model.latent) is None:
+        latents[name] = latent_state.random_state(model.latent, 0)
     return latents[name]
 
 
@@ -202,7 +202,7 @@ def log_run() -> None:
 
 def sync_url(name: str, model) -> None:
     """The URL follows the current model and latent; written only when they changed, to keep history clean."""
-    wanted = session.to_query(name, get_state(name, model))
+    wanted = exchange.to_query(name, get_state(name, model))
     if st.session_state.get("decode_forced"):
         wanted["decode"] = "server"  # a reload keeps the forced mode
     if st.query_params.to_dict() != wanted:
@@ -254,21 +254,21 @@ def _set_continuous(name, model, j):
 def _set_coord(name, model, i):
     s = get_state(name, model)
     z = slider_basis(name).set_coord(s.z_tensor(), i, st.session_state[f"{name}:coord{i}"])
-    st.session_state["latents"][name] = session.with_z(s, z)
+    st.session_state["latents"][name] = latent_state.with_z(s, z)
 
 
 def _set_seed(name, model):
     s = get_state(name, model)
-    set_state(name, session.random_state(model.latent, int(st.session_state[f"{name}:seed"]), keep=s))
+    set_state(name, latent_state.random_state(model.latent, int(st.session_state[f"{name}:seed"]), keep=s))
 
 
 def _randomise(name, model):
     s = get_state(name, model)
-    set_state(name, session.random_state(model.latent, random.randrange(1_000_000), keep=s))
+    set_state(name, latent_state.random_state(model.latent, random.randrange(1_000_000), keep=s))
 
 
 def _reset(name, model):
-    set_state(name, session.prior_mean_state(model.latent, keep=get_state(name, model)))
+    set_state(name, latent_state.prior_mean_state(model.latent, keep=get_state(name, model)))
 
 
 def _load_json(name, model):
@@ -276,10 +276,10 @@ def _load_json(name, model):
     if upload is None:
         return
     try:
-        set_state(name, session.parse_latent_json(upload.getvalue().decode("utf-8", "replace"), model.latent))
+        set_state(name, exchange.parse_latent_json(upload.getvalue().decode("utf-8", "replace"), model.latent))
         st.session_state.pop("upload_error", None)
     except ValueError as e:
-        st.session_state["upload_error"] = f"{session.shown(upload.name)}: {e}"  # the name is the user's: escaped
+        st.session_state["upload_error"] = f"{exchange.shown(upload.name)}: {e}"  # the name is the user's: escaped
 
 
 def latent_upload(name: str, model, container=st) -> None:
@@ -352,7 +352,7 @@ def latent_controls(name: str, model) -> None:
     basis = slider_basis(name)
     seed_controls(name, model)
     condition_controls(name, model)
-    values = encodings.slider_values(basis.coords(s.z_tensor()), session.SLIDER_LIMIT)
+    values = encodings.slider_values(basis.coords(s.z_tensor()), latent_state.SLIDER_LIMIT)
     shown = min(spec.z_dim, encodings.SHOWN_DIRECTIONS)
     if spec.z_dim > shown:
         st.caption(
@@ -367,8 +367,8 @@ def latent_controls(name: str, model) -> None:
         st.session_state.setdefault(f"{name}:coord{i}", values[i])
         where.slider(
             f"{basis.names[i]}  (test-set σ {float(basis.std[i]):.2f})",
-            -session.SLIDER_LIMIT,
-            session.SLIDER_LIMIT,
+            -latent_state.SLIDER_LIMIT,
+            latent_state.SLIDER_LIMIT,
             step=SLIDER_STEP,
             key=f"{name}:coord{i}",
             on_change=_set_coord,
@@ -400,7 +400,7 @@ def png_download(img_or_grid: torch.Tensor, file_name: str, label: str = "PNG", 
 def json_download(name: str, state: LatentState, container=st, key=None):
     container.download_button(
         "Latent JSON",
-        lambda: session.latent_json(name, state),
+        lambda: exchange.latent_json(name, state),
         file_name=f"{name}-latent.json",
         mime="application/json",
         on_click="ignore",
@@ -409,10 +409,10 @@ def json_download(name: str, state: LatentState, container=st, key=None):
     )
 
 
-def operand_picker(prefix: str, title: str, default: session.Operand, container=st) -> session.Operand:
+def operand_picker(prefix: str, title: str, default: operands.Operand, container=st) -> operands.Operand:
     """Kind + value of an arithmetic / interpolation operand."""
     kind = container.selectbox(
-        title, session.OPERAND_KINDS, index=session.OPERAND_KINDS.index(default.kind), key=f"{prefix}:kind"
+        title, operands.OPERAND_KINDS, index=operands.OPERAND_KINDS.index(default.kind), key=f"{prefix}:kind"
     )
     if kind == "class mean":
         value = container.selectbox("Digit", list(range(10)), index=default.value % 10, key=f"{prefix}:digit")
@@ -427,7 +427,7 @@ def operand_picker(prefix: str, title: str, default: session.Operand, container=
     else:
         value = 0
         container.caption("The latent currently set on the Explore page.")
-    return session.Operand(kind, int(value))
+    return operands.Operand(kind, int(value))
 
 
 def show_notices() -> None:

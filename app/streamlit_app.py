@@ -14,7 +14,7 @@ import torch  # noqa: E402
 
 import components as c  # noqa: E402
 import genlib  # noqa: E402
-from genlib.explorer import session  # noqa: E402
+from genlib.explorer import exchange  # noqa: E402
 
 # One image per slider move: extra threads only add synchronisation, and on a busy CPU two threads
 # made a DCGAN decode take ~88 ms instead of 0.6 ms. (Encoding the test set, once, is a little slower.)
@@ -37,7 +37,7 @@ if not models:
 
 if "booted" not in st.session_state:  # first run of this browser session: read the URL once
     default = next(iter(models))
-    q = session.parse_query(st.query_params.to_dict(), {n: m.latent for n, m in models.items()}, default)
+    q = exchange.parse_query(st.query_params.to_dict(), {n: m.latent for n, m in models.items()}, default)
     st.session_state["model"] = q.model
     st.session_state["notices"] = q.notices
     if q.state is not None:
@@ -46,7 +46,9 @@ if "booted" not in st.session_state:  # first run of this browser session: read 
     if decode == "server":
         st.session_state["decode_forced"] = True
     elif decode not in (None, "browser"):
-        st.session_state["notices"].append(f"URL decode {session.shown(decode)} is not 'server' or 'browser'; ignored.")
+        st.session_state["notices"].append(
+            f"URL decode {exchange.shown(decode)} is not 'server' or 'browser'; ignored."
+        )
     st.session_state["booted"] = True
 
 # The page files live in views/, not pages/: Streamlit's AppTest also registers a pages/ folder as
@@ -74,7 +76,7 @@ page = st.navigation(pages, expanded=True)  # 13 pages: the default would hide t
 st.sidebar.title("latent-lab")
 c.model_picker(st.sidebar)
 for problem in genlib.models.PLUGIN_ERRORS:  # a broken model plugin is named, the others carry on
-    st.sidebar.warning(session.shown(problem, 300), icon=":material/extension_off:")
+    st.sidebar.warning(exchange.shown(problem, 300), icon=":material/extension_off:")
 st.sidebar.caption(
     f"{len(genlib.MODELS)} generative models of MNIST digits. The chosen model and latent carry across pages; "
     "the URL holds them, so a link reopens this view."

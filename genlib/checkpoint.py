@@ -262,3 +262,16 @@ def read_metrics(folder: Path | str) -> dict:
             "the file is corrupt: re-measure it (train.py --evaluate-only) or restore it"
         )
     return m
+
+
+def stamp(folder: Path | str) -> tuple:
+    """A cheap fingerprint of a checkpoint folder (size and mtime of its config and weights) so a
+    cache can notice a checkpoint that appeared or was retrained."""
+    out = []
+    for name in (CONFIG, WEIGHTS):
+        try:
+            st = (Path(folder) / name).stat()
+            out.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return tuple(out)

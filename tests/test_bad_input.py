@@ -23,7 +23,7 @@ from PIL import Image
 import genlib
 from genlib import checkpoint, data
 from genlib.checkpoint import CheckpointError
-from genlib.explorer import drawing, encodings, session
+from genlib.explorer import drawing, encodings, exchange, latent_state
 from genlib.latent import ContinuousCode, LatentSpec
 from genlib.training import trainers
 from helpers import ALL, APP, SHIPPED, shipped, tiny
@@ -213,25 +213,25 @@ SPECS = {"coded": CODED, "labelled": LABELLED}
     ],
 )
 def test_url_latent_that_is_not_a_usable_point_falls_back(latent):
-    r = session.parse_query({"model": "labelled", "latent": latent}, SPECS, "coded")
+    r = exchange.parse_query({"model": "labelled", "latent": latent}, SPECS, "coded")
     if r.state is not None:  # "1_0" is Python's 10: fine, if finite and small
-        assert all(abs(v) <= session.LATENT_MAX for v in r.state.z)
+        assert all(abs(v) <= latent_state.LATENT_MAX for v in r.state.z)
     else:
         assert any("latent" in n for n in r.notices)
 
 
 @pytest.mark.parametrize("codes", ["1,nan,0", "1,inf,0", "1,1e300,0", "nan,0,0", "1e300,0,0", "-1,0,0", "10,0,0"])
 def test_url_codes_out_of_range_fall_back(codes):
-    r = session.parse_query({"model": "coded", "codes": codes}, SPECS, "coded")
+    r = exchange.parse_query({"model": "coded", "codes": codes}, SPECS, "coded")
     assert r.state is None and "codes" in r.notices[0]
 
 
 def test_url_with_huge_values_still_decodes_something():
     """What parse_query accepts, the model can draw: the largest allowed |z| gives a finite image."""
     m = tiny("cvae")
-    big = ",".join([str(session.LATENT_MAX)] * m.latent.z_dim)
-    r = session.parse_query({"model": "cvae", "latent": big, "label": "3"}, {"cvae": m.latent}, "cvae")
-    x = session.decode_states(m, [r.state])
+    big = ",".join([str(latent_state.LATENT_MAX)] * m.latent.z_dim)
+    r = exchange.parse_query({"model": "cvae", "latent": big, "label": "3"}, {"cvae": m.latent}, "cvae")
+    x = latent_state.decode_states(m, [r.state])
     assert torch.isfinite(x).all() and 0 <= x.min() and x.max() <= 1
 
 
@@ -277,23 +277,23 @@ def latent_doc(**changes):
 )
 def test_latent_json_that_does_not_fit_is_refused(text, fragment):
     with pytest.raises(ValueError, match=fragment):
-        session.parse_latent_json(text, CODED)
+        exchange.parse_latent_json(text, CODED)
 
 
 @pytest.mark.parametrize("label", [10, -1, "3", 2.5, True, [3]])
 def test_latent_json_label_out_of_range_is_refused(label):
     with pytest.raises(ValueError, match="label"):
-        session.parse_latent_json(latent_doc(label=label, category=None, continuous=[]), LABELLED)
+        exchange.parse_latent_json(latent_doc(label=label, category=None, continuous=[]), LABELLED)
 
 
 def test_latent_json_seed_that_is_not_the_z_s_seed_is_dropped():
     """The URL of a seeded state holds only the seed: a file claiming a seed for another z would
     reopen as a different point, so such a seed is dropped (an honest one is kept)."""
-    honest = session.random_state(LABELLED, 7)
-    back = session.parse_latent_json(session.latent_json("labelled", honest), LABELLED)
+    honest = latent_state.random_state(LABELLED, 7)
+    back = exchange.parse_latent_json(exchange.latent_json("labelled", honest), LABELLED)
     assert back.seed == 7
     for seed in (8, -1, "7", 2**70, 7.0):
-        s = session.parse_latent_json(latent_doc(z=list(honest.z), seed=seed, category=None, continuous=[]), LABELLED)
+        s = exchange.parse_latent_json(latent_doc(z=list(honest.z), seed=seed, category=None, continuous=[]), LABELLED)
         assert s.seed is None and s.z == honest.z
 
 
@@ -423,7 +423,7 @@ def test_every_slider_at_its_ends_draws_a_finite_image(name):
     m = trained(name)
     spec = m.latent
     basis = encodings.slider_basis(encodings.encode_test_set(m, name).z)
-    lim = session.SLIDER_LIMIT
+    lim = latent_state.SLIDER_LIMIT
     coords = torch.cat(
         [
             torch.eye(spec.z_dim) * lim,
@@ -528,7 +528,7 @@ def live(text: str) -> list:
 def test_url_values_echoed_in_notices_are_inert_markdown(key, attack):
     """A link shared in class must not put a link, an image or HTML into another student's page."""
     params = {"model": "coded" if key == "codes" else "labelled", key: attack}
-    r = session.parse_query(params, SPECS, "coded")
+    r = exchange.parse_query(params, SPECS, "coded")
     assert r.notices
     for n in r.notices:
         assert not live(n), (n, live(n))
@@ -539,7 +539,7 @@ def test_url_values_echoed_in_notices_are_inert_markdown(key, attack):
 def test_latent_json_errors_echo_inert_markdown(attack):
     for doc in (attack, latent_doc(category=attack), latent_doc(continuous=[attack, 0])):
         with pytest.raises(ValueError) as e:
-            session.parse_latent_json(doc, CODED)
+            exchange.parse_latent_json(doc, CODED)
         assert not live(str(e.value)), (str(e.value), live(str(e.value)))
 
 

@@ -269,7 +269,7 @@ export class FrameScheduler {
 
 // ------------------------------------------------------------------ the interpolation path
 // z at t along the path from a to b: slerp (lerp for method "lerp", or for (anti)parallel ends), as
-// genlib.explorer.session.path_states computes it
+// genlib.explorer.operands.path_states computes it
 export function pathPoint(a, b, t, method) {
   const n = a.length;
   const out = new Float64Array(n);

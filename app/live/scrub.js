@@ -1,5 +1,5 @@
 // Interpolate: a scrub slider along the path from A to B that decodes in the browser at every position (the path
-// as genlib.explorer.session.path_states builds it: slerp or lerp for z, lerp for continuous codes, label and
+// as genlib.explorer.operands.path_states builds it: slerp or lerp for z, lerp for continuous codes, label and
 // category switching half way). (app/live/loader.js comes first in the same module.)
 const SCRUB_SCALE = 8;
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 import components as c
 from genlib import images, latent
-from genlib.explorer import encodings, session
+from genlib.explorer import encodings, latent_state, operands
 
 name, model = c.require_model()
 spec = model.latent
@@ -13,12 +13,12 @@ st.caption(f"**{name}**: result = A − B + C. Class means average the encodings
 enc = c.test_encodings(name)
 explore_state = c.get_state(name, model)
 
-defaults = [session.Operand("class mean", 7), session.Operand("class mean", 1), session.Operand("test digit", 2)]
+defaults = [operands.Operand("class mean", 7), operands.Operand("class mean", 1), operands.Operand("test digit", 2)]
 cols = st.columns(3)
 ops = [
     c.operand_picker(f"arith:{k}", f"{k}", d, container=col) for k, d, col in zip("ABC", defaults, cols, strict=True)
 ]
-resolved = [session.resolve_operand(op, spec, enc, explore_state) for op in ops]
+resolved = [operands.resolve_operand(op, spec, enc, explore_state) for op in ops]
 result_z = latent.arithmetic(*(z for z, _ in resolved))
 
 result_label = None
@@ -28,16 +28,16 @@ if spec.n_classes is not None:  # the label is a separate input for conditional 
         "Label of the result", list(range(spec.n_classes)), index=natural, horizontal=True, key="arith:label"
     )
 
-base = session.adapt(explore_state, spec)  # InfoGAN codes: those set on Explore
+base = latent_state.adapt(explore_state, spec)  # InfoGAN codes: those set on Explore
 
 
 def as_state(z, label):
-    s = session.with_z(base, z)
-    return session.LatentState(s.z, label if label is not None else s.label, s.category, s.continuous)
+    s = latent_state.with_z(base, z)
+    return latent_state.LatentState(s.z, label if label is not None else s.label, s.category, s.continuous)
 
 
 states = [as_state(z, lab) for z, lab in resolved] + [as_state(result_z, result_label)]
-decoded = session.decode_states(model, states)
+decoded = latent_state.decode_states(model, states)
 st.session_state["arith_result"] = states[-1]
 
 captions = [f"A: {ops[0].describe()}", f"B: {ops[1].describe()}", f"C: {ops[2].describe()}", "A − B + C"]

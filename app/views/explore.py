@@ -5,7 +5,7 @@ import streamlit as st
 
 import components as c
 import livedecode
-from genlib.explorer import live, session
+from genlib.explorer import latent_state, live
 
 name, model = c.require_model()
 st.title("Explore")
@@ -16,7 +16,7 @@ livedecode.fallback_notice()
 
 def norm_check(state) -> None:
     """The norm check, against prior draws and the model's encodings of real digits."""
-    check = session.typical_set(state.z_tensor().unsqueeze(0), familiar=c.familiar_norms(name))
+    check = latent_state.typical_set(state.z_tensor().unsqueeze(0), familiar=c.familiar_norms(name))
     st.session_state["explore_typical"] = check
     norm = check.norms[0]
     if check.outside:
@@ -49,7 +49,7 @@ def live_view() -> None:
     if livedecode.server_reason(name) is not None:  # the browser reported a failure: the server path, whole page
         st.rerun(scope="app")
     state = c.get_state(name, model)
-    image = session.decode_states(model, [state])[0]  # the synced latent: downloads and other pages use it
+    image = latent_state.decode_states(model, [state])[0]  # the synced latent: downloads and other pages use it
     st.session_state["explore_image"] = image
     check_col, png_col, json_col = st.columns([4, 1, 1], vertical_alignment="center")
     with check_col:
@@ -75,7 +75,7 @@ else:
     with controls:
         c.latent_controls(name, model)
     state = c.get_state(name, model)
-    image = session.decode_states(model, [state])[0]
+    image = latent_state.decode_states(model, [state])[0]
     st.session_state["explore_image"] = image  # what the page shows (tests read it)
     with view:
         c.show_image(image)
@@ -86,12 +86,12 @@ else:
     st.subheader("The same z through every model")
     shown, skipped = [], []
     for other, m in others.items():
-        adapted = session.adapt(state, m.latent)
+        adapted = latent_state.adapt(state, m.latent)
         (shown if adapted is not None else skipped).append((other, m, adapted))
     cols = st.columns(max(len(shown), 1))
     for col, (other, m, adapted) in zip(cols, shown, strict=False):
         c.show_image(
-            session.decode_states(m, [adapted])[0],
+            latent_state.decode_states(m, [adapted])[0],
             caption=other + (" ← this one" if other == name else ""),
             scale=5,
             container=col,

@@ -5,7 +5,7 @@ import streamlit as st
 import components as c
 import livedecode
 from genlib import images
-from genlib.explorer import session
+from genlib.explorer import latent_state, operands
 
 name, model = c.require_model()
 spec = model.latent
@@ -20,33 +20,33 @@ enc = c.test_encodings(name)
 explore_state = c.get_state(name, model)
 
 a_col, b_col, opt_col = st.columns(3)
-op_a = c.operand_picker("interp:A", "From (A)", session.Operand("test digit", 3), container=a_col)
-op_b = c.operand_picker("interp:B", "To (B)", session.Operand("test digit", 2), container=b_col)
+op_a = c.operand_picker("interp:A", "From (A)", operands.Operand("test digit", 3), container=a_col)
+op_b = c.operand_picker("interp:B", "To (B)", operands.Operand("test digit", 2), container=b_col)
 method = opt_col.radio("Method", ["slerp", "lerp"], horizontal=True, key="interp:method")
 steps = opt_col.slider("Steps", 2, 32, 10, key="interp:steps")
 
-base = session.adapt(explore_state, spec)
+base = latent_state.adapt(explore_state, spec)
 ends = []
 for op in (op_a, op_b):
-    z, label = session.resolve_operand(op, spec, enc, explore_state)
-    s = session.with_z(base, z)
-    ends.append(session.LatentState(s.z, label if label is not None else s.label, s.category, s.continuous))
+    z, label = operands.resolve_operand(op, spec, enc, explore_state)
+    s = latent_state.with_z(base, z)
+    ends.append(latent_state.LatentState(s.z, label if label is not None else s.label, s.category, s.continuous))
 if spec.n_classes is not None:
     fixed = opt_col.checkbox("One label for the whole path", key="interp:fix")
     if fixed:
         label = opt_col.radio("Label", list(range(spec.n_classes)), horizontal=True, key="interp:label")
-        ends = [session.LatentState(e.z, label, e.category, e.continuous) for e in ends]
+        ends = [latent_state.LatentState(e.z, label, e.category, e.continuous) for e in ends]
     else:
         opt_col.caption("The label switches from A's to B's half way.")
 
-path = session.path_states(ends[0], ends[1], steps, method)
-frames = session.decode_states(model, path)
+path = operands.path_states(ends[0], ends[1], steps, method)
+frames = latent_state.decode_states(model, path)
 st.session_state["interp_frames"] = frames
 strip = images.grid(frames, nrow=steps)
 st.image(images.png_bytes(strip, 4 if steps <= 12 else 2 if steps <= 24 else 1), width="stretch")
 livedecode.interpolate_scrub(name, ends, method)
 
-check = session.typical_set(frames.new_tensor([s.z for s in path]), familiar=c.familiar_norms(name))
+check = latent_state.typical_set(frames.new_tensor([s.z for s in path]), familiar=c.familiar_norms(name))
 st.session_state["interp_typical"] = check
 if check.outside:
     st.warning(

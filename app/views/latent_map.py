@@ -6,7 +6,7 @@ import streamlit as st
 
 import components as c
 import livedecode
-from genlib.explorer import encodings, session
+from genlib.explorer import encodings, exchange, latent_state
 
 name, model = c.require_model()
 st.title("Latent map")
@@ -74,7 +74,7 @@ def map_view() -> None:
         )
     )
     # read this run's click before drawing, so the figure can already ring the picked point
-    clicked = session.selected_row(((st.session_state.get(f"map:{name}") or {}).get("selection") or {}).get("points"))
+    clicked = exchange.selected_row(((st.session_state.get(f"map:{name}") or {}).get("selection") or {}).get("points"))
     if clicked is not None:
         st.session_state.setdefault("map_picked", {})[name] = clicked
     picked = st.session_state.get("map_picked", {}).get(name)
@@ -108,9 +108,9 @@ def map_view() -> None:
                 st.info("Click a point on the map to decode it here.", icon=":material/touch_app:")
         else:
             label = int(enc.labels[picked])
-            point = session.test_digit_state(enc, picked, state, model.latent)
+            point = latent_state.test_digit_state(enc, picked, state, model.latent)
             original = c.test_split().unit_images(picked)
-            decoded = session.decode_states(model, [point])[0]
+            decoded = latent_state.decode_states(model, [point])[0]
             st.session_state["map_decoded"] = (picked, decoded)
             a, b = st.columns(2)
             c.show_image(original, caption=f"test #{picked} (label {label})", scale=5, container=a)

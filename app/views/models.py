@@ -11,7 +11,7 @@ import streamlit as st
 import components as c
 import genlib
 from genlib import checkpoint, metrics
-from genlib.explorer import cards, session
+from genlib.explorer import architecture, cards, training_record
 from genlib.models import VARIANTS, architecture_of
 
 STATUS = {"met": "met", "missed": "MISSED", "not measured": "not measured", "—": ""}
@@ -48,8 +48,8 @@ if model is None:
 # ---------------------------------------------------------------- architecture
 st.subheader("Architecture")
 arch_model = model if model is not None else genlib.build(name)
-rows = cards.architecture(arch_model)
-parts = cards.params_by_role(rows)
+rows = architecture.architecture(arch_model)
+parts = architecture.params_by_role(rows)
 cols = st.columns(len(parts) + 1)
 cols[0].metric("Parameters", f"{arch_model.n_params():,}")
 for col, (role, n) in zip(cols[1:], parts.items(), strict=True):
@@ -83,11 +83,11 @@ if model is None:
 # ---------------------------------------------------------------- training
 st.subheader("Training")
 try:
-    history = cards.read_history(folder)
+    history = training_record.read_history(folder)
 except checkpoint.CheckpointError as e:
     st.warning(f"The training history cannot be read: {e}", icon=":material/warning:")
     history = []
-summary = cards.training_summary(folder, history)
+summary = training_record.training_summary(folder, history)
 if summary and summary["command"]:
     minutes = f"{summary['seconds'] / 60:.1f} min" if summary["seconds"] else "time not recorded"
     st.markdown(
@@ -111,7 +111,7 @@ if not history:
         icon=":material/info:",
     )
 else:
-    panels = cards.curve_panels(history)
+    panels = training_record.curve_panels(history)
     grid = st.columns(2)
     for i, p in enumerate(panels):
         fig = go.Figure()
@@ -147,7 +147,7 @@ else:
 
 # ---------------------------------------------------------------- watch it learn
 st.subheader("Watch it learn")
-epochs = cards.sample_epochs(folder)
+epochs = training_record.sample_epochs(folder)
 st.session_state["models_sample"] = None
 if not epochs:
     st.info(f"No per-epoch sample grids in `{folder / 'samples'}`.", icon=":material/info:")
@@ -157,7 +157,7 @@ else:
         epoch = st.select_slider("Epoch", numbers, value=numbers[-1], key=f"models:{name}:epoch")
     else:
         epoch = numbers[0]
-    png = cards.upscaled_png(dict(epochs)[epoch], 2)
+    png = training_record.upscaled_png(dict(epochs)[epoch], 2)
     st.session_state["models_sample"] = {"model": name, "epoch": epoch, "png": png}
     img_col, text_col = st.columns([3, 2])
     img_col.image(png, caption=f"epoch {epoch} of {numbers[-1]}")
@@ -207,7 +207,7 @@ m = m or {}
 loaded_clf = c.classifier()[0]
 clf_folder = loaded_clf.folder if loaded_clf is not None else genlib.CHECKPOINTS / "classifier"
 try:
-    clf = cards.classifier_summary(clf_folder)
+    clf = training_record.classifier_summary(clf_folder)
 except checkpoint.CheckpointError as e:
     clf = None
     st.caption(f"The metrics classifier's numbers cannot be read: {e}")
@@ -242,8 +242,8 @@ if arch_model.has_discriminator:
     probe = metrics.read_probe(m)
     if probe is None:
         old = m.get("probe_100_per_class_d_features")
-        took = cards.probe_time_note(
-            cards.recorded_probe_seconds(genlib.CHECKPOINTS),
+        took = training_record.probe_time_note(
+            training_record.recorded_probe_seconds(genlib.CHECKPOINTS),
             architecture_of(name),
             {f: architecture_of(f) for f in VARIANTS},
         )
@@ -256,7 +256,7 @@ if arch_model.has_discriminator:
     else:
         counts = list(probe)
         if not all("d_untrained" in probe[n] for n in counts if n in UNTRAINED_COUNTS):
-            stamp = session.checkpoint_stamp(folder)
+            stamp = checkpoint.stamp(folder)
             if st.button(
                 "Probe an untrained D of the same architecture",
                 key="models:untrained",

@@ -18,7 +18,8 @@ from .. import export
 from ..fileio import atomic_write
 from ..paths import cache_root
 from .encodings import SHOWN_DIRECTIONS, Basis
-from .session import LATENT_MAX, SLIDER_LIMIT, LatentState, adapt, shown
+from .exchange import shown
+from .latent_state import LATENT_MAX, SLIDER_LIMIT, LatentState, adapt
 
 DECODERS = "decoders"  # subfolders of the web folder holding the published ONNX files and encodings
 ENCODINGS = "encodings"

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 import genlib
 from genlib import checkpoint
-from genlib.explorer import cards
+from genlib.explorer import cards, training_record
 from helpers import ALL, APP, SHIPPED, need, shipped, tiny
 
 PAGE = "views/models.py"
@@ -48,7 +48,9 @@ def test_models_page_runs_for_every_model(name):
     subheaders = [h.value for h in at.subheader]
     assert {"Architecture", "Training", "Watch it learn", "Quality"} <= set(subheaders)
     sample = at.session_state["models_sample"]
-    assert sample["model"] == name and sample["epoch"] == cards.sample_epochs(genlib.CHECKPOINTS / name)[-1][0]
+    assert (
+        sample["model"] == name and sample["epoch"] == training_record.sample_epochs(genlib.CHECKPOINTS / name)[-1][0]
+    )
     has_d = genlib.MODELS[name].has_discriminator
     assert ("Discriminator features for classification" in subheaders) == has_d
 
@@ -56,7 +58,7 @@ def test_models_page_runs_for_every_model(name):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_epoch_slider_changes_the_sample_grid(name):
     need(name)
-    if not loadable(name) or len(cards.sample_epochs(genlib.CHECKPOINTS / name)) < 2:
+    if not loadable(name) or len(training_record.sample_epochs(genlib.CHECKPOINTS / name)) < 2:
         pytest.skip(f"{name}: needs a loadable checkpoint with two epochs of samples")
     at = open_page(model=name)
     last = at.session_state["models_sample"]

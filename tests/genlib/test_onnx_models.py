@@ -419,7 +419,7 @@ def test_the_explorers_model_independent_code_runs_on_them(torch_vae, tmp_path):
     """What the pages compute for any model (seeds, grids, interpolation, test-set encodings), without the app:
     opening these models in the app's picker is not part of this change."""
     from genlib.data import Split
-    from genlib.explorer import encodings, grids, session
+    from genlib.explorer import encodings, grids, latent_state, operands
 
     dec, enc = coded_graphs(k=1)
     codes = {"categorical": [3], "continuous": [{"name": "width", "low": -1, "high": 1}]}
@@ -427,8 +427,8 @@ def test_the_explorers_model_independent_code_runs_on_them(torch_vae, tmp_path):
     split = Split(torch.randint(0, 256, (12, 28, 28), dtype=torch.uint8), torch.arange(12) % 10)
     for folder in (torch_vae, coded):
         m = genlib.load(path=folder)
-        a, b = session.random_state(m.latent, 1), session.random_state(m.latent, 2)
-        images = session.decode_states(m, session.path_states(a, b, 5))
+        a, b = latent_state.random_state(m.latent, 1), latent_state.random_state(m.latent, 2)
+        images = latent_state.decode_states(m, operands.path_states(a, b, 5))
         assert images.shape == (5, 1, 28, 28) and not torch.equal(images[0], images[-1])
         assert grids.sample_grid(m, 2, 3).images.shape[:2] == (2, 3)
         enc_ = encodings.encode_test_set(m, m.name, split, cache=tmp_path / "enc")

@@ -12,7 +12,7 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from genlib import latent
-from genlib.explorer import drawing, encodings, session
+from genlib.explorer import drawing, encodings, exchange, latent_state, operands
 from genlib.latent import ContinuousCode, LatentSpec
 
 # modest example counts: the whole file runs in seconds on a busy 2-core machine. No subnormal floats:
@@ -71,8 +71,8 @@ def test_slerp_keeps_the_norm_between_equal_norm_points(ab, steps):
 
 @given(vectors(2, dims=(1, 16)), st.integers(2, 32), st.sampled_from(["lerp", "slerp"]))
 def test_path_states_start_and_end_at_the_operands(ab, steps, method):
-    a, b = (session.LatentState(tuple(v.tolist()), label=i) for i, v in enumerate(ab))
-    path = session.path_states(a, b, steps, method)
+    a, b = (latent_state.LatentState(tuple(v.tolist()), label=i) for i, v in enumerate(ab))
+    path = operands.path_states(a, b, steps, method)
     assert len(path) == steps and path[0].z == a.z and path[-1].z == b.z
     assert path[0].label == 0 and path[-1].label == 1
 
@@ -144,7 +144,7 @@ def test_moving_one_slider_moves_only_its_coordinate(z, data):
     d = z.shape[1]
     basis = encodings.slider_basis(z)
     i = data.draw(st.integers(0, d - 1))
-    value = data.draw(st.floats(-session.SLIDER_LIMIT, session.SLIDER_LIMIT, allow_subnormal=False))
+    value = data.draw(st.floats(-latent_state.SLIDER_LIMIT, latent_state.SLIDER_LIMIT, allow_subnormal=False))
     before = basis.coords(z[0])
     after = basis.coords(basis.set_coord(z[0], i, value))
     assert after[i] == pytest.approx(value, abs=1e-3 * (1 + float(z.abs().max())))
@@ -171,8 +171,8 @@ SPEC = LatentSpec(z_dim=5, categorical=(10,), continuous=(ContinuousCode("c1"), 
     st.tuples(st.floats(-1, 1, allow_subnormal=False), st.floats(-1, 1, allow_subnormal=False)),
 )
 def test_any_state_survives_the_url(z, category, cont):
-    s = session.LatentState(tuple(z), None, category, cont)
-    r = session.parse_query(session.to_query("m", s), {"m": SPEC}, "m")
+    s = latent_state.LatentState(tuple(z), None, category, cont)
+    r = exchange.parse_query(exchange.to_query("m", s), {"m": SPEC}, "m")
     assert r.notices == [] and r.state.category == category
     assert np.allclose(r.state.z, z, atol=6e-4) and np.allclose(r.state.continuous, cont, atol=6e-4)
 
@@ -185,12 +185,12 @@ def test_any_state_survives_the_url(z, category, cont):
 )
 def test_any_url_gives_a_usable_state_or_none(params):
     """Whatever a URL holds, parse_query returns a known model and a state the model can decode."""
-    r = session.parse_query(params, {"m": SPEC}, "m")
+    r = exchange.parse_query(params, {"m": SPEC}, "m")
     assert r.model == "m"
     if r.state is not None:
-        z, _, codes = session.model_inputs(SPEC, [r.state])
+        z, _, codes = latent_state.model_inputs(SPEC, [r.state])
         SPEC.check_z(z)
-        assert all(abs(v) <= session.LATENT_MAX for v in r.state.z)
+        assert all(abs(v) <= latent_state.LATENT_MAX for v in r.state.z)
         assert 0 <= codes["categorical"][0] < 10 and codes["continuous"].abs().max() <= 1
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 import genlib
 from genlib import latent, metrics
-from genlib.explorer import encodings, live, session
+from genlib.explorer import encodings, latent_state, live
 from helpers import shipped
 from tools.appserver import ROOT, settle, streamlit_server
 
@@ -314,8 +314,8 @@ def test_latent_map_hover_decodes_the_point_and_rings_it(server, runs, page, nam
     # the preview is the model's decoding of that test digit's encoding (under the cursor: the point or a neighbour)
     model = genlib.load(name)
     enc = encodings.encode_test_set(model, name)
-    state = session.test_digit_state(enc, hovered, session.random_state(model.latent, 0), model.latent)
-    expected = (session.decode_states(model, [state])[0].reshape(28, 28) * 255).round().numpy()
+    state = latent_state.test_digit_state(enc, hovered, latent_state.random_state(model.latent, 0), model.latent)
+    expected = (latent_state.decode_states(model, [state])[0].reshape(28, 28) * 255).round().numpy()
     shown = np.array(shot["pixels"], dtype=np.int16).reshape(168, 168, 4)[3::6, 3::6, 0]
     assert np.abs(shown - expected).max() <= 2
     assert int(enc.labels[hovered]) == int(caption.split("label ")[1].split(")")[0])

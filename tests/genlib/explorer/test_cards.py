@@ -7,7 +7,7 @@ import torch
 
 import genlib
 from genlib import checkpoint, metrics
-from genlib.explorer import cards
+from genlib.explorer import architecture, cards, training_record
 from helpers import ALL, BUILT_IN, SHIPPED, shipped, tiny
 
 
@@ -60,12 +60,12 @@ def test_metric_rows_mark_met_missed_and_unmeasured():
 @pytest.mark.parametrize("name", ALL)
 def test_architecture_counts_sum_to_the_models_parameters(name):
     m = tiny(name).eval()
-    rows = cards.architecture(m)
+    rows = architecture.architecture(m)
     assert sum(r["params"] for r in rows) == m.n_params()
-    assert sum(cards.params_by_role(rows).values()) == m.n_params()
+    assert sum(architecture.params_by_role(rows).values()) == m.n_params()
     assert all(r["output"] != "–" for r in rows), "every submodule runs on some public path"
     assert all(r["layers"] for r in rows)
-    roles = set(cards.params_by_role(rows))
+    roles = set(architecture.params_by_role(rows))
     assert roles == (
         {"encoder", "decoder"} if m.has_posterior else {"G", "D", "inverter"} | ({"Q"} if m.latent.has_codes else set())
     )
@@ -74,7 +74,7 @@ def test_architecture_counts_sum_to_the_models_parameters(name):
 def test_architecture_reports_output_shapes_and_leaves_the_model_untouched():
     m = tiny("dcgan").eval()
     before = {k: v.clone() for k, v in m.state_dict().items()}
-    rows = {r["part"]: r for r in cards.architecture(m)}
+    rows = {r["part"]: r for r in architecture.architecture(m)}
     assert rows["generator"]["output"] == "1×28×28" and rows["head"]["output"] == "1"
     assert "ConvT" in rows["generator"]["layers"] and "Tanh" in rows["generator"]["layers"]
     assert not m._forward_hooks and not any(c._forward_hooks for c in m.children())
@@ -82,14 +82,14 @@ def test_architecture_reports_output_shapes_and_leaves_the_model_untouched():
 
 
 def test_history_loader_handles_missing_and_corrupt_files(tmp_path):
-    assert cards.read_history(tmp_path) == []
-    assert cards.curve_panels([]) == []
+    assert training_record.read_history(tmp_path) == []
+    assert training_record.curve_panels([]) == []
     (tmp_path / "history.json").write_text("{not json")
     with pytest.raises(checkpoint.CheckpointError, match="history.json"):
-        cards.read_history(tmp_path)
+        training_record.read_history(tmp_path)
     (tmp_path / "history.json").write_text('{"epoch": 1}')
     with pytest.raises(checkpoint.CheckpointError, match="per-epoch"):
-        cards.read_history(tmp_path)
+        training_record.read_history(tmp_path)
 
 
 def test_curve_panels_pick_what_the_history_holds():
@@ -97,32 +97,32 @@ def test_curve_panels_pick_what_the_history_holds():
         {"epoch": e, "loss_d": 1.3, "loss_g": 0.8, "d_real": 0.6, "d_fake": 0.4, "seconds": 2, "min_class_share": 0.05}
         for e in (1, 2, 3)
     ]
-    panels = {p["title"]: p for p in cards.curve_panels(gan)}
+    panels = {p["title"]: p for p in training_record.curve_panels(gan)}
     dpanel = next(p for t, p in panels.items() if t.startswith("Discriminator"))
     assert set(dpanel["series"]) == {"D(x)", "D(G(z))"} and dpanel["reference"] == 0.5 and dpanel["epochs"] == [1, 2, 3]
     quality = next(p for t, p in panels.items() if t.startswith("Quality"))
     assert quality["bars"] == {"min class share": 0.06}
     assert not any("ELBO" in t for t in panels)
     vae = [{"epoch": 1, "loss": 100, "recon": 90, "kl": 10, "test_loss": 101}]
-    titles = [p["title"] for p in cards.curve_panels(vae)]
+    titles = [p["title"] for p in training_record.curve_panels(vae)]
     assert len(titles) == 2 and all("ELBO" in t for t in titles)
 
 
 def test_sample_epochs_sorted_by_number(tmp_path):
-    assert cards.sample_epochs(tmp_path) == []
+    assert training_record.sample_epochs(tmp_path) == []
     (tmp_path / "samples").mkdir()
     from genlib import images
 
     for e in (10, 2, 1):
         (tmp_path / "samples" / f"epoch_{e:03d}.png").write_bytes(images.png_bytes(torch.rand(28, 28)))
     (tmp_path / "samples" / "notes.txt").write_text("x")
-    found = cards.sample_epochs(tmp_path)
+    found = training_record.sample_epochs(tmp_path)
     assert [e for e, _ in found] == [1, 2, 10]
     import io
 
     from PIL import Image
 
-    assert Image.open(io.BytesIO(cards.upscaled_png(found[0][1], 3))).size == (84, 84)
+    assert Image.open(io.BytesIO(training_record.upscaled_png(found[0][1], 3))).size == (84, 84)
 
 
 def test_training_summary_sums_epochs_and_inverter(tmp_path):
@@ -138,15 +138,15 @@ def test_training_summary_sums_epochs_and_inverter(tmp_path):
             "config": {"k": 2, "saturating": False},
         },
     )
-    s = cards.training_summary(tmp_path)
+    s = training_record.training_summary(tmp_path)
     assert s["epochs"] == 2 and s["seconds"] == 30.0 and s["resumed"] and s["k"] == 2
-    assert cards.training_summary(tmp_path / "nowhere") is None
+    assert training_record.training_summary(tmp_path / "nowhere") is None
 
 
 def test_classifier_summary(tmp_path):
-    assert cards.classifier_summary(tmp_path) is None
+    assert training_record.classifier_summary(tmp_path) is None
     (tmp_path / "metrics.json").write_text(json.dumps({"test_accuracy": 0.99, "test_errors": 100}))
-    assert cards.classifier_summary(tmp_path)["test_accuracy"] == 0.99
+    assert training_record.classifier_summary(tmp_path)["test_accuracy"] == 0.99
 
 
 # ---------------------------------------------------------------- GAN features for classification
@@ -222,14 +222,14 @@ def test_the_gan_card_states_the_k_that_was_trained():
     assert "k = 1" in text
     for name in ("gan", "dcgan", "cgan", "infogan"):
         if shipped(name):
-            assert cards.training_summary(genlib.CHECKPOINTS / name)["k"] == 1, name
+            assert training_record.training_summary(genlib.CHECKPOINTS / name)["k"] == 1, name
 
 
 def test_infogan_card_describes_the_logged_curve_and_the_matching():
     notes = " ".join(cards.card_for("infogan").notes)
     assert "−L_I + H(c) + a constant" in notes and "below zero" in notes
     assert "one-to-one" in notes and "Hungarian" in notes and "sees most" not in notes
-    panel = next(p for p in cards.PANELS if "info" in p.series)
+    panel = next(p for p in training_record.PANELS if "info" in p.series)
     assert "λ_cat" in panel.series["info"] and "−λ·L_I" not in panel.series["info"]
 
 
@@ -254,13 +254,13 @@ def test_the_probe_time_quoted_is_the_recorded_one(tmp_path):
     for folder, text in (("vae", "{}"), ("cvae", "[1, 2]"), ("broken", "{not json")):  # none counts, none breaks
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "metrics.json").write_text(text)
-    recorded = cards.recorded_probe_seconds(tmp_path)
+    recorded = training_record.recorded_probe_seconds(tmp_path)
     assert recorded == {"dcgan": 1683.4, "dcgan-bad": 1305.9, "gan": 6.0}
     folders = {"dcgan-bad": "dcgan"}
-    note = cards.probe_time_note(recorded, "dcgan", folders)
+    note = training_record.probe_time_note(recorded, "dcgan", folders)
     assert "dcgan-bad 1,306 s, dcgan 1,683 s" in note and "gan 6 s" not in note
-    assert "gan 6 s" in cards.probe_time_note(recorded, "cgan", folders)  # none of its own: all of them
-    assert cards.probe_time_note({}, "dcgan", folders) == ""
+    assert "gan 6 s" in training_record.probe_time_note(recorded, "cgan", folders)  # none of its own: all of them
+    assert training_record.probe_time_note({}, "dcgan", folders) == ""
 
 
 def test_the_inverter_note_names_every_term_it_is_trained_on():

@@ -36,7 +36,7 @@ def test_gan_refinement_leaves_no_gradients_on_the_model():
 
 def test_infogan_encodings_keep_the_codes_each_z_was_refined_for(tmp_path):
     from genlib.data import Split
-    from genlib.explorer import encodings, session
+    from genlib.explorer import encodings, latent_state
 
     model = tiny("infogan").eval()
     g = torch.Generator().manual_seed(0)
@@ -48,11 +48,11 @@ def test_infogan_encodings_keep_the_codes_each_z_was_refined_for(tmp_path):
     again = encodings.encode_test_set(model, "infogan", split, cache=tmp_path)  # from the disk cache
     assert torch.equal(again.codes["categorical"], enc.codes["categorical"]) and torch.equal(again.z, enc.z)
     # a test digit's state decodes with its own codes, whatever the session's are
-    other = session.LatentState(tuple([0.0] * model.latent.z_dim), None, 9, (1.0, -1.0))
-    state = session.test_digit_state(enc, 3, other, model.latent)
+    other = latent_state.LatentState(tuple([0.0] * model.latent.z_dim), None, 9, (1.0, -1.0))
+    state = latent_state.test_digit_state(enc, 3, other, model.latent)
     assert state.category == int(want["categorical"][3]) and state.z == tuple(enc.z[3].tolist())
     codes = {"categorical": want["categorical"][3:4], "continuous": want["continuous"][3:4]}
-    assert torch.allclose(session.decode_states(model, [state]), model.decode(enc.z[3:4], codes=codes), atol=1e-6)
+    assert torch.allclose(latent_state.decode_states(model, [state]), model.decode(enc.z[3:4], codes=codes), atol=1e-6)
 
 
 def test_models_without_codes_keep_none():

@@ -8,9 +8,8 @@ import pytest
 import torch
 
 from genlib import export
-from genlib.explorer import encodings, live
-from genlib.explorer import session as explore
-from genlib.explorer.session import LatentState
+from genlib.explorer import encodings, latent_state, live
+from genlib.explorer.latent_state import LatentState
 from helpers import need, tiny
 
 
@@ -22,12 +21,12 @@ def basis_of(model):
 def test_component_data_follows_the_latent_spec_and_basis(name):
     model = tiny(name).eval()
     spec = model.latent
-    state = explore.random_state(spec, 4)
+    state = latent_state.random_state(spec, 4)
     url = "/latent-lab/decoders/x.onnx.gz"
     data = live.component_data(name, model, state, basis_of(model), url, "looks like a 1, 50%")
     assert len(data["sliders"]) == spec.z_dim and len(data["basis"]) == spec.z_dim**2
     assert data["shown"] == min(spec.z_dim, encodings.SHOWN_DIRECTIONS)
-    assert data["z"] == list(state.z) and data["limit"] == explore.SLIDER_LIMIT
+    assert data["z"] == list(state.z) and data["limit"] == latent_state.SLIDER_LIMIT
     assert ("labels" in data) == (spec.n_classes is not None)
     assert ("categories" in data) == bool(spec.categorical)
     assert [c["name"] for c in data["codes"]] == [c.name for c in spec.continuous]
@@ -38,7 +37,7 @@ def test_component_data_follows_the_latent_spec_and_basis(name):
 def test_strip_holds_only_models_with_the_same_z_size():
     vae, cvae, infogan = tiny("vae").eval(), tiny("cvae").eval(), tiny("infogan").eval()
     assert vae.latent.z_dim != infogan.latent.z_dim  # tiny configs: 4 vs 8
-    state = explore.random_state(infogan.latent, 1)
+    state = latent_state.random_state(infogan.latent, 1)
     strip = [("infogan", infogan, "/a.onnx"), ("vae", vae, "/b.onnx"), ("cvae", cvae, "/c.onnx")]
     data = live.component_data("infogan", infogan, state, basis_of(infogan), "/a.onnx", None, strip)
     assert [s["name"] for s in data["strip"]] == ["infogan"] and data["strip"][0]["current"]
@@ -52,7 +51,7 @@ def payload(state, **changes):
 
 def test_synced_state_takes_the_browsers_latent_and_keeps_the_seed_only_for_the_same_z():
     spec = tiny("infogan").latent
-    current = explore.random_state(spec, 9)
+    current = latent_state.random_state(spec, 9)
     same = live.synced_state(payload(current, category=(current.category + 1) % 10), spec, current)
     assert same.seed == 9 and same.z == current.z and same.category != current.category
     moved = live.synced_state(payload(current, z=[0.5] * spec.z_dim, continuous=[2.0, -0.25]), spec, current)

@@ -31,7 +31,8 @@ def test_fit_writes_history_grids_and_state(name, tmp_path, tiny_mnist):
     assert all(torch.isfinite(torch.tensor(h[key])) for h in hist)
     assert (tmp_path / "samples" / "epoch_002.png").is_file() and (tmp_path / "samples.png").is_file()
     assert len(Image.open(tmp_path / "samples" / "epoch_002.png").getcolors()) <= 16  # 16 grey levels: size budget
-    assert (tmp_path / trainers.STATE).is_file() and 0 < info["train_seconds"] <= elapsed + 0.05
+    # recorded to 0.1 s: the tiny β-VAE trains in less than 0.05 s
+    assert (tmp_path / trainers.STATE).is_file() and 0 <= info["train_seconds"] <= elapsed + 0.05
 
 
 @pytest.mark.parametrize("name", ["vae", "dcgan"])

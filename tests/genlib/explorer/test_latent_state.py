@@ -1,4 +1,5 @@
-"""genlib.explorer.session, genlib.explorer.encodings and images.gif_bytes: the computations behind the app."""
+"""genlib.explorer.latent_state, exchange and operands, genlib.explorer.encodings and images.gif_bytes: the
+computations behind the app."""
 
 import io
 import json
@@ -8,10 +9,11 @@ import pytest
 import torch
 from PIL import Image
 
-from genlib import images
+from genlib import checkpoint, images
 from genlib.data import Split, load_split
-from genlib.explorer import encodings, session
-from genlib.explorer.session import LatentState, Operand
+from genlib.explorer import encodings, exchange, latent_state, operands
+from genlib.explorer.latent_state import LatentState
+from genlib.explorer.operands import Operand
 from genlib.latent import ContinuousCode, LatentSpec
 from helpers import ALL, need, tiny
 
@@ -28,34 +30,34 @@ def small_split(n=60, seed=0):
 # ---------------------------------------------------------------- states
 @pytest.mark.parametrize("spec", [PLAIN, LABELLED, CODED])
 def test_random_state_is_seeded_and_fits_spec(spec):
-    a, b = session.random_state(spec, 7), session.random_state(spec, 7)
+    a, b = latent_state.random_state(spec, 7), latent_state.random_state(spec, 7)
     assert a == b and len(a.z) == spec.z_dim and a.seed == 7
-    assert session.random_state(spec, 8).z != a.z
+    assert latent_state.random_state(spec, 8).z != a.z
     assert (a.label is not None) == (spec.n_classes is not None)
     assert (a.category is not None) == bool(spec.categorical)
     assert len(a.continuous) == len(spec.continuous)
 
 
 def test_random_state_keeps_condition_and_prior_mean_zeroes_z():
-    s = session.random_state(LABELLED, 1, keep=LatentState((0.0,) * 3, label=6))
+    s = latent_state.random_state(LABELLED, 1, keep=LatentState((0.0,) * 3, label=6))
     assert s.label == 6
-    m = session.prior_mean_state(CODED, keep=LatentState((1.0,) * 5, category=4, continuous=(0.5, -0.5)))
+    m = latent_state.prior_mean_state(CODED, keep=LatentState((1.0,) * 5, category=4, continuous=(0.5, -0.5)))
     assert m.z == (0.0,) * 5 and m.category == 4 and m.continuous == (0.0, 0.0) and m.seed is None
 
 
 def test_adapt_matches_z_dim_and_fills_conditions():
     s = LatentState((0.1,) * 5)
-    assert session.adapt(s, PLAIN) is None
-    coded = session.adapt(s, CODED)
+    assert latent_state.adapt(s, PLAIN) is None
+    coded = latent_state.adapt(s, CODED)
     assert coded.category == 0 and coded.continuous == (0.0, 0.0)
-    assert session.adapt(LatentState((0.1,) * 3, label=4), LABELLED).label == 4
+    assert latent_state.adapt(LatentState((0.1,) * 3, label=4), LABELLED).label == 4
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_decode_states_runs_every_model(name):
     m = tiny(name)
-    states = [session.random_state(m.latent, s) for s in range(3)]
-    out = session.decode_states(m, states)
+    states = [latent_state.random_state(m.latent, s) for s in range(3)]
+    out = latent_state.decode_states(m, states)
     assert out.shape == (3, 1, 28, 28) and 0 <= out.min() and out.max() <= 1
 
 
@@ -66,19 +68,19 @@ SPECS = {"plain": PLAIN, "labelled": LABELLED, "coded": CODED}
 @pytest.mark.parametrize("name", list(SPECS))
 def test_query_round_trip(name):
     spec = SPECS[name]
-    seeded = session.random_state(spec, 42)
-    moved = session.with_z(seeded, torch.linspace(-1, 1, spec.z_dim))
+    seeded = latent_state.random_state(spec, 42)
+    moved = latent_state.with_z(seeded, torch.linspace(-1, 1, spec.z_dim))
     for state in (seeded, moved):
-        q = session.to_query(name, state)
+        q = exchange.to_query(name, state)
         assert all(isinstance(v, str) for v in q.values())
-        r = session.parse_query(q, SPECS, "plain")
+        r = exchange.parse_query(q, SPECS, "plain")
         assert r.model == name and not r.notices
         assert r.state.label == state.label and r.state.category == state.category
         assert torch.allclose(r.state.z_tensor(), state.z_tensor(), atol=1e-3)
 
 
 def test_empty_query_gives_default_without_notice():
-    r = session.parse_query({}, SPECS, "plain")
+    r = exchange.parse_query({}, SPECS, "plain")
     assert r.model == "plain" and r.state is None and r.notices == []
 
 
@@ -101,47 +103,47 @@ def test_empty_query_gives_default_without_notice():
     ],
 )
 def test_bad_query_values_fall_back_with_a_notice(params, fragment):
-    r = session.parse_query(params, SPECS, "plain")
+    r = exchange.parse_query(params, SPECS, "plain")
     assert r.model in SPECS
     assert len(r.notices) == 1 and fragment in r.notices[0]
     if r.state is not None:
-        assert session.adapt(r.state, SPECS[r.model]) is not None
+        assert latent_state.adapt(r.state, SPECS[r.model]) is not None
 
 
 def test_query_lists_take_the_last_value_and_label_alone_applies():
-    r = session.parse_query({"model": ["plain", "labelled"], "label": "5"}, SPECS, "plain")
+    r = exchange.parse_query({"model": ["plain", "labelled"], "label": "5"}, SPECS, "plain")
     assert r.model == "labelled" and r.state.label == 5 and len(r.state.z) == 3
 
 
 # ---------------------------------------------------------------- JSON
 def test_latent_json_round_trip_and_refusals():
-    s = session.random_state(CODED, 3)
-    text = session.latent_json("coded", s)
+    s = latent_state.random_state(CODED, 3)
+    text = exchange.latent_json("coded", s)
     d = json.loads(text)
     assert d["model"] == "coded" and d["z_dim"] == 5 and d["category"] == s.category
-    back = session.parse_latent_json(text, CODED)
+    back = exchange.parse_latent_json(text, CODED)
     assert torch.allclose(back.z_tensor(), s.z_tensor(), atol=1e-5) and back.continuous == s.continuous
     with pytest.raises(ValueError, match="needs 4"):
-        session.parse_latent_json(text, PLAIN)
+        exchange.parse_latent_json(text, PLAIN)
     with pytest.raises(ValueError, match="not a latent JSON"):
-        session.parse_latent_json("{", PLAIN)
+        exchange.parse_latent_json("{", PLAIN)
 
 
 # ---------------------------------------------------------------- operands, paths, typical set
 def test_resolve_operands():
     enc = encodings.Encodings(torch.arange(40.0).reshape(10, 4) % 7, torch.arange(10) % 2)
     explore_state = LatentState((9.0,) * 4, label=None)
-    z, lab = session.resolve_operand(Operand("class mean", 1), PLAIN, enc, explore_state)
+    z, lab = operands.resolve_operand(Operand("class mean", 1), PLAIN, enc, explore_state)
     assert lab == 1 and torch.allclose(z, enc.z[1::2].mean(0))
-    z, lab = session.resolve_operand(Operand("test digit", 3), PLAIN, enc, explore_state)
+    z, lab = operands.resolve_operand(Operand("test digit", 3), PLAIN, enc, explore_state)
     assert lab == 1 and torch.equal(z, enc.z[3])
-    z1, _ = session.resolve_operand(Operand("seed", 5), PLAIN, enc, explore_state)
-    z2, _ = session.resolve_operand(Operand("seed", 5), PLAIN, enc, explore_state)
+    z1, _ = operands.resolve_operand(Operand("seed", 5), PLAIN, enc, explore_state)
+    z2, _ = operands.resolve_operand(Operand("seed", 5), PLAIN, enc, explore_state)
     assert torch.equal(z1, z2)
-    z, _ = session.resolve_operand(Operand("explore latent"), PLAIN, enc, explore_state)
+    z, _ = operands.resolve_operand(Operand("explore latent"), PLAIN, enc, explore_state)
     assert torch.equal(z, torch.full((4,), 9.0))
     with pytest.raises(ValueError):
-        session.resolve_operand(Operand("test digit", 99), PLAIN, enc, explore_state)
+        operands.resolve_operand(Operand("test digit", 99), PLAIN, enc, explore_state)
     assert Operand("class mean", 7).describe() == "mean of 7s"
 
 
@@ -149,37 +151,37 @@ def test_resolve_operands():
 def test_path_states(method):
     a = LatentState((1.0, 0.0, 0.0, 0.0, 0.0), category=1, continuous=(-1.0, 0.0))
     b = LatentState((0.0, 1.0, 0.0, 0.0, 0.0), category=2, continuous=(1.0, 0.0))
-    path = session.path_states(a, b, 5, method)
+    path = operands.path_states(a, b, 5, method)
     assert len(path) == 5 and path[0].z == a.z and path[-1].z == b.z
     assert [p.category for p in path] == [1, 1, 2, 2, 2]
     assert path[2].continuous == (0.0, 0.0)
     with pytest.raises(ValueError):
-        session.path_states(a, b, 1)
+        operands.path_states(a, b, 1)
 
 
 def test_typical_set_flags_small_and_large_norms():
     g = torch.Generator().manual_seed(0)
     d = 64
     z = torch.cat([torch.randn(50, d, generator=g), torch.zeros(1, d), 3 * torch.randn(1, d, generator=g)])
-    check = session.typical_set(z)
+    check = latent_state.typical_set(z)
     assert math.isclose(check.expected, math.sqrt(d - 0.5))
     assert set(check.outside) == {50, 51}
     assert f"√(d − ½) ≈ {math.sqrt(d - 0.5):.1f}" in check.describe()  # what is computed
 
 
 def test_selected_row_reads_every_customdata_form():
-    assert session.selected_row([{"customdata": [873]}]) == 873
-    assert session.selected_row([{"customdata": {"0": 12}}]) == 12
-    assert session.selected_row([{"customdata": 4}]) == 4
-    assert session.selected_row([{"x": 1}, {"customdata": [5]}]) == 5
-    assert session.selected_row([]) is None and session.selected_row(None) is None
+    assert exchange.selected_row([{"customdata": [873]}]) == 873
+    assert exchange.selected_row([{"customdata": {"0": 12}}]) == 12
+    assert exchange.selected_row([{"customdata": 4}]) == 4
+    assert exchange.selected_row([{"x": 1}, {"customdata": [5]}]) == 5
+    assert exchange.selected_row([]) is None and exchange.selected_row(None) is None
 
 
 def test_checkpoint_stamp_changes_when_files_appear(tmp_path):
-    empty = session.checkpoint_stamp(tmp_path)
+    empty = checkpoint.stamp(tmp_path)
     assert empty == (None, None)
     (tmp_path / "config.json").write_text("{}")
-    assert session.checkpoint_stamp(tmp_path) != empty
+    assert checkpoint.stamp(tmp_path) != empty
 
 
 # ---------------------------------------------------------------- encodings
@@ -335,8 +337,8 @@ def test_typical_set_with_reference_accepts_its_range_and_flags_what_neither_cov
     d = 32
     short = 0.3 * torch.randn(2000, d, generator=g)  # like a VAE's posterior means: well inside the prior's shell
     z = torch.cat([short[:5], torch.zeros(1, d), 3 * torch.randn(1, d, generator=g)])
-    assert set(session.typical_set(z).outside) >= {0, 1, 2, 3, 4, 5}  # the prior alone flags the short ones
-    check = session.typical_set(z, reference=short)
+    assert set(latent_state.typical_set(z).outside) >= {0, 1, 2, 3, 4, 5}  # the prior alone flags the short ones
+    check = latent_state.typical_set(z, reference=short)
     assert set(check.outside) == {5, 6} and check.encoded is not None
     assert f"{check.encoded[0]:.1f}–{check.encoded[1]:.1f}" in check.describe()
 
@@ -349,8 +351,8 @@ def test_the_norm_warning_does_not_misfire_for_encodings_of_real_digits(name):
     train, test = load_split(True), load_split(False)
     reference = encodings.encode_images(model, test.unit_images(slice(3000)), test.labels[:3000])
     held_out = encodings.encode_images(model, train.unit_images(slice(2000)), train.labels[:2000])
-    with_ref = len(session.typical_set(held_out, reference=reference).outside) / len(held_out)
-    prior_only = len(session.typical_set(held_out).outside) / len(held_out)
+    with_ref = len(latent_state.typical_set(held_out, reference=reference).outside) / len(held_out)
+    prior_only = len(latent_state.typical_set(held_out).outside) / len(held_out)
     assert with_ref < 0.01, with_ref
     if name == "vae":  # its posterior means: median norm well under √d, many outside the prior's range
         assert prior_only > 0.05, prior_only
