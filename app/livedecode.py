@@ -18,7 +18,7 @@ from genlib.explorer import live
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"  # onnxruntime-web, served under /app/static/ (server.enableStaticServing); never written
 RUNTIME = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm.gz")
-FAILED = "decode_failed"  # session key: {model: Failure} — decoders this browser could not run
+FAILED = "decode_failed"  # session key: {model: {"decoder": url, "why": text}}, decoders this browser could not run
 
 LIVE = HERE / "live"
 MODULE = "lab.mjs"  # the module every component imports; app/server.py serves app/live/*.mjs
@@ -137,7 +137,9 @@ def server_reason(name: str) -> str | None:
 
 
 def _retry(name: str) -> None:
-    st.session_state.get(FAILED, {}).pop(name, None)
+    failed = st.session_state.get(FAILED, {}).pop(name, None)
+    if failed and failed["why"] in st.session_state.get("decode_said", []):
+        st.session_state["decode_said"].remove(failed["why"])  # failing again is said again, with the button
 
 
 def fallback_notice() -> None:

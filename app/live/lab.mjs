@@ -115,7 +115,8 @@ function fileName(url) {
 // gzipped as stored and inflated here (Streamlit would otherwise compress them again on every request). Their URLs
 // change with their content, so the inflated bytes are kept in Cache Storage under the URL where the browser has
 // one (localhost or https): a reload skips the download and the inflating.
-async function download(url) {
+// (not kept here: the runtime, sessions and encodings made from the bytes are)
+export async function fetchBytes(url) {
   const key = absolute(url);
   const cache = globalThis.caches ? await caches.open(CACHE).catch(() => null) : null;
   const hit = cache && (await cache.match(key).catch(() => null));
@@ -134,12 +135,6 @@ async function download(url) {
     cache.put(key, new Response(bytes)).catch(() => {}); // a full quota only costs the next reload time
   }
   return bytes;
-}
-
-export function fetchBytes(url) {
-  const p = page();
-  p.downloads ??= new Map();
-  return once(p.downloads, url, () => download(url));
 }
 
 // rt: {static: the static folder's URL, wasm: the runtime's .wasm.gz URL}

@@ -227,12 +227,16 @@ def test_after_a_failure_the_browser_can_try_again_and_recover(server, page):
     page.wait_for_selector("[data-testid='stAlert']:has-text('could not run it')")
     settle(page)
     assert page.locator(".live").count() == 0
+    page.get_by_role("button", name="Try in-browser decoding again").click()  # still down: said again
+    page.wait_for_function("() => (window.__latentLab.failures || []).length >= 2")
+    page.get_by_role("button", name="Try in-browser decoding again").wait_for()
+    settle(page)
     page.unroute("**/decoders/**")  # the cause is gone
     page.get_by_role("button", name="Try in-browser decoding again").click()
     page.wait_for_selector(".live[data-state='ready']")
     settle(page)
     failures = page.evaluate("() => window.__latentLab.failures")
-    assert len(failures) == 1 and "did not load" in failures[0]
+    assert len(failures) == 2 and all("did not load" in f for f in failures)
 
 
 def test_decode_server_flag_forces_server_decoding(server, page):
