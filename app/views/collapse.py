@@ -8,7 +8,7 @@ import streamlit as st
 import components as c
 import genlib
 from genlib import images, metrics
-from genlib.explorer import collapse
+from genlib.explorer import collapse, tradeoffs
 from genlib.models import VARIANTS
 
 SAMPLE_COUNTS = [500, 1000, 2000, 5000, 10000]
@@ -217,3 +217,24 @@ for folder, arch in VARIANTS.items():
             "picks it up.",
             icon=":material/info:",
         )
+
+st.divider()
+st.subheader("The lecture's list: what a GAN gains and what it pays")
+st.table(
+    [{"the lecture": claim, "": kind, "shown on": page, "how": shows} for claim, kind, page, shows in tradeoffs.ITEMS]
+)
+gan, vae = c.load_model("gan")[0], c.load_model("vae")[0]
+if gan is None or vae is None:
+    st.info("Measuring the cost the list turns on needs the shipped gan and vae.", icon=":material/info:")
+elif st.button("Measure a sample against a likelihood", key="collapse:tradeoffs") or "tradeoffs" in st.session_state:
+    if "tradeoffs" not in st.session_state:
+        with st.spinner("Timing the GAN's samples and the VAE's likelihood estimate…"):
+            st.session_state["tradeoffs"] = tradeoffs.measure(gan, vae, c.test_split().unit_images(0))
+    t = st.session_state["tradeoffs"]
+    st.caption(
+        f"The GAN drew {t.n:,} digits in {t.g_passes} pass of G, {t.sample_ms:.1f} ms ({t.per_sample_ms * 1e3:.0f} µs "
+        f"a digit): no chain to run, nothing to infer. The VAE's importance-weighted estimate of log P(X) for one test "
+        f"digit (K = {t.k:,}) needed its encoder and {t.decoded:,} decodes (K, and the one prior draw the estimate "
+        f"also makes), {t.likelihood_ms:.1f} ms; for the GAN there is no such number at all (medians of 3, this "
+        "server's CPU)."
+    )

@@ -7,7 +7,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import genlib
-from genlib.explorer import collapse, grids
+from genlib.explorer import collapse, grids, tradeoffs
 from genlib.models import VARIANTS
 from helpers import ALL, APP, SHIPPED, need, ok, shipped
 
@@ -192,3 +192,16 @@ def test_collapse_page_shows_the_extra_checkpoint(stand_in_checkpoints):
     assert list(at.session_state["collapse"]) == ["dcgan-collapsed"]
     assert len(at.get("plotly_chart")) == 1
     assert not any("dcgan-collapsed" in i.value for i in at.info)  # no "train it" note once it exists
+
+
+def test_collapse_page_measures_a_gan_sample_against_a_vae_likelihood():
+    if not (shipped("gan") and shipped("vae")):
+        pytest.skip("needs the shipped gan and vae")
+    at = open_page(COLLAPSE, "gan")
+    assert "tradeoffs" not in at.session_state  # nothing timed before the button
+    assert len(at.table[-1].value) == len(tradeoffs.ITEMS)
+    at.button(key="collapse:tradeoffs").click().run()
+    ok(at)
+    t = at.session_state["tradeoffs"]
+    assert t.g_passes == 1 and t.decoded == t.k + 1
+    assert any(f"{t.n:,} digits in 1 pass of G" in cap.value for cap in at.caption)
