@@ -51,16 +51,16 @@ test: $(STAMP) chromium node runtime
 app: $(STAMP) runtime
 	$(PY) -m streamlit run app/server.py
 
-# ruff (pyproject.toml) for the Python, Biome (app/live/biome.json) for the browser code; CI runs it before the tests
+# ruff (pyproject.toml) for the Python, Biome (biome.json) for the browser code; CI runs it before the tests
 lint: $(STAMP) $(BIOME)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	cd app/live && ./node_modules/.bin/biome ci .
+	$(BIOME) ci app/live
 
 format: $(STAMP) $(BIOME)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
-	cd app/live && ./node_modules/.bin/biome check --write .
+	$(BIOME) check --write app/live
 
 clean:
 	rm -rf $(VENV) .pytest_cache
