@@ -8,6 +8,7 @@ import random
 import time
 from dataclasses import replace
 
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -207,6 +208,22 @@ def sync_url(name: str, model) -> None:
         wanted["decode"] = "server"  # a reload keeps the forced mode
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
+
+
+def digit_traces(xy, labels: torch.Tensor, size: int, opacity: float, hover: bool) -> list:
+    """One WebGL scatter trace per digit class of 2-D points (a clickable legend); with `hover`, each point's
+    customdata is its global index and its hover text names it."""
+    traces = []
+    for digit in range(10):
+        idx = (labels == digit).nonzero().reshape(-1).numpy()
+        extra = (
+            dict(customdata=idx, hovertemplate=f"test #%{{customdata}}<br>label {digit}<extra></extra>")
+            if hover
+            else dict(hoverinfo="skip")
+        )
+        marker = dict(size=size, color=DIGIT_COLOURS[digit], opacity=opacity)
+        traces.append(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=str(digit), marker=marker, **extra))
+    return traces
 
 
 # ---------------------------------------------------------------- widgets

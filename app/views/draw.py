@@ -69,19 +69,7 @@ def upload_input():
 def latent_map(name, z, prediction):
     enc, proj = c.test_encodings(name), c.projection(name)
     xy = proj.xy.numpy()
-    fig = go.Figure()
-    for digit in range(10):
-        idx = (enc.labels == digit).nonzero().reshape(-1).numpy()
-        fig.add_trace(
-            go.Scattergl(
-                x=xy[idx, 0],
-                y=xy[idx, 1],
-                mode="markers",
-                name=str(digit),
-                marker=dict(size=4, color=c.DIGIT_COLOURS[digit], opacity=0.5),
-                hoverinfo="skip",
-            )
-        )
+    fig = go.Figure(c.digit_traces(xy, enc.labels, size=4, opacity=0.5, hover=False))
     here = proj.project(z)[0]
     # WebGL like the test points: an SVG trace would be drawn underneath them
     fig.add_trace(

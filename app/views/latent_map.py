@@ -47,21 +47,9 @@ if model.latent.n_classes is not None:
 def map_view() -> None:
     """The map and the clicked point's panel: a click reruns only this (the figure is redrawn to ring the point),
     not the whole app."""
-    fig = go.Figure()
     xy = proj.xy.numpy()
-    for digit in range(10):  # one trace per digit: a clickable legend; customdata holds the global index
-        idx = (enc.labels == digit).nonzero().reshape(-1).numpy()
-        fig.add_trace(
-            go.Scattergl(
-                x=xy[idx, 0],
-                y=xy[idx, 1],
-                mode="markers",
-                name=str(digit),
-                customdata=idx,
-                marker=dict(size=5, color=c.DIGIT_COLOURS[digit], opacity=0.85),
-                hovertemplate=f"test #%{{customdata}}<br>label {digit}<extra></extra>",
-            )
-        )
+    # customdata holds each point's global index: the hover preview and the click read it
+    fig = go.Figure(c.digit_traces(xy, enc.labels, size=5, opacity=0.85, hover=True))
     here = proj.project(state.z_tensor())[0]
     fig.add_trace(
         go.Scattergl(
