@@ -7,6 +7,7 @@ import os
 import random
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -14,9 +15,11 @@ import torch
 
 import genlib
 from genlib import checkpoint, images, metrics
-from genlib.explorer import encodings, exchange, latent_state, operands
+from genlib.explorer import encodings, exchange, latent_state, model_folders, operands
 from genlib.explorer.latent_state import LatentState
+from genlib.models import onnx_folder
 
+UPLOAD = "uploaded_model"  # session_state: this session's model_folders.Upload
 IMAGE_SCALE = 12  # 28 px -> 336 px, nearest neighbour keeps pixels sharp
 SLIDER_STEP = 0.05
 # one colour per digit, the same on every map (plotly's default qualitative palette)
@@ -52,16 +55,48 @@ def per_run(key: tuple, make):
     return _run[key]
 
 
-def stamp(folder: str) -> tuple:
-    """checkpoint.stamp of CHECKPOINTS/folder, the key of every cached resource of a model."""
-    return per_run(("stamp", folder), lambda: checkpoint.stamp(genlib.CHECKPOINTS / folder))
+def extra_folders() -> dict[str, Path]:
+    """name -> folder of the ONNX model folders listed beside the registered models: those found in
+    $LATENT_LAB_MODELS (`latent-lab app --models DIR`), then the one this session uploaded (if any)."""
+    found = _found()[0]
+    upload = st.session_state.get(UPLOAD)
+    return {**found, upload.name: upload.folder} if upload is not None else found
+
+
+def _found() -> tuple[dict[str, Path], list[str]]:
+    return per_run(("extras",), lambda: model_folders.find(model_folders.folders_from_env(), set(genlib.MODELS)))
+
+
+def folder_problems() -> list[str]:
+    """One line per folder of $LATENT_LAB_MODELS that could not be listed (the sidebar shows them)."""
+    return _found()[1]
+
+
+def model_folder(name: str) -> Path:
+    """Where `name`'s files are: an ONNX model folder listed beside the models, else CHECKPOINTS/name."""
+    return extra_folders().get(name) or genlib.CHECKPOINTS / name
+
+
+def stamp(name: str) -> tuple:
+    """The folder and checkpoint.stamp of `name`'s files, the key of every cached resource of a model: two
+    sessions' uploads of one name are two keys, and a retrained or replaced model is a new one."""
+
+    def make():
+        folder = model_folder(name)
+        onnx = onnx_folder.is_folder(folder)
+        return (str(folder), *(checkpoint.stamp(folder, onnx_folder.FILES) if onnx else checkpoint.stamp(folder)))
+
+    return per_run(("stamp", name), make)
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=24)
 def _load(name: str, stamp: tuple):
     """(model, None) or (None, why not); keyed by the checkpoint's stamp so a checkpoint that appears
     or is retrained while the app runs is picked up."""
+    folder = Path(stamp[0])
     try:
+        if onnx_folder.is_folder(folder):
+            return genlib.load(path=folder), None
         return genlib.load(name), None
     except genlib.CheckpointError as e:
         return None, str(e)
@@ -71,8 +106,13 @@ def load_model(name: str):
     return per_run(("model", name), lambda: _load(name, stamp(name)))
 
 
+def model_names() -> list[str]:
+    """The picker's entries: the registered models, then the ONNX model folders."""
+    return [*genlib.MODELS, *extra_folders()]
+
+
 def available_models() -> dict:
-    return {n: m for n in genlib.MODELS if (m := load_model(n)[0]) is not None}
+    return {n: m for n in model_names() if (m := load_model(n)[0]) is not None}
 
 
 @st.cache_resource(
@@ -88,16 +128,41 @@ def test_encodings(name: str) -> encodings.Encodings:
 
 @st.cache_resource(max_entries=12)
 def _basis(name: str, stamp: tuple) -> encodings.Basis:
+    if not load_model(name)[0].has_encoder:
+        return encodings.axes_basis(load_model(name)[0].latent.z_dim)
     return encodings.slider_basis(test_encodings(name).z)
 
 
-def familiar_norms(name: str) -> tuple[float, float]:
-    """latent_state.norm_range of the model's test encodings: the ‖z‖ check's second reference."""
+def familiar_norms(name: str) -> tuple[float, float] | None:
+    """latent_state.norm_range of the model's test encodings, the ‖z‖ check's second reference (None without an
+    encoder: the prior's shell is the only one)."""
+    if not load_model(name)[0].has_encoder:
+        return None
     return per_run(("norms", name), lambda: latent_state.norm_range(test_encodings(name).z))
 
 
 def slider_basis(name: str) -> encodings.Basis:
     return per_run(("basis", name), lambda: _basis(name, stamp(name)))
+
+
+def no_encoder_note(name: str, model) -> None:
+    """The caption of a page that works without an encoder, but with less."""
+    if not model.has_encoder:
+        st.caption(
+            f"**{name}** has no encoder: the operands are seeds and the Explore latent (class means and test digits "
+            f"need {onnx_folder.ENCODER}, images → z, in its folder)."
+        )
+
+
+def require_encoder(name: str, model, what: str) -> None:
+    """One line saying this page needs an encoder (and a stop) for a model without one."""
+    if not model.has_encoder:
+        st.info(
+            f"**{name}** has no encoder, so it cannot {what}. Add {onnx_folder.ENCODER} (images → z) to its folder "
+            "to enable this page; Explore, Interpolate and Arithmetic work with seeds meanwhile.",
+            icon=":material/info:",
+        )
+        st.stop()
 
 
 @st.cache_resource(
@@ -228,23 +293,62 @@ def digit_traces(xy, labels: torch.Tensor, size: int, opacity: float, hover: boo
 
 # ---------------------------------------------------------------- widgets
 def model_picker(container) -> None:
-    """Sidebar selectbox over every registered model; ones without a checkpoint are marked."""
-    missing = {n for n in genlib.MODELS if load_model(n)[0] is None}
+    """Sidebar selectbox over every registered model and ONNX model folder; ones that cannot load are marked."""
+    names = model_names()
+    missing = {n for n in names if load_model(n)[0] is None}
     # the choice lives in "model"; the widget only mirrors it, because Streamlit can reset a widget's
     # value on st.switch_page (seen: Latent map -> "Open in Explore" fell back to the first model)
     if st.session_state.get("model_picker") != st.session_state["model"]:
         st.session_state["model_picker"] = st.session_state["model"]
+    if st.session_state["model"] not in names:  # an upload replaced, or a folder gone: the first model instead
+        st.session_state["model"] = st.session_state["model_picker"] = names[0]
     container.selectbox(
         "Model",
-        list(genlib.MODELS),
+        names,
         key="model_picker",
         on_change=_pick_model,
-        format_func=lambda n: f"{n}  (not trained)" if n in missing else n,
+        format_func=lambda n: (
+            n if n not in missing else f"{n}  ({'not trained' if n in genlib.MODELS else 'cannot load'})"
+        ),
     )
-    if missing:
+    untrained = sorted(missing & set(genlib.MODELS))
+    if untrained:
         container.caption(
-            "Not trained yet: " + ", ".join(sorted(missing)) + ". Train one with `python train.py --model NAME`."
+            "Not trained yet: " + ", ".join(untrained) + ". Train one with `python train.py --model NAME`."
         )
+
+
+def model_upload(container) -> None:
+    """A zip of an ONNX model folder, for this session only (docs/design.md, "ONNX model folders")."""
+    with container.expander("Open your own model (ONNX)"):
+        st.file_uploader(
+            f"A zip of a model folder ({onnx_folder.MANIFEST}, {onnx_folder.DECODER}, optionally "
+            f"{onnx_folder.ENCODER}); up to {model_folders.MAX_ZIP_BYTES >> 20} MB, kept for this session only",
+            type=["zip"],
+            key="model_upload",
+            on_change=_open_upload,
+        )
+        if err := st.session_state.get("model_upload_error"):
+            st.error(err, icon=":material/error:")
+
+
+def _open_upload() -> None:
+    file = st.session_state.get("model_upload")
+    st.session_state.pop("model_upload_error", None)
+    if file is None:
+        return
+    taken = {*genlib.MODELS, *genlib.VARIANTS, *_found()[0]}
+    try:
+        upload = model_folders.unpack(file.getvalue(), file.name, taken)
+        try:
+            genlib.load(path=upload.folder)  # refused here, in one line, rather than listed and failing later
+        except genlib.CheckpointError as e:  # named from the folder down: the temporary path means nothing to them
+            raise ValueError(str(e).replace(f"{upload.folder.parent}/", "")) from None
+    except ValueError as e:  # the file's name and the graph's names are the user's: escaped
+        st.session_state["model_upload_error"] = f"{exchange.shown(file.name)}: {exchange.escaped(str(e))}"
+        return
+    st.session_state[UPLOAD] = upload
+    st.session_state["model"] = upload.name
 
 
 def _pick_model():
@@ -371,11 +475,8 @@ def latent_controls(name: str, model) -> None:
     condition_controls(name, model)
     values = encodings.slider_values(basis.coords(s.z_tensor()), latent_state.SLIDER_LIMIT)
     shown = min(spec.z_dim, encodings.SHOWN_DIRECTIONS)
-    if spec.z_dim > shown:
-        st.caption(
-            f"z has {spec.z_dim} dimensions. The sliders move z along the {shown} directions in which the "
-            "encoded test digits vary most (PC1 most); the rest are below."
-        )
+    if hint := encodings.slider_hint(basis, shown):
+        st.caption(hint)
     grid = st.columns(2)  # two sliders a row keeps the image in view
     for i in range(spec.z_dim):
         if i == shown:
@@ -383,7 +484,7 @@ def latent_controls(name: str, model) -> None:
         where = grid[i % 2]
         st.session_state.setdefault(f"{name}:coord{i}", values[i])
         where.slider(
-            f"{basis.names[i]}  (test-set σ {float(basis.std[i]):.2f})",
+            f"{basis.names[i]}  ({basis.spread_of} σ {float(basis.std[i]):.2f})",
             -latent_state.SLIDER_LIMIT,
             latent_state.SLIDER_LIMIT,
             step=SLIDER_STEP,
@@ -426,11 +527,13 @@ def json_download(name: str, state: LatentState, container=st, key=None):
     )
 
 
-def operand_picker(prefix: str, title: str, default: operands.Operand, container=st) -> operands.Operand:
-    """Kind + value of an arithmetic / interpolation operand."""
-    kind = container.selectbox(
-        title, operands.OPERAND_KINDS, index=operands.OPERAND_KINDS.index(default.kind), key=f"{prefix}:kind"
-    )
+def operand_picker(
+    prefix: str, title: str, default: operands.Operand, kinds=operands.OPERAND_KINDS, container=st
+) -> operands.Operand:
+    """Kind (one of `kinds`) + value of an arithmetic / interpolation operand."""
+    if st.session_state.get(f"{prefix}:kind") not in (None, *kinds):  # a kind the model chosen now cannot resolve
+        del st.session_state[f"{prefix}:kind"]
+    kind = container.selectbox(title, kinds, index=kinds.index(default.kind), key=f"{prefix}:kind")
     if kind == "class mean":
         value = container.selectbox("Digit", list(range(10)), index=default.value % 10, key=f"{prefix}:digit")
     elif kind == "test digit":

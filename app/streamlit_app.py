@@ -75,8 +75,11 @@ pages = {
 page = st.navigation(pages, expanded=True)  # 13 pages: the default would hide three behind "View more"
 st.sidebar.title("latent-lab")
 c.model_picker(st.sidebar)
+c.model_upload(st.sidebar)
 for problem in genlib.models.PLUGIN_ERRORS:  # a broken model plugin is named, the others carry on
     st.sidebar.warning(exchange.shown(problem, 300), icon=":material/extension_off:")
+for problem in c.folder_problems():  # a model folder that cannot be listed is named, the others carry on
+    st.sidebar.warning(exchange.escaped(problem), icon=":material/folder_off:")
 st.sidebar.caption(
     f"{len(genlib.MODELS)} generative models of MNIST digits. The chosen model and latent carry across pages; "
     "the URL holds them, so a link reopens this view."

@@ -264,11 +264,11 @@ def read_metrics(folder: Path | str) -> dict:
     return m
 
 
-def stamp(folder: Path | str) -> tuple:
-    """A cheap fingerprint of a checkpoint folder (size and mtime of its config and weights) so a
+def stamp(folder: Path | str, files: tuple[str, ...] = (CONFIG, WEIGHTS)) -> tuple:
+    """A cheap fingerprint of a checkpoint folder (size and mtime of its config and weights, or of `files`) so a
     cache can notice a checkpoint that appeared or was retrained."""
     out = []
-    for name in (CONFIG, WEIGHTS):
+    for name in files:
         try:
             st = (Path(folder) / name).stat()
             out.append((st.st_size, st.st_mtime_ns))

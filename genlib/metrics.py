@@ -196,7 +196,7 @@ def encoding_quality(model, classifier, n: int = 10000, data_dir=None, batch: in
         xb, yb = x[i : i + batch], y[i : i + batch]
         z = model.encode(xb, yb if cond else None)
         shell += int(((z.norm(dim=1) - math.sqrt(z.shape[1])).abs() <= SHELL_TOLERANCE).sum())
-        codes = model.codes_for(xb) if model.inverts_generator else None
+        codes = model.codes_for(xb) if model.latent.has_codes else None
         kept += int((classifier.predict(model.decode(z, yb if cond else None, codes)) == yb).sum())
     return {
         "encoding_shell_share": round(shell / len(x), 4),
@@ -299,6 +299,16 @@ def evaluate(
             out["probe_seconds"] = round(time.time() - t0, 1)
             out["probe_100_per_class_d_features"] = probes[100]["d_features"]
             bar.update()
+    return out
+
+
+def compare(model, classifier=None, n: int = 10000, encoding_images: int = 2000) -> dict:
+    """The numbers every model can be put side by side on (a model from an ONNX folder beside the shipped ones):
+    `evaluate`'s sample metrics, and encode -> decode agreement on test digits when the model has an encoder."""
+    classifier = classifier or load_classifier()
+    out = evaluate(model, n, classifier, probe=False, encoding_images=0)
+    if model.has_encoder and encoding_images:
+        out.update(encoding_quality(model, classifier, min(encoding_images, n)))
     return out
 
 

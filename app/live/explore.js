@@ -43,11 +43,7 @@ class Live {
     });
     more.hidden = data.z_dim <= data.shown;
     more.querySelector("summary").textContent = `More directions: the other ${data.z_dim - data.shown}`;
-    this.root.querySelector(".hint").textContent =
-      data.z_dim > data.shown
-        ? `z has ${data.z_dim} dimensions. The sliders move z along the ${data.shown} directions in which the ` +
-          "encoded test digits vary most (PC1 most); the rest are under “More directions”."
-        : "";
+    this.root.querySelector(".hint").textContent = data.hint;
     this.buildConditions(data);
     this.buildStrip(data);
   }

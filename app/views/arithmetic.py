@@ -10,13 +10,18 @@ name, model = c.require_model()
 spec = model.latent
 st.title("Latent arithmetic")
 st.caption(f"**{name}**: result = A − B + C. Class means average the encodings of every test digit of that class.")
-enc = c.test_encodings(name)
+kinds = operands.kinds_for(model)
+enc = c.test_encodings(name) if model.has_encoder else None
+c.no_encoder_note(name, model)
 explore_state = c.get_state(name, model)
 
 defaults = [operands.Operand("class mean", 7), operands.Operand("class mean", 1), operands.Operand("test digit", 2)]
+if not model.has_encoder:
+    defaults = [operands.Operand("seed", 7), operands.Operand("seed", 1), operands.Operand("explore latent")]
 cols = st.columns(3)
 ops = [
-    c.operand_picker(f"arith:{k}", f"{k}", d, container=col) for k, d, col in zip("ABC", defaults, cols, strict=True)
+    c.operand_picker(f"arith:{k}", f"{k}", d, kinds, container=col)
+    for k, d, col in zip("ABC", defaults, cols, strict=True)
 ]
 resolved = [operands.resolve_operand(op, spec, enc, explore_state) for op in ops]
 result_z = latent.arithmetic(*(z for z, _ in resolved))

@@ -148,6 +148,7 @@ st.caption(
     f"**{name}**: your digit is made to look like MNIST (bounding box scaled to 20 × 20 px, centre of mass "
     "moved to the middle of 28 × 28), then encoded, reconstructed, classified and placed on the latent map."
 )
+c.require_encoder(name, model, "encode your drawing")
 clf = c.require_classifier()
 
 left, right = st.columns([1, 2], gap="large")

@@ -5,7 +5,6 @@ from the model's latent spec. The grids shown are stored in st.session_state["gr
 import streamlit as st
 
 import components as c
-import genlib
 from genlib.explorer import grids
 
 KL_IMAGES = 2000  # test digits the per-dimension KL is averaged over
@@ -64,7 +63,7 @@ def label_rows(name, model):
 
 def code_rows(name, model):
     spec = model.latent
-    mapping, accuracy = grids.code_matching(grids.checkpoint_metrics(genlib.CHECKPOINTS / name), spec.categorical[0])
+    mapping, accuracy = grids.code_matching(grids.checkpoint_metrics(c.model_folder(name)), spec.categorical[0])
     st.markdown(
         "InfoGAN was never told digit labels: its **categorical code** learned them by maximising the "
         "mutual information between the code and the image. Rows = categorical value (with the digit "

@@ -16,12 +16,17 @@ st.caption(
     "is; a class mean, much shorter, is not). lerp cuts through the middle, where a Gaussian prior has little "
     "mass in high dimensions."
 )
-enc = c.test_encodings(name)
+kinds = operands.kinds_for(model)
+enc = c.test_encodings(name) if model.has_encoder else None
+c.no_encoder_note(name, model)
 explore_state = c.get_state(name, model)
 
 a_col, b_col, opt_col = st.columns(3)
-op_a = c.operand_picker("interp:A", "From (A)", operands.Operand("test digit", 3), container=a_col)
-op_b = c.operand_picker("interp:B", "To (B)", operands.Operand("test digit", 2), container=b_col)
+ends = (operands.Operand("test digit", 3), operands.Operand("test digit", 2))
+if not model.has_encoder:
+    ends = (operands.Operand("seed", 3), operands.Operand("seed", 2))
+op_a = c.operand_picker("interp:A", "From (A)", ends[0], kinds, container=a_col)
+op_b = c.operand_picker("interp:B", "To (B)", ends[1], kinds, container=b_col)
 method = opt_col.radio("Method", ["slerp", "lerp"], horizontal=True, key="interp:method")
 steps = opt_col.slider("Steps", 2, 32, 10, key="interp:steps")
 

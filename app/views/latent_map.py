@@ -10,6 +10,7 @@ from genlib.explorer import encodings, exchange, latent_state
 
 name, model = c.require_model()
 st.title("Latent map")
+c.require_encoder(name, model, "place the test digits on a map (they are encoded to be placed)")
 enc = c.test_encodings(name)
 method = st.radio(
     "Projection",

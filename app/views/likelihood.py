@@ -23,8 +23,8 @@ st.latex(
 )
 if not likelihood.applies(model):
     st.info(
-        f"**{name}** has no encoder Q(z|X) and no likelihood P(X|z), so it has no ELBO. Pick the **vae** or "
-        "the **cvae** in the sidebar.",
+        f"**{name}** does not have both a Gaussian encoder Q(z|X) and a likelihood P(X|z), so it has no ELBO. "
+        "Pick the **vae** or the **cvae** in the sidebar.",
         icon=":material/info:",
     )
     st.stop()

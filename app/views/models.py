@@ -3,7 +3,8 @@ architecture, training curves, quality bars, per-epoch samples ("watch it learn"
 with a discriminator, its features as a classifier. Layout only: the content comes from genlib.explorer.cards.
 
 session_state written here (read by tests): "models_sample" = {"model", "epoch", "png"} of the shown
-sample grid; "models_probe" = the probe table shown (or None)."""
+sample grid; "models_probe" = the probe table shown (or None); "models_compared" = the comparison table of a model
+from an ONNX folder (or None)."""
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -11,17 +12,55 @@ import streamlit as st
 import components as c
 import genlib
 from genlib import checkpoint, metrics
-from genlib.explorer import architecture, cards, training_record
-from genlib.models import VARIANTS, architecture_of
+from genlib.explorer import architecture, cards, exchange, grids, training_record
+from genlib.models import VARIANTS, architecture_of, onnx_folder
 
 STATUS = {"met": "met", "missed": "MISSED", "not measured": "not measured", "—": ""}
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"]  # distinct per series (the theme's blues blur together)
 
+
+@st.cache_data(max_entries=8, show_spinner="Drawing 10,000 digits and measuring them (about half a minute)…")
+def compared(model_name: str, stamp: tuple) -> dict:
+    return metrics.compare(c.load_model(model_name)[0], c.classifier()[0])
+
+
+def folder_model(name: str, model, error: str | None) -> None:
+    """The card of a model from an ONNX folder: what its folder declares, and its quality measured here, beside
+    the numbers the shipped models recorded (it has no training record to show)."""
+    if model is None:
+        st.error(f"**{name}** cannot be loaded: {exchange.escaped(error)}", icon=":material/error:")
+        return
+    card = cards.folder_card(model)
+    st.header(f"{name}: {exchange.escaped(card.title, 100)}")  # the title and the path are the user's: escaped
+    st.markdown(exchange.escaped(card.what, 1000))
+    for note in card.notes:
+        st.markdown(f"- {note}")
+    st.subheader("Quality, beside the shipped models")
+    st.caption(
+        "The same numbers the shipped models recorded when they were trained: 10,000 samples read by the "
+        "project's classifier (the Fréchet distance in its features; the rarest digit's share of the samples, or "
+        "for a labelled model how often it draws the asked digit), and, with an encoder, the share of 2,000 test "
+        "digits that still read as themselves after encoding and decoding."
+    )
+    st.session_state["models_compared"] = None
+    if not (st.button("Measure", key="models:compare") or st.session_state.get(f"models:compared:{name}")):
+        return
+    st.session_state[f"models:compared:{name}"] = True
+    c.require_classifier()
+    table = {f"{name} (measured now)": compared(name, c.stamp(name))}
+    table |= {n: grids.checkpoint_metrics(genlib.CHECKPOINTS / n) for n in genlib.MODELS}
+    rows = st.session_state["models_compared"] = cards.comparison_rows(table)
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
 name = c.current_model_name()
 st.title("Models")
+model, load_error = c.load_model(name)
+if onnx_folder.is_folder(c.model_folder(name)):
+    folder_model(name, model, load_error)
+    st.stop()
 card = cards.card_for(name)
 folder = genlib.CHECKPOINTS / name  # read at run time: tests point CHECKPOINTS elsewhere
-model, load_error = c.load_model(name)
 
 st.header(f"{name}: {card.title}")
 if card.paper:

@@ -457,6 +457,7 @@ with shift_tab:
             "NLLs are importance-weighted estimates on the binarised images."
         )
     st.divider()
+    c.require_encoder(name, model, "measure distances between digits in its latent space")
     st.markdown(
         "**Farther than a different digit.** The shifted copy against the nearest *other* training digit, "
         "in pixel distance and in the model's latent distance."

@@ -20,6 +20,35 @@ def card_for(name: str) -> Card:
     return Card(title=first.strip(), paper="", what=rest.strip() or first.strip(), objective=())
 
 
+OUTPUTS = {"probability": "pixel probabilities in [0, 1]", "tanh": "tanh values in [−1, 1]", "logits": "logits"}
+
+
+def folder_card(model) -> Card:
+    """The card of a model from an ONNX folder: its title and what its model.json and graphs declare."""
+    spec = model.latent
+    given = [f"z ({spec.z_dim}-D, prior N(0, I))"]
+    if spec.n_classes is not None:
+        given.append(f"a label of {spec.n_classes}")
+    if spec.has_codes:
+        given.append(f"a categorical code of {spec.categorical[0]} and {len(spec.continuous)} continuous code(s)")
+    encoder = (
+        "Its encoder maps an image back to z, so the pages that encode test digits work too."
+        if model.has_encoder
+        else "It has no encoder: the pages that encode digits (the map, Draw, class means) say what they would need."
+    )
+    return Card(
+        title=model.title,
+        paper="",
+        what=(
+            f"A model trained outside latent-lab, opened from the ONNX folder `{model.config.folder}`. Its decoder "
+            f"maps {' and '.join(given)} to a 28 × 28 image ({OUTPUTS[model.output]}), run by onnxruntime here "
+            f"and in the browser. {encoder}"
+        ),
+        objective=(),
+        notes=(f"{model.n_params():,} weights in its graphs; latent-lab has no record of how it was trained.",),
+    )
+
+
 # metrics shown without a bar (key -> label)
 INFO_METRICS = {
     "fid": "Fréchet distance (classifier features)",
@@ -53,3 +82,19 @@ def metric_rows(metrics: dict, bars: tuple[str, ...]) -> list[dict]:
         if key not in bars and isinstance(metrics.get(key), (int, float)):
             rows.append({"metric": label, "value": metrics[key], "bar": "", "status": "—", "meaning": ""})
     return rows
+
+
+# what every model can be compared on (metrics.compare), in the order the comparison table shows
+COMPARED = {
+    "fid": "Fréchet distance",
+    "min_class_share": "rarest class share",
+    "class_entropy": "class entropy",
+    "conditional_accuracy": "conditional accuracy",
+    "encoding_kept_class": "encode → decode keeps the digit",
+}
+
+
+def comparison_rows(measured: dict[str, dict]) -> list[dict]:
+    """One row per model (name -> its metrics.json or metrics.compare), the COMPARED columns any of them has."""
+    keys = [k for k in COMPARED if any(isinstance(m.get(k), (int, float)) for m in measured.values())]
+    return [{"model": name, **{COMPARED[k]: m.get(k) for k in keys}} for name, m in measured.items()]

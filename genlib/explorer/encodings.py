@@ -101,6 +101,7 @@ class Basis:
     vectors: torch.Tensor  # (d, d)
     std: torch.Tensor  # (d,) spread of the encodings along each direction
     names: tuple[str, ...]
+    spread_of: str = "test-set"  # what `std` was measured on, for the sliders' labels
 
     def coords(self, z: torch.Tensor) -> torch.Tensor:
         return torch.as_tensor(z, dtype=torch.float32) @ self.vectors.T
@@ -131,6 +132,24 @@ def slider_basis(z: torch.Tensor, shown: int = SHOWN_DIRECTIONS) -> Basis:
     vt = vt * flip
     std = (centred @ vt.T).std(0)
     return Basis(vt.float(), std.float(), tuple(f"PC{i + 1}" for i in range(d)))
+
+
+def axes_basis(d: int) -> Basis:
+    """The raw axes at the prior's scale: the sliders of a model without an encoder (no encodings to analyse)."""
+    return Basis(torch.eye(d), torch.ones(d), tuple(f"z{i + 1}" for i in range(d)), "prior")
+
+
+def slider_hint(basis: Basis, shown: int, rest: str = "below") -> str:
+    """What the sliders move z along, when there are more directions than the `shown` sliders; else ""."""
+    d = len(basis.names)
+    if d <= shown:
+        return ""
+    along = (
+        f"the {shown} directions in which the encoded test digits vary most (PC1 most)"
+        if basis.spread_of == "test-set"
+        else f"its first {shown} axes (without an encoder there are no encodings to find the digits' directions in)"
+    )
+    return f"z has {d} dimensions. The sliders move z along {along}; the rest are {rest}."
 
 
 def slider_values(coords: torch.Tensor, limit: float) -> list[float]:

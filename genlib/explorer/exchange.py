@@ -24,13 +24,22 @@ class QueryResult:
     notices: list[str]
 
 
+MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&:])")  # Markdown and LaTeX metacharacters
+
+
 def shown(value, limit: int = 40) -> str:
     """A user-supplied value (URL parameter, file name, file content) made safe to echo in a message
     the app renders as Markdown: cut to `limit` characters, repr-quoted, and every Markdown / LaTeX
     metacharacter backslash-escaped, so a shared link cannot put a link or an external image into
     another student's page."""
     text = repr(str(value)) if len(str(value)) <= limit else repr(str(value)[:limit]) + "…"
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$&:])", r"\\\1", text)
+    return re.sub(MARKUP, r"\\\1", text)
+
+
+def escaped(text: str, limit: int = 400) -> str:
+    """A message that quotes a user's file (an upload's load error): cut to `limit` characters and escaped as
+    `shown` escapes, but not quoted."""
+    return re.sub(MARKUP, r"\\\1", text if len(text) <= limit else text[:limit] + "…")
 
 
 def _last(v):

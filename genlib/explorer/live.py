@@ -17,7 +17,7 @@ import torch
 from .. import export
 from ..fileio import atomic_write
 from ..paths import cache_root
-from .encodings import SHOWN_DIRECTIONS, Basis
+from .encodings import SHOWN_DIRECTIONS, Basis, slider_hint
 from .exchange import shown
 from .latent_state import LATENT_MAX, SLIDER_LIMIT, LatentState, adapt
 
@@ -115,7 +115,8 @@ def component_data(
     spec = model.latent
     d = spec.z_dim
     sliders = [
-        {"name": basis.names[i], "label": f"{basis.names[i]}  (test-set σ {float(basis.std[i]):.2f})"} for i in range(d)
+        {"name": basis.names[i], "label": f"{basis.names[i]}  ({basis.spread_of} σ {float(basis.std[i]):.2f})"}
+        for i in range(d)
     ]
     strip_data = []
     for other, m, url in strip:
@@ -139,6 +140,7 @@ def component_data(
         "basis": [round(v, 7) for v in basis.vectors.reshape(-1).tolist()],  # tolist: iterating a tensor is slow
         "sliders": sliders,
         "shown": min(d, SHOWN_DIRECTIONS),
+        "hint": slider_hint(basis, SHOWN_DIRECTIONS, "under “More directions”"),
         "limit": SLIDER_LIMIT,
         "step": SLIDER_STEP,
         **_controls(spec),

@@ -12,6 +12,12 @@ from .latent_state import LatentState
 
 # ---------------------------------------------------------------- arithmetic / interpolation operands
 OPERAND_KINDS = ("class mean", "test digit", "seed", "explore latent")
+ENCODED_KINDS = ("class mean", "test digit")  # these encode test digits: only a model with an encoder has them
+
+
+def kinds_for(model) -> tuple[str, ...]:
+    """The operand kinds `model` can resolve."""
+    return OPERAND_KINDS if model.has_encoder else tuple(k for k in OPERAND_KINDS if k not in ENCODED_KINDS)
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,10 @@ class Operand:
 
 
 def resolve_operand(op: Operand, spec: LatentSpec, enc, explore: LatentState) -> tuple[torch.Tensor, int | None]:
-    """(z (d,), its natural label or None) of an operand; `enc` holds the test encodings."""
+    """(z (d,), its natural label or None) of an operand; `enc` holds the test encodings (None: a model without an
+    encoder, which has seeds and the Explore latent only)."""
+    if op.kind in ENCODED_KINDS and enc is None:
+        raise ValueError(f"a {op.kind} needs the model's encodings of the test digits, and this model has no encoder")
     if op.kind == "class mean":
         return class_means(enc.z, enc.labels)[op.value], op.value
     if op.kind == "test digit":

@@ -20,6 +20,7 @@ from ..latent import ContinuousCode, LatentSpec
 from .base import RANGE_SLACK, GenerativeModel, check_images
 
 MANIFEST, DECODER, ENCODER = "model.json", "decoder.onnx", "encoder.onnx"
+FILES = (MANIFEST, DECODER, ENCODER)
 MAX_BYTES = 100 * 2**20  # per graph: MNIST decoders are a few MB; this keeps a stray upload from filling memory
 MAX_MANIFEST_BYTES = 64 * 2**10
 STANDARD_DOMAINS = ("", "ai.onnx")  # a custom operator needs code of its own, which is never loaded here

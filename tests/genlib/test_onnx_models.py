@@ -1,16 +1,13 @@
 """A model from any framework: ONNX model folders (docs/design.md, "ONNX model folders"). Decoders and encoders
-written in plain PyTorch here (no genlib class) and exported with torch.onnx, and a decoder built with the
-onnx helper API alone, load with genlib.load(path=...), agree with onnxruntime run directly, and publish the
-file the browser runs; every malformed folder is refused in one line that names the problem."""
+written in plain PyTorch (tests/onnx_models.py: no genlib class) and exported with torch.onnx, and a decoder
+built with the onnx helper API alone, load with genlib.load(path=...), agree with onnxruntime run directly, and
+publish the file the browser runs; every malformed folder is refused in one line that names the problem."""
 
 import copy
-import json
-import warnings
 
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 import genlib
 from genlib import checkpoint, export
@@ -20,151 +17,8 @@ from helpers import tiny
 
 ort = pytest.importorskip("onnxruntime", reason="pip install -r requirements.txt (onnxruntime is a test dependency)")
 onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-
-Z = 4
-
-
-# ---------------------------------------------------------------- models from elsewhere
-class Decoder(nn.Module):
-    """A homework VAE's decoder in plain PyTorch: z (and a digit, when conditional) -> Bernoulli logits."""
-
-    def __init__(self, z_dim=Z, n_classes=None):
-        super().__init__()
-        self.embed = nn.Embedding(n_classes, z_dim) if n_classes else None
-        self.net = nn.Sequential(nn.Linear(z_dim, 32), nn.ReLU(), nn.Linear(32, 784))
-
-    def forward(self, z, labels=None):
-        if self.embed is not None:
-            z = z + self.embed(labels)
-        return self.net(z).view(-1, 1, 28, 28)
-
-
-class Encoder(nn.Module):
-    """Its encoder: images -> the posterior's mean and log-variance (two outputs; genlib reads 'z')."""
-
-    def __init__(self, z_dim=Z):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 2 * z_dim))
-
-    def forward(self, x):
-        mu, logvar = self.net(x).chunk(2, dim=1)
-        return mu, logvar
-
-
-def torch_export(module, args, inputs, outputs, path, dynamic=True):
-    torch.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(
-            module.eval(),
-            args,
-            str(path),
-            input_names=inputs,
-            output_names=outputs,
-            dynamo=False,
-            opset_version=18,
-            dynamic_axes={k: {0: "batch"} for k in inputs + outputs} if dynamic else None,
-        )
-
-
-def linear_graph(
-    z_dim=Z,
-    activation="Sigmoid",
-    z_name="z",
-    batch="N",
-    out_name="image",
-    image_shape=(1, 28, 28),
-    declare_shape=True,
-    weight=None,
-    domain="",
-    z_type=TensorProto.FLOAT,
-):
-    """A decoder written with the onnx helper API alone: reshape(activation(z @ W)), no torch involved."""
-    w = np.random.default_rng(0).normal(0, 0.5, (z_dim, 784)).astype(np.float32) if weight is None else weight
-    nodes = [helper.make_node("MatMul", [z_name, "w"], ["h"], domain=domain)]
-    last = "h"
-    if activation:
-        nodes.append(helper.make_node(activation, ["h"], ["a"]))
-        last = "a"
-    nodes.append(helper.make_node("Reshape", [last, "shape"], [out_name]))
-    out_dims = [batch, *image_shape] if declare_shape else [batch, "c", "h", "w"]  # the graph may claim anything
-    graph = helper.make_graph(
-        nodes,
-        "decoder",
-        [helper.make_tensor_value_info(z_name, z_type, [batch, z_dim])],
-        [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, out_dims)],
-        initializer=[numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.array([-1, *image_shape]), "shape")],
-    )
-    opsets = [helper.make_opsetid("", 18)] + ([helper.make_opsetid(domain, 1)] if domain else [])
-    return helper.make_model(graph, opset_imports=opsets, ir_version=10)
-
-
-def coded_graphs(z_dim=Z, n_cat=3, k=2):
-    """A decoder of z, a category and continuous codes, and an encoder returning all three, by the helper API."""
-    rng = np.random.default_rng(1)
-    w = rng.normal(0, 0.3, (z_dim + 1 + k, 784)).astype(np.float32)
-    dec = helper.make_graph(
-        [
-            helper.make_node("Cast", ["category"], ["cat_f"], to=TensorProto.FLOAT),
-            helper.make_node("Unsqueeze", ["cat_f", "axis1"], ["cat_col"]),
-            helper.make_node("Concat", ["z", "cat_col", "continuous"], ["zc"], axis=1),
-            helper.make_node("MatMul", ["zc", "w"], ["h"]),
-            helper.make_node("Reshape", ["h", "shape"], ["logits"]),
-        ],
-        "decoder",
-        [
-            helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", z_dim]),
-            helper.make_tensor_value_info("category", TensorProto.INT64, ["N"]),
-            helper.make_tensor_value_info("continuous", TensorProto.FLOAT, ["N", k]),
-        ],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 1, 28, 28])],
-        initializer=[
-            numpy_helper.from_array(w, "w"),
-            numpy_helper.from_array(np.array([-1, 1, 28, 28]), "shape"),
-            numpy_helper.from_array(np.array([1]), "axis1"),
-        ],
-    )
-    heads = {"wz": z_dim, "wc": n_cat, "wk": k}
-    enc = helper.make_graph(
-        [
-            helper.make_node("Flatten", ["image"], ["flat"]),
-            helper.make_node("MatMul", ["flat", "wz"], ["z"]),
-            helper.make_node("MatMul", ["flat", "wc"], ["scores"]),
-            helper.make_node("ArgMax", ["scores"], ["category"], axis=1, keepdims=0),
-            helper.make_node("MatMul", ["flat", "wk"], ["continuous"]),
-        ],
-        "encoder",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, 28, 28])],
-        [
-            helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", z_dim]),
-            helper.make_tensor_value_info("category", TensorProto.INT64, ["N"]),
-            helper.make_tensor_value_info("continuous", TensorProto.FLOAT, ["N", k]),
-        ],
-        initializer=[
-            numpy_helper.from_array(rng.normal(0, 0.1, (784, n)).astype(np.float32), name) for name, n in heads.items()
-        ],
-    )
-    opsets = [helper.make_opsetid("", 18)]
-    return helper.make_model(dec, opset_imports=opsets, ir_version=10), helper.make_model(
-        enc, opset_imports=opsets, ir_version=10
-    )
-
-
-def manifest(**over):
-    return {"title": "homework VAE", "z_dim": Z, "prior": "normal", "n_classes": None, "output": "logits", **over}
-
-
-def write(folder, decoder=None, meta=None, encoder=None):
-    """An ONNX model folder: each graph a ModelProto, raw bytes, or None (left out); meta the model.json."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, graph in ((onnx_folder.DECODER, decoder), (onnx_folder.ENCODER, encoder)):
-        if isinstance(graph, bytes):
-            (folder / name).write_bytes(graph)
-        elif graph is not None:
-            onnx.save_model(graph, str(folder / name))
-    (folder / onnx_folder.MANIFEST).write_text(meta if isinstance(meta, str) else json.dumps(meta or manifest()))
-    return folder
+from onnx import TensorProto  # noqa: E402
+from onnx_models import Decoder, Encoder, Z, coded_graphs, linear_graph, manifest, torch_export, write  # noqa: E402
 
 
 def run_direct(path, feeds: dict) -> list:
