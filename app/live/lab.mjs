@@ -151,6 +151,24 @@ export function loadRuntime(rt) {
   });
 }
 
+// The runtime from files the page already holds, where there is no static folder to fetch from (a notebook widget
+// receives them over the kernel's connection): files() resolves to {module: a URL of ort.wasm.min.mjs, glue: a URL
+// of ort-wasm-simd-threaded.mjs, wasm: the .wasm's bytes}, e.g. blob: URLs; it is called only when the runtime of
+// that key is not loaded yet (inflating the binary costs time). Loaded once per key while it succeeds.
+export function loadRuntimeFrom(key, files) {
+  const p = page();
+  p.runtimes ??= new Map();
+  return once(p.runtimes, key, async () => {
+    if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
+    const { module, glue, wasm } = await files();
+    const ort = await import(module);
+    ort.env.wasm.numThreads = 1; // a notebook page is not cross-origin isolated either
+    ort.env.wasm.wasmPaths = { mjs: glue }; // the glue by URL; the binary below, so nothing is fetched
+    ort.env.wasm.wasmBinary = wasm;
+    return ort;
+  });
+}
+
 // a decoder's bytes are fetched while the runtime loads, not after
 export function loadSession(rt, url) {
   const p = page();

@@ -193,3 +193,23 @@ test("sha256Hex agrees with node:crypto", async () => {
   const bytes = new TextEncoder().encode("latent-lab");
   assert.equal(await sha256Hex(bytes), createHash("sha256").update(bytes).digest("hex"));
 });
+
+test("loadRuntimeFrom imports the module once per key and points it at the glue and the binary", async () => {
+  const { loadRuntimeFrom, page } = await import("../lab.mjs");
+  const module = `data:text/javascript,export const env = { wasm: {} }; export const made = ${Date.now()};`;
+  const wasm = new Uint8Array([0, 97, 115, 109]);
+  let asked = 0;
+  const files = async () => {
+    asked++;
+    return { module, glue: "blob:glue", wasm };
+  };
+  const ort = await loadRuntimeFrom("k1", files);
+  assert.equal(ort.env.wasm.numThreads, 1);
+  assert.deepEqual(ort.env.wasm.wasmPaths, { mjs: "blob:glue" });
+  assert.equal(ort.env.wasm.wasmBinary, wasm);
+  assert.equal(await loadRuntimeFrom("k1", files), ort);
+  assert.equal(asked, 1); // loaded once: the files are not asked for again
+  const broken = async () => ({ module: "data:text/javascript,throw new Error('bad')", glue: "", wasm });
+  await assert.rejects(loadRuntimeFrom("k2", broken));
+  assert.equal(page().runtimes.has("k2"), false); // a failed load is not kept: the next try loads again
+});
