@@ -132,10 +132,11 @@ class Explorer(_Decoding):
     Explore page does; encoding the test set once, cached on disk) for latents larger than 12; "axes" uses the raw
     axes z1, z2, ... and needs no data."""
 
-    z = tl.List(tl.Float()).tag(sync=True)
+    # Any, not List: a tensor or an array is taken too; the validators below check and turn it into a list
+    z = tl.Any().tag(sync=True)
     label = tl.Int(None, allow_none=True).tag(sync=True)
     category = tl.Int(None, allow_none=True).tag(sync=True)
-    continuous = tl.List(tl.Float()).tag(sync=True)
+    continuous = tl.Any().tag(sync=True)
     _basis = tl.List(tl.Float()).tag(sync=True)  # (d × d) row-major: slider i moves z along row i
     _directions = tl.List(tl.Unicode()).tag(sync=True)
     _shown = tl.Int().tag(sync=True)
