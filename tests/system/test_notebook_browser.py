@@ -30,8 +30,16 @@ if not shipped("vae"):
     pytest.skip("checkpoints/vae is not trained yet", allow_module_level=True)
 
 WIDGET = ".latent-lab[data-kind='explorer']"
+CELLS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell"  # the notebook in front
 MAKE = 'from genlib.notebook import Explorer\nw = Explorer("vae", seed=3)\nz0 = list(w.z)\nw'
 READ = 'import json\nprint("STATE=" + json.dumps({"z0": z0, "z": w.z, "row0": w._basis[:32]}))'
+MAP = 'from genlib.notebook import LatentMap\nm = LatentMap("vae", n=500)\nm'
+PATH = (
+    "import genlib, torch\nfrom genlib.notebook import Interpolation\n"
+    'a, b = genlib.load("vae").latent.sample_z(2, torch.Generator().manual_seed(1))\n'
+    'p = Interpolation("vae", a, b, steps=6)\np'
+)
+PICKED = 'print("PICKED=" + json.dumps({"selected": m.selected, "t": p.t}))'
 # JupyterLab's own calls home, off: the news feed and the update check (user settings in a temporary folder)
 QUIET = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False}
@@ -56,6 +64,7 @@ def lab(tmp_path_factory):
     work = tmp / "work"
     work.mkdir()
     (work / "drag.ipynb").write_text(json.dumps(notebook([MAKE, READ])))
+    (work / "map.ipynb").write_text(json.dumps(notebook([MAP, PATH, READ.split("\n")[0] + "\n" + PICKED])))
     settings = tmp / "settings"
     for name, value in QUIET.items():
         (settings / Path(name).parent).mkdir(parents=True, exist_ok=True)
@@ -111,14 +120,20 @@ def browser():
         b.close()
 
 
+# ?reset in the URLs: a fresh workspace, not the tabs an earlier test left open
 def run_cell(page, i: int) -> None:
     """Put the cursor in cell i's editor and run it (Shift+Enter), as a user would."""
-    page.locator(".jp-Notebook .jp-Cell").nth(i).locator(".cm-content").click()
+    page.locator(CELLS).nth(i).locator(".cm-content").click()
     page.keyboard.press("Shift+Enter")
 
 
-def drawn(page) -> list[dict]:
-    return page.evaluate("(globalThis.__latentLab?.drawn ?? []).filter((d) => d.widget === 'explorer')")
+def drawn(page, widget: str = "explorer") -> list[dict]:
+    return page.evaluate(f"(globalThis.__latentLab?.drawn ?? []).filter((d) => d.widget === '{widget}')")
+
+
+def printed(page, cell: int, tag: str) -> dict:
+    out = page.locator(CELLS).nth(cell).locator(".jp-OutputArea-output", has_text=tag)
+    return json.loads(out.inner_text().split(tag, 1)[1])
 
 
 def drag(page, slider, fraction: float, steps: int = 25, ms: float = 60) -> tuple[float, float]:
@@ -145,8 +160,8 @@ def test_drag_draws_in_the_browser_and_python_reads_the_value_on_release(lab, br
     requests, errors = [], []
     page.on("request", lambda r: requests.append(r.url))
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{url}/lab/tree/drag.ipynb?token={token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content")
+    page.goto(f"{url}/lab/tree/drag.ipynb?reset&token={token}")
+    page.wait_for_selector(f"{CELLS} .cm-content")
     page.wait_for_selector("#jp-main-statusbar >> text=Idle")  # the kernel is up
     run_cell(page, 0)
     page.wait_for_selector(f"{WIDGET}[data-state='ready']")
@@ -161,8 +176,7 @@ def test_drag_draws_in_the_browser_and_python_reads_the_value_on_release(lab, br
     moved_to = float(slider.evaluate("e => e.value"))
 
     run_cell(page, 1)
-    out = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output", has_text="STATE=")
-    state = json.loads(out.inner_text().split("STATE=", 1)[1])
+    state = printed(page, 1, "STATE=")
     z0, z, row0 = state["z0"], state["z"], state["row0"]
     coord = sum(a * b for a, b in zip(z, row0, strict=True))
     assert abs(coord - moved_to) < 1e-3, (coord, moved_to)  # Python's z sits where the slider was released
@@ -180,7 +194,7 @@ def test_drag_draws_in_the_browser_and_python_reads_the_value_on_release(lab, br
 def test_a_shut_down_kernel_is_said_in_one_line_and_the_widget_keeps_drawing(lab, browser):
     url, token, _ = lab
     page = new_page(browser, timeout_ms=90_000)
-    page.goto(f"{url}/lab/tree/drag.ipynb?token={token}")
+    page.goto(f"{url}/lab/tree/drag.ipynb?reset&token={token}")
     page.wait_for_selector("#jp-main-statusbar >> text=Idle")
     run_cell(page, 0)
     page.wait_for_selector(f"{WIDGET}[data-state='ready']")
@@ -193,3 +207,42 @@ def test_a_shut_down_kernel_is_said_in_one_line_and_the_widget_keeps_drawing(lab
     line = page.locator(f"{WIDGET} .status").inner_text()
     assert "kernel" in line and "\n" not in line.strip(), line
     assert len(drawn(page)) > before  # still drawing: the widget is not stuck
+
+
+def test_the_map_previews_on_hover_and_selects_on_click_and_the_scrub_redraws_the_path(lab, browser):
+    url, token, _ = lab
+    page = new_page(browser, timeout_ms=90_000)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}/lab/tree/map.ipynb?reset&token={token}")
+    page.wait_for_selector("#jp-main-statusbar >> text=Idle")
+    run_cell(page, 0)
+    page.wait_for_selector(".latent-lab[data-kind='map'][data-state='ready']")
+    box = page.locator(".latent-lab[data-kind='map'] canvas.map").bounding_box()
+    caption = page.locator(".latent-lab[data-kind='map'] .caption")
+    for k in range(1, 40):  # across the map's middle until a point is under the pointer
+        x, y = box["x"] + box["width"] * k / 40, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        if caption.inner_text().startswith("test digit #"):
+            break
+    page.wait_for_function("(globalThis.__latentLab?.drawn ?? []).some((d) => d.widget === 'map')")  # the preview
+    hovered = int(caption.inner_text().split("#")[1].split(",")[0])
+    page.mouse.click(x, y)
+    page.wait_for_selector(".latent-lab[data-kind='map'][data-synced]")
+
+    run_cell(page, 1)
+    page.wait_for_selector(".latent-lab[data-kind='interpolation'][data-state='ready']")
+    page.wait_for_function(
+        "(globalThis.__latentLab?.drawn ?? []).filter((d) => d.widget === 'interpolation').length >= 7"
+    )
+    scrub = page.locator(".latent-lab[data-kind='interpolation'] input[type='range']")
+    start, end = drag(page, scrub, 0.9, steps=15, ms=50)
+    during = [d for d in drawn(page, "interpolation") if start <= d["t"] <= end]
+    assert len({d["hash"] for d in during}) >= 3, "the digit did not change along the path"
+    page.wait_for_selector(".latent-lab[data-kind='interpolation'][data-synced]")
+    released = float(scrub.evaluate("e => e.value"))
+
+    run_cell(page, 2)
+    picked = printed(page, 2, "PICKED=")
+    assert picked == {"selected": hovered, "t": pytest.approx(released)}
+    assert not errors, errors
