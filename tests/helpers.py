@@ -1,6 +1,7 @@
 """Helpers shared by the tests: tiny model configs, shipped-checkpoint checks, the app path, the browser."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,11 @@ def need_chromium(module_level: bool = False) -> str:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{why}. CI=true: a missing browser is a failure, not a skip", pytrace=False)
     pytest.skip(why, allow_module_level=module_level)
+
+
+LIVE_MARKDOWN = re.compile(r"(?<!\\)[\[\]<>`$]|https?:|www\.")  # what Markdown could turn into a link, image or HTML
+
+
+def live(text: str) -> list:
+    """The unescaped Markdown in a message the app shows (should be none where it echoes a user's text)."""
+    return LIVE_MARKDOWN.findall(text)

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import pickle
-import re
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ from genlib.checkpoint import CheckpointError
 from genlib.explorer import drawing, encodings, exchange, latent_state
 from genlib.latent import ContinuousCode, LatentSpec
 from genlib.training import trainers
-from helpers import ALL, APP, SHIPPED, shipped, tiny
+from helpers import ALL, APP, SHIPPED, live, shipped, tiny
 
 
 class Payload:
@@ -507,7 +506,6 @@ def test_app_sliders_at_their_ends(name):
 
 # ---------------------------------------------------------------- user text echoed as Markdown
 # what makes Markdown live: link/image brackets, HTML, code, LaTeX, bare autolinks (parentheses alone are inert)
-LIVE_MARKDOWN = re.compile(r"(?<!\\)[\[\]<>`$]|https?:|www\.")
 ATTACKS = [
     "[click me](https://evil.example/phish)",
     "![](https://evil.example/track.png)",
@@ -517,10 +515,6 @@ ATTACKS = [
     "www.evil.example",
     "x" * 5000,
 ]
-
-
-def live(text: str) -> list:
-    return LIVE_MARKDOWN.findall(text)
 
 
 @pytest.mark.parametrize("attack", ATTACKS)

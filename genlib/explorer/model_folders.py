@@ -93,7 +93,9 @@ def unpack(data: bytes, file_name: str, taken: set[str]) -> Upload:
     """An uploaded zip of a model folder, unpacked (its three known files only, each size-checked before it is
     inflated; nothing in it is run) into a new temporary folder. ValueError, one line, when it cannot be."""
     if len(data) > MAX_ZIP_BYTES:
-        raise ValueError(f"the zip is {_size(len(data))}; the limit is {_size(MAX_ZIP_BYTES)}")
+        raise ValueError(
+            f"the zip is {_size(len(data))}, over the {_size(MAX_ZIP_BYTES)} limit: zip the model folder's files only"
+        )
     try:
         zf = zipfile.ZipFile(BytesIO(data))
     except zipfile.BadZipFile:
