@@ -7,6 +7,7 @@ folders, and nothing that reaches the internet; nothing the page requests leaves
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +30,7 @@ if not (ROOT / "app" / "static" / "ort" / "ort.wasm.min.mjs").is_file():
 if not shipped("vae"):
     pytest.skip("checkpoints/vae is not trained yet", allow_module_level=True)
 
+ARTIFACTS = ROOT / "artifacts" / "notebook"  # screenshots, for a look (not compared)
 WIDGET = ".latent-lab[data-kind='explorer']"
 CELLS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell"  # the notebook in front
 MAKE = 'from genlib.notebook import Explorer\nw = Explorer("vae", seed=3)\nz0 = list(w.z)\nw'
@@ -64,6 +66,7 @@ def lab(tmp_path_factory):
     work = tmp / "work"
     work.mkdir()
     (work / "drag.ipynb").write_text(json.dumps(notebook([MAKE, READ])))
+    shutil.copy(ROOT / "examples" / "tour.ipynb", work / "tour.ipynb")
     (work / "map.ipynb").write_text(json.dumps(notebook([MAP, PATH, READ.split("\n")[0] + "\n" + PICKED])))
     settings = tmp / "settings"
     for name, value in QUIET.items():
@@ -245,4 +248,25 @@ def test_the_map_previews_on_hover_and_selects_on_click_and_the_scrub_redraws_th
     run_cell(page, 2)
     picked = printed(page, 2, "PICKED=")
     assert picked == {"selected": hovered, "t": pytest.approx(released)}
+    assert not errors, errors
+
+
+def test_the_tour_runs_in_jupyterlab_and_every_widget_draws(lab, browser):
+    url, token, _ = lab
+    page = new_page(browser, timeout_ms=90_000)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}/lab/tree/tour.ipynb?reset&token={token}")
+    page.wait_for_selector("#jp-main-statusbar >> text=Idle")
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    kinds = ["explorer", "explorer", "explorer", "interpolation", "map"]
+    page.wait_for_function(f"document.querySelectorAll('.latent-lab[data-state=\\'ready\\']').length >= {len(kinds)}")
+    shown = page.eval_on_selector_all(".latent-lab", "els => els.map((e) => [e.dataset.kind, e.dataset.state])")
+    assert shown == [[k, "ready"] for k in kinds]
+    assert page.locator(".latent-lab fieldset legend", has_text="Label").count() == 1  # the cvae's label
+    assert page.locator(".latent-lab fieldset legend", has_text="Categorical code").count() == 1  # the infogan's
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for i, kind in enumerate(kinds):  # each scrolled into view (JupyterLab scrolls inside the notebook)
+        page.locator(".latent-lab").nth(i).screenshot(path=ARTIFACTS / f"tour-{i + 1}-{kind}.png")
     assert not errors, errors
