@@ -2,6 +2,7 @@
 on a free loopback port, Debian's Chromium, and the few things a browser session waits for (one copy of each,
 importable as `tools.appserver` from the tests, bench/ and tools/)."""
 
+import io
 import os
 import signal
 import socket
@@ -12,6 +13,9 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,3 +128,40 @@ async def asettle(page):
 
 async def amain_src(page) -> str:
     return await page.locator(MAIN_IMAGE).first.get_attribute("src")
+
+
+# ---------------------------------------------------------------- live Explore
+def open_live(pg, url: str, query: str):
+    """Explore at `url` with the URL query `query`, once its live component has drawn its first digit."""
+    pg.goto(f"{url}/?{query}")
+    pg.wait_for_selector(".live[data-state='ready']")  # runtime loaded and the first digit drawn
+    settle(pg)
+
+
+def drawn(pg) -> list[dict]:
+    """What the live component has drawn so far: (time, image hash) of each frame."""
+    return pg.evaluate("() => window.__latentLab.drawn.map(d => ({t: d.t, hash: d.hash}))")
+
+
+def canvas_pixels(pg) -> np.ndarray:
+    """The 28×28 grey levels on the main canvas (the centre of each 12×12 block)."""
+    flat = pg.locator("canvas.digit").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+    )
+    rgba = np.array(flat, dtype=np.int16).reshape(336, 336, 4)
+    return rgba[6::12, 6::12, 0]
+
+
+def download_png(pg) -> np.ndarray:
+    """The PNG download (the server's decode of the synced latent, 8× nearest neighbour) as 28×28 levels."""
+    with pg.expect_download() as info:
+        pg.locator("[data-testid='stDownloadButton'] button", has_text="PNG").first.click()
+    img = np.array(Image.open(io.BytesIO(Path(info.value.path()).read_bytes())).convert("L"), dtype=np.int16)
+    return img[4::8, 4::8]
+
+
+def thumb_x(slider, box) -> float:
+    """Where a range input's thumb is, to put the mouse on it."""
+    v, lo, hi = slider.evaluate("e => [Number(e.value), Number(e.min), Number(e.max)]")
+    thumb = 16  # Chromium's range thumb width: the track it travels is the box minus the thumb
+    return box["x"] + thumb / 2 + (v - lo) / (hi - lo) * (box["width"] - thumb)

@@ -16,7 +16,7 @@ import genlib
 from genlib import latent, metrics
 from genlib.explorer import encodings, latent_state, live
 from helpers import shipped
-from tools.appserver import ROOT, settle, streamlit_server
+from tools.appserver import ROOT, canvas_pixels, download_png, drawn, open_live, settle, streamlit_server, thumb_x
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts" / "live"
@@ -77,39 +77,6 @@ def page(browser):
     yield pg
     ctx.close()
     assert not errors, f"JavaScript errors: {errors}"
-
-
-def open_live(pg, url: str, query: str):
-    pg.goto(f"{url}/?{query}")
-    pg.wait_for_selector(".live[data-state='ready']")  # runtime loaded and the first digit drawn
-    settle(pg)
-
-
-def drawn(pg) -> list[dict]:
-    return pg.evaluate("() => window.__latentLab.drawn.map(d => ({t: d.t, hash: d.hash}))")
-
-
-def canvas_pixels(pg) -> np.ndarray:
-    """The 28×28 grey levels on the main canvas (the centre of each 12×12 block)."""
-    flat = pg.locator("canvas.digit").evaluate(
-        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
-    )
-    rgba = np.array(flat, dtype=np.int16).reshape(336, 336, 4)
-    return rgba[6::12, 6::12, 0]
-
-
-def download_png(pg) -> np.ndarray:
-    """The PNG download (the server's decode of the synced latent, 8× nearest neighbour) as 28×28 levels."""
-    with pg.expect_download() as info:
-        pg.locator("[data-testid='stDownloadButton'] button", has_text="PNG").first.click()
-    img = np.array(Image.open(io.BytesIO(Path(info.value.path()).read_bytes())).convert("L"), dtype=np.int16)
-    return img[4::8, 4::8]
-
-
-def thumb_x(slider, box) -> float:
-    v, lo, hi = slider.evaluate("e => [Number(e.value), Number(e.min), Number(e.max)]")
-    thumb = 16  # Chromium's range thumb width: the track it travels is the box minus the thumb
-    return box["x"] + thumb / 2 + (v - lo) / (hi - lo) * (box["width"] - thumb)
 
 
 def test_mouse_drag_draws_live_without_reruns_and_release_syncs(server, runs, page):
