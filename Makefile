@@ -48,6 +48,7 @@ runtime:
 test: $(STAMP) chromium node runtime
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
 
+# LATENT_LAB_MODELS=DIR[:DIR...] make app lists the ONNX model folders in each DIR beside the shipped models
 app: $(STAMP) runtime
 	$(PY) -m streamlit run app/server.py
 

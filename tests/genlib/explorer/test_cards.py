@@ -287,3 +287,28 @@ def test_the_cgan_card_says_where_it_departs_from_the_lecture():
     model = tiny("cgan")
     notes = " ".join(genlib.MODELS["cgan"].card.notes)
     assert hasattr(model, "embed") and "projection" in notes and "concatenation only" in notes
+
+
+def test_an_onnx_folders_card_says_what_its_files_declare(tmp_path):
+    from onnx_models import coded_graphs, manifest, write
+
+    dec, _ = coded_graphs()
+    codes = {
+        "categorical": [3],
+        "continuous": [{"name": "a", "low": -1, "high": 1}, {"name": "b", "low": 0, "high": 1}],
+    }
+    m = genlib.load(path=write(tmp_path / "mine", dec, manifest(title="Mine", codes=codes)))
+    card = cards.folder_card(m)
+    assert card.title == "Mine" and str(tmp_path / "mine") in card.what
+    assert "a categorical code of 3 and 2 continuous code(s)" in card.what and "no encoder" in card.what
+    assert f"{m.n_params():,} weights" in card.notes[0]
+
+
+def test_comparison_rows_keep_the_columns_some_model_has():
+    rows = cards.comparison_rows(
+        {"mine": {"fid": 3.0, "min_class_share": 0.08}, "cgan": {"fid": 1.0, "conditional_accuracy": 0.99}}
+    )
+    assert rows == [
+        {"model": "mine", "Fréchet distance": 3.0, "rarest class share": 0.08, "conditional accuracy": None},
+        {"model": "cgan", "Fréchet distance": 1.0, "rarest class share": None, "conditional accuracy": 0.99},
+    ]

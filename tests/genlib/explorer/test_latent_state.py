@@ -147,6 +147,19 @@ def test_resolve_operands():
     assert Operand("class mean", 7).describe() == "mean of 7s"
 
 
+def test_a_model_without_an_encoder_has_seeds_and_the_explore_latent_only():
+    class NoEncoder:
+        has_encoder = False
+
+    assert operands.kinds_for(NoEncoder()) == ("seed", "explore latent")
+    assert operands.kinds_for(tiny("vae")) == operands.OPERAND_KINDS
+    explore_state = LatentState((1.0,) * 4, label=None)
+    z, _ = operands.resolve_operand(Operand("seed", 2), PLAIN, None, explore_state)
+    assert z.shape == (4,)
+    with pytest.raises(ValueError, match="this model has no encoder"):
+        operands.resolve_operand(Operand("class mean", 1), PLAIN, None, explore_state)
+
+
 @pytest.mark.parametrize("method", ["lerp", "slerp"])
 def test_path_states(method):
     a = LatentState((1.0, 0.0, 0.0, 0.0, 0.0), category=1, continuous=(-1.0, 0.0))
@@ -220,6 +233,15 @@ def test_slider_basis_small_is_identity_large_is_pca():
     assert torch.allclose(big.vectors @ big.vectors.T, torch.eye(20), atol=1e-5)
     assert big.vectors[0].abs().argmax() == 7 and big.vectors[0, 7] > 0
     assert (big.std[:-1] >= big.std[1:] - 1e-6).all()
+
+
+def test_without_encodings_the_sliders_are_the_axes_at_the_priors_scale_and_say_so():
+    basis = encodings.axes_basis(20)
+    assert torch.equal(basis.vectors, torch.eye(20)) and torch.equal(basis.std, torch.ones(20))
+    assert basis.names[0] == "z1" and basis.spread_of == "prior"
+    assert "first 10 axes" in encodings.slider_hint(basis, 10) and "without an encoder" in encodings.slider_hint(basis, 10)
+    pca = encodings.slider_basis(torch.randn(300, 20, generator=torch.Generator().manual_seed(0)))
+    assert "vary most" in encodings.slider_hint(pca, 10, "under More") and encodings.slider_hint(pca, 20) == ""
 
 
 def test_basis_set_coord_moves_one_coordinate_only():
