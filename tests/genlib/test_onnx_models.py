@@ -17,8 +17,7 @@ from helpers import tiny
 
 ort = pytest.importorskip("onnxruntime", reason="pip install -r requirements.txt (onnxruntime is a test dependency)")
 onnx = pytest.importorskip("onnx")
-from onnx import TensorProto  # noqa: E402
-from onnx_models import Decoder, Encoder, Z, coded_graphs, linear_graph, manifest, torch_export, write  # noqa: E402
+from onnx_models import BAD, PROB, Decoder, Encoder, Z, coded_graphs, linear_graph, manifest, torch_export, write  # noqa: E402
 
 
 def run_direct(path, feeds: dict) -> list:
@@ -153,105 +152,7 @@ def test_load_by_path_alone_still_loads_a_checkpoint_folder(tmp_path):
         genlib.load()
 
 
-# ---------------------------------------------------------------- bad folders: one line each, naming the fix
-def nan_weights():
-    w = np.zeros((Z, 784), np.float32)
-    w[0, 0] = np.nan
-    return w
-
-
-def external_data(folder):
-    graph = linear_graph()
-    folder.mkdir(parents=True)
-    onnx.save_model(graph, str(folder / onnx_folder.DECODER), save_as_external_data=True, size_threshold=0)
-    return write(folder, meta=manifest(output="probability"))
-
-
-def fixed_batch_from_torch(folder):
-    folder.mkdir(parents=True)
-    torch_export(Decoder(), (torch.randn(2, Z),), ["z"], ["logits"], folder / onnx_folder.DECODER, dynamic=False)
-    return write(folder)
-
-
-def encoder_of_the_wrong_size(folder):
-    folder.mkdir(parents=True)
-    torch_export(Encoder(z_dim=Z + 1), (torch.rand(2, 1, 28, 28),), ["image"], ["z", "logvar"], folder / "encoder.onnx")
-    return write(folder, linear_graph(), manifest(output="probability"))
-
-
-def encoder_named(folder, inputs):
-    folder.mkdir(parents=True)
-    torch_export(Encoder(), (torch.rand(2, 1, 28, 28),), inputs, ["z", "logvar"], folder / onnx_folder.ENCODER)
-    return write(folder, linear_graph(), manifest(output="probability"))
-
-
-PROB = manifest(output="probability")
-WIDTH = {"name": "width", "low": -1, "high": 1}
-BAD = {  # what is wrong -> (how to make the folder, what the message says)
-    "not ONNX": (lambda f: write(f, b"GIF89a, not a graph", PROB), "is not an ONNX file"),
-    "an empty file": (lambda f: write(f, b"", PROB), "is not an ONNX file"),
-    "wrong input name": (lambda f: write(f, linear_graph(z_name="latent"), PROB), r"name them \['z'\]"),
-    "wrong input type": (
-        lambda f: write(f, linear_graph(z_type=TensorProto.INT64), PROB),
-        r"input 'z' is int64 of rank 2; expected float32 \(N, 4\)",
-    ),
-    "z_dim disagrees with the graph": (
-        lambda f: write(f, linear_graph(), {**PROB, "z_dim": Z + 2}),
-        f"says z_dim {Z + 2} but .*'z' has {Z} columns",
-    ),
-    "fixed batch (helper API)": (lambda f: write(f, linear_graph(batch=1), PROB), "fixed batch size 1 on input 'z'"),
-    "fixed batch (torch)": (fixed_batch_from_torch, r"fixed batch size 2 on input 'z'.*dynamic_axes"),
-    "wrong output rank": (
-        lambda f: write(f, linear_graph(image_shape=(784,)), PROB),
-        r"output 'image' is float32 of rank 2; expected float32 \(N, 1, 28, 28\)",
-    ),
-    "wrong output shape at run time": (
-        lambda f: write(f, linear_graph(image_shape=(784,), declare_shape=False), PROB),
-        r"returns shape \(5, 784\) for a batch of 5; expected \(5, 1, 28, 28\)",
-    ),
-    "output outside the declared range": (
-        lambda f: write(f, linear_graph(activation=None), PROB),
-        "outside \\[0, 1\\] of the output 'probability'.*declare 'logits'",
-    ),
-    "NaN output": (lambda f: write(f, linear_graph(activation=None, weight=nan_weights())), "NaN or infinite"),
-    "custom operator": (
-        lambda f: write(f, linear_graph(domain="com.example"), PROB),
-        r"operators outside the standard ONNX set \(domains \['com.example'\]\)",
-    ),
-    "external data": (external_data, "keeps weights in external data files"),
-    "labels declared, none in the graph": (
-        lambda f: write(f, linear_graph(), {**PROB, "n_classes": 10}),
-        "declares n_classes but .* has no 'labels' input",
-    ),
-    "labels in the graph, none declared": (
-        lambda f: write(f, linear_graph(z_name="labels"), PROB),
-        "takes 'labels' but model.json declares no n_classes",
-    ),
-    "codes declared, none in the graph": (
-        lambda f: write(
-            f,
-            linear_graph(),
-            {**PROB, "codes": {"categorical": [3], "continuous": [{"name": "w", "low": -1, "high": 1}]}},
-        ),
-        "declares codes but .* has no 'category' input",
-    ),
-    "continuous codes that disagree with the graph": (
-        lambda f: write(f, coded_graphs(k=2)[0], manifest(codes={"categorical": [3], "continuous": [WIDTH]})),
-        r"input 'continuous' has shape \['N', 2\]; model.json implies float32 \(N, 1\)",
-    ),
-    "JSON that is not JSON": (lambda f: write(f, linear_graph(), "{z_dim: 4"), "is not valid JSON"),
-    "unknown key": (lambda f: write(f, linear_graph(), {**PROB, "zdim": 4}), r"unknown keys \['zdim'\].*typo"),
-    "no z_dim": (lambda f: write(f, linear_graph(), {"output": "probability"}), "'z_dim' must be a whole number"),
-    "unknown output range": (lambda f: write(f, linear_graph(), {**PROB, "output": "sigmoid"}), "'output' must be"),
-    "another prior": (lambda f: write(f, linear_graph(), {**PROB, "prior": "uniform"}), "'prior' must be 'normal'"),
-    "encoder input of another name": (
-        lambda f: encoder_named(f, ["x"]),
-        r"encoder.onnx has inputs \['x'\]; an encoder takes 'image' \(N, 1, 28, 28\) in \[0, 1\]",
-    ),
-    "encoder of another size": (encoder_of_the_wrong_size, f"encoder.onnx's output 'z' has shape .*{Z + 1}"),
-}
-
-
+# ---------------------------------------------------------------- bad folders (onnx_models.BAD): one line each
 @pytest.mark.parametrize("what", list(BAD))
 def test_a_bad_folder_is_refused_in_one_line_naming_the_problem(tmp_path, what):
     make, message = BAD[what]
