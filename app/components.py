@@ -64,7 +64,12 @@ def extra_folders() -> dict[str, Path]:
 
 
 def _found() -> tuple[dict[str, Path], list[str]]:
-    return per_run(("extras",), lambda: model_folders.find(model_folders.folders_from_env(), set(genlib.MODELS)))
+    return per_run(("extras",), lambda: model_folders.find(model_folders.folders_from_env(), _shipped_names()))
+
+
+def _shipped_names() -> set[str]:
+    """Names a model folder may not take: the registered models, their variants' folders, the classifier."""
+    return {*genlib.ARCHITECTURES, *genlib.VARIANTS}
 
 
 def folder_problems() -> list[str]:
@@ -337,7 +342,7 @@ def _open_upload() -> None:
     st.session_state.pop("model_upload_error", None)
     if file is None:
         return
-    taken = {*genlib.MODELS, *genlib.VARIANTS, *_found()[0]}
+    taken = _shipped_names() | set(_found()[0])
     try:
         upload = model_folders.unpack(file.getvalue(), file.name, taken)
         try:
