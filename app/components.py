@@ -255,7 +255,10 @@ def require_model():
     name = current_model_name()
     model, error = load_model(name)
     if model is None:
-        hint = f"Train it with `python train.py --model {name}`" if "train.py" not in error else "Train it as above"
+        if onnx_folder.is_folder(model_folder(name)):  # the message quotes the user's files: escaped
+            error, hint = exchange.escaped(error), "Fix the folder as the message says"
+        else:
+            hint = f"Train it with `python train.py --model {name}`" if "train.py" not in error else "Train it as above"
         st.error(
             f"**{name}** cannot be loaded: {error}\n\n{hint}; the other models in the sidebar still work.",
             icon=":material/error:",

@@ -40,7 +40,7 @@ def folder_card(model) -> Card:
         title=model.title,
         paper="",
         what=(
-            f"A model trained outside latent-lab, opened from the ONNX folder `{model.config.folder}`. Its decoder "
+            f"A model trained outside latent-lab, opened from the ONNX folder {model.config.folder}. Its decoder "
             f"maps {' and '.join(given)} to a 28 × 28 image ({OUTPUTS[model.output]}), run by onnxruntime here "
             f"and in the browser. {encoder}"
         ),

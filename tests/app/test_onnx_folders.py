@@ -195,6 +195,8 @@ def test_a_folder_that_cannot_load_is_marked_and_the_others_work(listed, tmp_pat
     at.selectbox(key="model_picker").set_value("broken").run()
     assert not at.exception
     (err,) = [e.value for e in at.error]
-    assert f"{onnx_folder.DECODER} is not" in err and "\n" not in err.split("\n\n")[0]
+    reason, hint = err.split("\n\n")
+    assert f"{onnx_folder.DECODER} is not" in reason.replace("\\", "") and not live(reason)
+    assert hint.startswith("Fix the folder") and "train.py" not in hint
     at.selectbox(key="model_picker").set_value("homework-vae").run()
     ok(at)
