@@ -339,7 +339,13 @@ class MapView extends View {
     this.map.setAttribute("aria-label", `${this.name}'s test digits on a 2-D map, coloured by digit`);
     this.preview = lab.el("canvas", { class: "preview", width: 28 * PREVIEW_SCALE, height: 28 * PREVIEW_SCALE });
     this.preview.setAttribute("role", "img");
-    this.caption = lab.el("p", { class: "caption" }, "Hover a point to decode it; click to select it.");
+    this.preview.setAttribute("aria-label", "the hovered digit, decoded here");
+    this.map.tabIndex = 0; // from the keyboard: arrows step through the digits, Enter selects
+    this.caption = lab.el(
+      "p",
+      { class: "caption", "aria-live": "polite" },
+      "Hover a point to decode it; click to select it.",
+    );
     const side = lab.el("div");
     side.append(this.preview, this.caption);
     this.root.append(this.map, side, this.line);
@@ -347,18 +353,32 @@ class MapView extends View {
     this.paint();
     this.map.addEventListener("mousemove", (e) => {
       const i = this.nearest(e);
-      if (i === null || i === this.hover) return;
-      this.hover = i;
-      this.caption.textContent = `test digit #${this.index[i]}, a ${this.labels[i]}`;
-      this.frames.request();
+      if (i !== null && i !== this.hover) this.hoverOn(i);
     });
     this.map.addEventListener("click", (e) => {
       const i = this.nearest(e);
-      if (i === null) return;
-      this.paint(i);
-      this.send({ selected: this.index[i] });
+      if (i !== null) this.select(i);
+    });
+    this.map.addEventListener("keydown", (e) => {
+      const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+      if (step) this.hoverOn(((this.hover ?? -1) + step + this.n) % this.n);
+      else if ((e.key === "Enter" || e.key === " ") && this.hover !== null) this.select(this.hover);
+      else return;
+      e.preventDefault();
     });
     model.on("change:selected", () => this.paint(this.pointOf(model.get("selected"))));
+  }
+
+  hoverOn(i) {
+    this.hover = i;
+    this.caption.textContent = `test digit #${this.index[i]}, a ${this.labels[i]}`;
+    this.paint();
+    this.frames.request();
+  }
+
+  select(i) {
+    this.paint(i);
+    this.send({ selected: this.index[i] });
   }
 
   scale() {
@@ -393,14 +413,18 @@ class MapView extends View {
       ctx.fillRect(x - 1.5, y - 1.5, 3, 3);
     }
     ctx.globalAlpha = 1;
-    if (selected !== null) {
-      const [x, y] = this.px(selected);
-      ctx.strokeStyle = "#000";
-      ctx.lineWidth = 2;
-      ctx.beginPath();
-      ctx.arc(x, y, 6, 0, 2 * Math.PI);
-      ctx.stroke();
-    }
+    this.ring(ctx, this.hover, "#888");
+    this.ring(ctx, selected, "#000");
+  }
+
+  ring(ctx, i, colour) {
+    if (i === null) return;
+    const [x, y] = this.px(i);
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.arc(x, y, 6, 0, 2 * Math.PI);
+    ctx.stroke();
   }
 
   nearest(e) {

@@ -144,3 +144,15 @@ def test_the_interpolation_scrub_is_checked():
     with pytest.raises(ValueError) as err:
         p.t = 1.5
     assert "[0, 1]" in one_line(err)
+
+
+def test_an_onnx_model_folder_gets_a_widget_that_runs_its_own_decoder(tmp_path):
+    import onnx_models
+
+    folder = onnx_models.write(tmp_path / "homework", onnx_models.linear_graph(), {**onnx_models.manifest()})
+    model = genlib.load(path=folder)
+    w = Explorer(model, directions="axes")
+    assert w.model_name == model.name and len(w.z) == onnx_models.Z
+    z = np.asarray([w.z], dtype=np.float32)
+    got = decode_in_onnxruntime(w, {"z": z})  # the browser runs what the server runs
+    np.testing.assert_allclose(got[0], w.image().numpy(), atol=1e-5)

@@ -231,7 +231,14 @@ def test_the_map_previews_on_hover_and_selects_on_click_and_the_scrub_redraws_th
     page.wait_for_function("(globalThis.__latentLab?.drawn ?? []).some((d) => d.widget === 'map')")  # the preview
     hovered = int(caption.inner_text().split("#")[1].split(",")[0])
     page.mouse.click(x, y)
-    page.wait_for_selector(".latent-lab[data-kind='map'][data-synced]")
+    page.wait_for_selector(".latent-lab[data-kind='map'][data-synced='1']")
+    previews = len(drawn(page, "map"))
+    page.locator(".latent-lab[data-kind='map'] canvas.map").press("ArrowRight")  # the keyboard steps on ...
+    page.wait_for_function(f"globalThis.__latentLab.drawn.filter((d) => d.widget === 'map').length > {previews}")
+    assert caption.inner_text() != f"test digit #{hovered}" and caption.inner_text().startswith("test digit #")
+    page.locator(".latent-lab[data-kind='map'] canvas.map").press("ArrowLeft")  # ... and back, and selects
+    page.locator(".latent-lab[data-kind='map'] canvas.map").press("Enter")
+    page.wait_for_selector(".latent-lab[data-kind='map'][data-synced='2']")
 
     run_cell(page, 1)
     page.wait_for_selector(".latent-lab[data-kind='interpolation'][data-state='ready']")
