@@ -336,7 +336,10 @@ class MapView extends View {
     this.k = this.codes.length / this.n;
     this.hover = null;
     this.map = lab.el("canvas", { class: "map", width: MAP_SIZE, height: MAP_SIZE, role: "img" });
-    this.map.setAttribute("aria-label", `${this.name}'s test digits on a 2-D map, coloured by digit`);
+    this.map.setAttribute(
+      "aria-label",
+      `${this.name}'s test digits on a 2-D map, coloured by digit: arrow keys step through them, Enter selects one`,
+    );
     this.preview = lab.el("canvas", { class: "preview", width: 28 * PREVIEW_SCALE, height: 28 * PREVIEW_SCALE });
     this.preview.setAttribute("role", "img");
     this.preview.setAttribute("aria-label", "the hovered digit, decoded here");

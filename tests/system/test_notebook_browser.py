@@ -35,6 +35,10 @@ WIDGET = ".latent-lab[data-kind='explorer']"
 CELLS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell"  # the notebook in front
 MAKE = 'from genlib.notebook import Explorer\nw = Explorer("vae", seed=3)\nz0 = list(w.z)\nw'
 READ = 'import json\nprint("STATE=" + json.dumps({"z0": z0, "z": w.z, "row0": w._basis[:32]}))'
+BROKEN = (  # a decoder the runtime cannot read, as a damaged download would be
+    'import gzip\nfrom genlib.notebook import Explorer\nbad = Explorer("vae", directions="axes")\n'
+    'bad._decoder, bad._decoder_key = gzip.compress(b"not a model"), "broken"\nbad'
+)
 MAP = 'from genlib.notebook import LatentMap\nm = LatentMap("vae", n=500)\nm'
 PATH = (
     "import genlib, torch\nfrom genlib.notebook import Interpolation\n"
@@ -65,7 +69,7 @@ def lab(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("jupyterlab")
     work = tmp / "work"
     work.mkdir()
-    (work / "drag.ipynb").write_text(json.dumps(notebook([MAKE, READ])))
+    (work / "drag.ipynb").write_text(json.dumps(notebook([MAKE, READ, BROKEN])))
     shutil.copy(ROOT / "examples" / "tour.ipynb", work / "tour.ipynb")
     (work / "map.ipynb").write_text(json.dumps(notebook([MAP, PATH, READ.split("\n")[0] + "\n" + PICKED])))
     settings = tmp / "settings"
@@ -192,6 +196,17 @@ def test_drag_draws_in_the_browser_and_python_reads_the_value_on_release(lab, br
     assert not outside, outside
     assert not errors, errors
     print(f"\nframes drawn during the drag: {len(during)} in {end - start:.0f} ms; Python read coordinate {coord:.3f}")
+
+
+def test_a_decoder_that_does_not_load_is_said_in_one_line_not_a_stuck_widget(lab, browser):
+    url, token, _ = lab
+    page = new_page(browser, timeout_ms=90_000)
+    page.goto(f"{url}/lab/tree/drag.ipynb?reset&token={token}")
+    page.wait_for_selector("#jp-main-statusbar >> text=Idle")
+    run_cell(page, 2)
+    page.wait_for_selector(".latent-lab[data-state='failed']")
+    line = page.locator(".latent-lab[data-state='failed'] .status").inner_text()
+    assert line.startswith("In-browser decoding is unavailable: ") and "\n" not in line, line
 
 
 def test_a_shut_down_kernel_is_said_in_one_line_and_the_widget_keeps_drawing(lab, browser):
