@@ -156,3 +156,13 @@ def test_an_onnx_model_folder_gets_a_widget_that_runs_its_own_decoder(tmp_path):
     z = np.asarray([w.z], dtype=np.float32)
     got = decode_in_onnxruntime(w, {"z": z})  # the browser runs what the server runs
     np.testing.assert_allclose(got[0], w.image().numpy(), atol=1e-5)
+
+
+def test_a_missing_runtime_is_said_in_one_line_with_the_command_that_fetches_it(tmp_path, monkeypatch):
+    (tmp_path / "live").mkdir()
+    (tmp_path / "live" / "widget.mjs").write_text("export default {};")
+    monkeypatch.setattr(assets, "app_dir", lambda: tmp_path)  # an app folder without app/static/ort
+    monkeypatch.setattr(assets, "runtime", assets.runtime.__wrapped__)  # not the cached copy of the real one
+    with pytest.raises(FileNotFoundError) as err:
+        Explorer("vae", directions="axes")
+    assert "make runtime" in one_line(err)
