@@ -22,19 +22,6 @@ from genlib.models import onnx_folder
 UPLOAD = "uploaded_model"  # session_state: this session's model_folders.Upload
 IMAGE_SCALE = 12  # 28 px -> 336 px, nearest neighbour keeps pixels sharp
 SLIDER_STEP = 0.05
-# one colour per digit, the same on every map (plotly's default qualitative palette)
-DIGIT_COLOURS = [
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-]
 
 
 # ---------------------------------------------------------------- cached resources
@@ -294,7 +281,7 @@ def digit_traces(xy, labels: torch.Tensor, size: int, opacity: float, hover: boo
             if hover
             else dict(hoverinfo="skip")
         )
-        marker = dict(size=size, color=DIGIT_COLOURS[digit], opacity=opacity)
+        marker = dict(size=size, color=images.DIGIT_COLOURS[digit], opacity=opacity)
         traces.append(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=str(digit), marker=marker, **extra))
     return traces
 

@@ -8,6 +8,20 @@ import numpy as np
 import torch
 from PIL import Image
 
+# one colour per digit, the same on every map: the app's and the notebook's (plotly's qualitative palette)
+DIGIT_COLOURS = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
+
 
 def grid(images: torch.Tensor, nrow: int = 8, pad: int = 2) -> torch.Tensor:
     """(n,1,h,w) in [0,1] -> one (H, W) image with `nrow` images per row, padding dark grey."""

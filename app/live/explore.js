@@ -213,15 +213,11 @@ class Live {
   }
 
   coord(i) {
-    let c = 0;
-    for (let j = 0; j < this.d; j++) c += this.V[i * this.d + j] * this.z[j];
-    return c;
+    return lab.basisCoord(this.V, this.z, i);
   }
 
-  // z moved along direction i so that its coordinate there is v (genlib's Basis.set_coord)
   setCoord(i, v) {
-    const delta = v - this.coord(i);
-    for (let j = 0; j < this.d; j++) this.z[j] += delta * this.V[i * this.d + j];
+    lab.setBasisCoord(this.V, this.z, i, v);
   }
 
   showControls() {

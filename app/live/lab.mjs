@@ -280,6 +280,22 @@ export class FrameScheduler {
   }
 }
 
+// ------------------------------------------------------------------ the sliders' basis
+// V holds the basis's d directions as rows (d × d, row-major), as genlib.explorer.encodings.Basis does: the
+// coordinate of z along row i, and z moved in place along row i until that coordinate is v (Basis.set_coord)
+export function basisCoord(V, z, i) {
+  const d = z.length;
+  let c = 0;
+  for (let j = 0; j < d; j++) c += V[i * d + j] * z[j];
+  return c;
+}
+
+export function setBasisCoord(V, z, i, v) {
+  const d = z.length;
+  const delta = v - basisCoord(V, z, i);
+  for (let j = 0; j < d; j++) z[j] += delta * V[i * d + j];
+}
+
 // ------------------------------------------------------------------ the interpolation path
 // z at t along the path from a to b: slerp (lerp for method "lerp", or for (anti)parallel ends), as
 // genlib.explorer.operands.path_states computes it

@@ -10,18 +10,6 @@ const PREVIEW_SCALE = 6;
 const MAP_SIZE = 360;
 const HOVER_PX = 12; // a hover or click this close to a point picks it
 const ANSWER_MS = 4000; // Python answers a sync in milliseconds; silence this long means no kernel listens
-const PALETTE = [
-  "#1f77b4",
-  "#ff7f0e",
-  "#2ca02c",
-  "#d62728",
-  "#9467bd",
-  "#8c564b",
-  "#e377c2",
-  "#7f7f7f",
-  "#bcbd22",
-  "#17becf",
-];
 
 const imports = new Map(); // module text -> the promise of its import: one module instance per page
 
@@ -267,15 +255,11 @@ class ExplorerView extends View {
   }
 
   coord(i) {
-    let c = 0;
-    for (let j = 0; j < this.d; j++) c += this.V[i * this.d + j] * this.z[j];
-    return c;
+    return this.lab.basisCoord(this.V, this.z, i);
   }
 
-  // z moved along direction i so that its coordinate there is v (genlib's Basis.set_coord)
   setCoord(i, v) {
-    const delta = v - this.coord(i);
-    for (let j = 0; j < this.d; j++) this.z[j] += delta * this.V[i * this.d + j];
+    this.lab.setBasisCoord(this.V, this.z, i, v);
   }
 
   showControls() {
@@ -328,6 +312,7 @@ class MapView extends View {
     this.xy = floatsOf(model.get("_xy"));
     this.Z = floatsOf(model.get("_z"));
     this.labels = bytesOf(model.get("_labels"));
+    this.palette = model.get("_palette");
     this.categories = bytesOf(model.get("_categories"));
     this.codes = floatsOf(model.get("_continuous"));
     this.index = new Int32Array(bytesOf(model.get("_index")).slice().buffer);
@@ -412,7 +397,7 @@ class MapView extends View {
     ctx.globalAlpha = 0.6;
     for (let i = 0; i < this.n; i++) {
       const [x, y] = this.px(i);
-      ctx.fillStyle = PALETTE[this.labels[i] % 10];
+      ctx.fillStyle = this.palette[this.labels[i] % 10];
       ctx.fillRect(x - 1.5, y - 1.5, 3, 3);
     }
     ctx.globalAlpha = 1;

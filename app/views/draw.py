@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import components as c
+from genlib import images
 from genlib.explorer import drawing
 
 CANVAS = 280  # px; 10× MNIST's field
@@ -78,7 +79,9 @@ def latent_map(name, z, prediction):
             y=[float(here[1])],
             mode="markers",
             name="your digit",
-            marker=dict(symbol="star", size=26, color=c.DIGIT_COLOURS[prediction], line=dict(color="black", width=2)),
+            marker=dict(
+                symbol="star", size=26, color=images.DIGIT_COLOURS[prediction], line=dict(color="black", width=2)
+            ),
             hovertemplate="your digit<extra></extra>",
         )
     )

@@ -14,6 +14,7 @@ import traitlets as tl
 from .. import load
 from ..explorer.encodings import SHOWN_DIRECTIONS, encode_test_set, project_pca, project_tsne, slider_basis
 from ..explorer.latent_state import LATENT_MAX, SLIDER_LIMIT
+from ..images import DIGIT_COLOURS
 from ..models.base import GenerativeModel
 from . import assets
 
@@ -239,6 +240,7 @@ class LatentMap(_Decoding):
     _categories = tl.Bytes().tag(sync=True)  # uint8 (n,) or empty
     _continuous = tl.Bytes().tag(sync=True)  # float32 (n, k) or empty
     _index = tl.Bytes().tag(sync=True)  # int32 (n,): each point's test-set index
+    _palette = tl.List(tl.Unicode()).tag(sync=True)  # one colour per digit, the app's
 
     def __init__(self, model, projection: str = "pca", n: int | None = 2000):
         model, name = resolve_model(model)
@@ -273,6 +275,7 @@ class LatentMap(_Decoding):
             _categories=codes["categorical"][index].to(torch.uint8).numpy().tobytes() if codes else b"",
             _continuous=f32(codes["continuous"][index]) if codes else b"",
             _index=index.to(torch.int32).numpy().astype("<i4").tobytes(),
+            _palette=DIGIT_COLOURS,
         )
 
     @tl.validate("selected")

@@ -3,7 +3,17 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
 
-import { FrameScheduler, HEALTH_WHY_MAX, health, once, promisedDigest, retry, sha256Hex } from "../lab.mjs";
+import {
+  basisCoord,
+  FrameScheduler,
+  HEALTH_WHY_MAX,
+  health,
+  once,
+  promisedDigest,
+  retry,
+  setBasisCoord,
+  sha256Hex,
+} from "../lab.mjs";
 
 // a scheduler on a hand-cranked clock and frame queue
 function harness() {
@@ -212,4 +222,16 @@ test("loadRuntimeFrom imports the module once per key and points it at the glue 
   const broken = async () => ({ module: "data:text/javascript,throw new Error('bad')", glue: "", wasm });
   await assert.rejects(loadRuntimeFrom("k2", broken));
   assert.equal(page().runtimes.has("k2"), false); // a failed load is not kept: the next try loads again
+});
+
+test("a slider moves z along its basis direction only, as genlib's Basis.set_coord does", () => {
+  const c = Math.SQRT1_2;
+  const V = [c, c, 0, -c, c, 0, 0, 0, 1]; // a rotation about the third axis
+  const z = Float64Array.of(1, 2, 3);
+  const before = [0, 1, 2].map((i) => basisCoord(V, z, i));
+  assert.ok(Math.abs(before[0] - 3 * c) < 1e-12 && Math.abs(before[1] - c) < 1e-12);
+  setBasisCoord(V, z, 0, -1);
+  const after = [0, 1, 2].map((i) => basisCoord(V, z, i));
+  assert.ok(Math.abs(after[0] + 1) < 1e-12);
+  assert.ok(Math.abs(after[1] - before[1]) < 1e-12 && Math.abs(after[2] - before[2]) < 1e-12);
 });
