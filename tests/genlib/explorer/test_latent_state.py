@@ -239,7 +239,8 @@ def test_without_encodings_the_sliders_are_the_axes_at_the_priors_scale_and_say_
     basis = encodings.axes_basis(20)
     assert torch.equal(basis.vectors, torch.eye(20)) and torch.equal(basis.std, torch.ones(20))
     assert basis.names[0] == "z1" and basis.spread_of == "prior"
-    assert "first 10 axes" in encodings.slider_hint(basis, 10) and "without an encoder" in encodings.slider_hint(basis, 10)
+    hint = encodings.slider_hint(basis, 10)
+    assert "first 10 axes" in hint and "without an encoder" in hint
     pca = encodings.slider_basis(torch.randn(300, 20, generator=torch.Generator().manual_seed(0)))
     assert "vary most" in encodings.slider_hint(pca, 10, "under More") and encodings.slider_hint(pca, 20) == ""
 
