@@ -19,9 +19,11 @@ STATUS = {"met": "met", "missed": "MISSED", "not measured": "not measured", "—
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"]  # distinct per series (the theme's blues blur together)
 
 
-@st.cache_data(max_entries=8, show_spinner="Drawing 10,000 digits and measuring them (about half a minute)…")
-def compared(model_name: str, stamp: tuple) -> dict:
-    return metrics.compare(c.load_model(model_name)[0], c.classifier()[0])
+@st.cache_data(
+    max_entries=8, show_spinner=f"Drawing {metrics.COMPARE_SAMPLES:,} digits and measuring them (up to a minute)…"
+)
+def compared(model_name: str, stamp: tuple, n: int, encoding_images: int) -> dict:
+    return metrics.compare(c.load_model(model_name)[0], c.classifier()[0], n, encoding_images)
 
 
 def folder_model(name: str, model, error: str | None) -> None:
@@ -37,17 +39,19 @@ def folder_model(name: str, model, error: str | None) -> None:
         st.markdown(f"- {note}")
     st.subheader("Quality, beside the shipped models")
     st.caption(
-        "The same numbers the shipped models recorded when they were trained: 10,000 samples read by the "
-        "project's classifier (the Fréchet distance in its features; the rarest digit's share of the samples, or "
-        "for a labelled model how often it draws the asked digit), and, with an encoder, the share of 2,000 test "
-        "digits that still read as themselves after encoding and decoding."
+        f"The same numbers the shipped models recorded when they were trained: {metrics.COMPARE_SAMPLES:,} samples "
+        "read by the project's classifier (the Fréchet distance in its features; the rarest digit's share of the "
+        "samples, or for a labelled model how often it draws the asked digit), and, with an encoder, the share of "
+        f"{metrics.COMPARE_ENCODINGS:,} test digits that still read as themselves after encoding and decoding."
     )
     st.session_state["models_compared"] = None
     if not (st.button("Measure", key="models:compare") or st.session_state.get(f"models:compared:{name}")):
         return
     st.session_state[f"models:compared:{name}"] = True
     c.require_classifier()
-    table = {f"{name} (measured now)": compared(name, c.stamp(name))}
+    table = {
+        f"{name} (measured now)": compared(name, c.stamp(name), metrics.COMPARE_SAMPLES, metrics.COMPARE_ENCODINGS)
+    }
     table |= {n: grids.checkpoint_metrics(genlib.CHECKPOINTS / n) for n in genlib.MODELS}
     rows = st.session_state["models_compared"] = cards.comparison_rows(table)
     st.dataframe(rows, hide_index=True, width="stretch")

@@ -13,6 +13,7 @@ from onnx_models import BAD, coded_graphs, linear_graph, manifest, trained_homew
 from streamlit.testing.v1 import AppTest
 
 import genlib
+from genlib import metrics
 from genlib.explorer import model_folders
 from genlib.models import onnx_folder
 from helpers import APP, live, ok
@@ -128,7 +129,10 @@ def test_switching_from_a_shipped_model_keeps_the_operands_valid(listed):
     assert at.selectbox(key="arith:A:kind").value == "seed"
 
 
-def test_the_models_page_measures_a_folder_model_beside_the_shipped_ones(listed):
+def test_the_models_page_measures_a_folder_model_beside_the_shipped_ones(listed, monkeypatch):
+    # fewer samples than the app's 10,000: the numbers are the same computation (tests/genlib/test_metrics.py)
+    monkeypatch.setattr(metrics, "COMPARE_SAMPLES", 1000)
+    monkeypatch.setattr(metrics, "COMPARE_ENCODINGS", 300)
     at = open_app("models", model="homework-vae")
     ok(at)
     assert "homework VAE (trained in the test)" in at.header[0].value.replace("\\", "")  # escaped: the user's text

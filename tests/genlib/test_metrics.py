@@ -81,3 +81,25 @@ def test_a_trained_discriminator_beats_an_untrained_one_of_the_same_architecture
         pytest.skip("checkpoints/dcgan is not trained yet")
     table = metrics.probe_table(genlib.load("dcgan"), counts=(100,), spaces=("d_features", "d_untrained"))
     assert table[100]["d_untrained"] + 0.01 < table[100]["d_features"], table
+
+
+@pytest.mark.skipif(not shipped("gan"), reason="checkpoints/gan is not trained yet")
+def test_a_shipped_models_decoder_as_an_onnx_folder_compares_as_the_model_itself(tmp_path):
+    """metrics.compare puts a model from another framework on the shipped models' numbers: the shipped GAN's own
+    decoder, exported and opened as an ONNX model folder, measures as the GAN does."""
+    import json
+
+    pytest.importorskip("onnxruntime")
+    from genlib import export
+
+    gan = genlib.load("gan")
+    folder = tmp_path / "gan-as-onnx"
+    folder.mkdir()
+    (folder / "decoder.onnx").write_bytes(export.export_bytes(gan))
+    (folder / "model.json").write_text(json.dumps({"z_dim": gan.latent.z_dim, "output": "probability"}))
+    clf = metrics.load_classifier()
+    theirs = metrics.compare(genlib.load(path=folder), clf, n=1000)
+    ours = metrics.compare(gan, clf, n=1000, encoding_images=0)
+    assert "encoding_kept_class" not in theirs  # no encoder.onnx: nothing to encode with
+    assert theirs["fid"] == pytest.approx(ours["fid"], abs=0.01)
+    assert theirs["class_shares"] == pytest.approx(ours["class_shares"], abs=0.002)
