@@ -12,7 +12,7 @@ import torch
 import traitlets as tl
 
 from .. import load
-from ..explorer.encodings import SHOWN_DIRECTIONS, encode_test_set, project_pca, project_tsne, slider_basis
+from ..explorer.encodings import SHOWN_DIRECTIONS, axes_basis, encode_test_set, project_pca, project_tsne, slider_basis
 from ..explorer.latent_state import LATENT_MAX, SLIDER_LIMIT
 from ..images import DIGIT_COLOURS
 from ..models.base import GenerativeModel
@@ -130,8 +130,8 @@ class Explorer(_Decoding):
     move. `.z`, `.label`, `.category` and `.continuous` follow the widget on release, and setting them moves it.
 
     directions: "pca" puts the sliders on the principal directions of the model's test-set encodings (as the app's
-    Explore page does; encoding the test set once, cached on disk) for latents larger than 12; "axes" uses the raw
-    axes z1, z2, ... and needs no data."""
+    Explore page does; encoding the test set once, cached on disk) for latents larger than 12; "axes" (and a model
+    without an encoder) uses the raw axes z1, z2, ... and needs no data."""
 
     # Any, not List: a tensor or an array is taken too; the validators below check and turn it into a list
     z = tl.Any().tag(sync=True)
@@ -159,11 +159,10 @@ class Explorer(_Decoding):
         category = check_index(category, n_categories(spec), "category", name)
         continuous = self._codes_list(continuous, spec, name)
         d = spec.z_dim
-        if directions == "pca" and d > SHOWN_DIRECTIONS:
+        if directions == "pca" and d > SHOWN_DIRECTIONS and model.has_encoder:
             basis = slider_basis(encode_test_set(model, name).z)
-            vectors, names = basis.vectors, list(basis.names)
-        else:
-            vectors, names = torch.eye(d), [f"z{i + 1}" for i in range(d)]
+        else:  # a model without an encoder (an ONNX folder's) has no encodings to find directions in
+            basis = axes_basis(d)
         super().__init__(
             model,
             name,
@@ -172,8 +171,8 @@ class Explorer(_Decoding):
             label=label,
             category=category,
             continuous=continuous,
-            _basis=[round(v, 7) for v in vectors.reshape(-1).tolist()],
-            _directions=names,
+            _basis=[round(v, 7) for v in basis.vectors.reshape(-1).tolist()],
+            _directions=list(basis.names),
             _shown=min(d, SHOWN_DIRECTIONS),
             _codes=[{"name": c.name, "low": c.low, "high": c.high} for c in spec.continuous],
             _n_labels=spec.n_classes,

@@ -158,6 +158,14 @@ def test_an_onnx_model_folder_gets_a_widget_that_runs_its_own_decoder(tmp_path):
     np.testing.assert_allclose(got[0], w.image().numpy(), atol=1e-5)
 
 
+def test_without_an_encoder_the_sliders_are_the_raw_axes(tmp_path):
+    import onnx_models
+
+    folder = onnx_models.write(tmp_path / "wide", onnx_models.linear_graph(z_dim=16), onnx_models.manifest(z_dim=16))
+    w = Explorer(genlib.load(path=folder))  # "pca" asked for, but there are no encodings to find directions in
+    assert w._directions[:2] == ["z1", "z2"] and w._basis == np.eye(16).reshape(-1).tolist()
+
+
 def test_a_missing_runtime_is_said_in_one_line_with_the_command_that_fetches_it(tmp_path, monkeypatch):
     (tmp_path / "live").mkdir()
     (tmp_path / "live" / "widget.mjs").write_text("export default {};")
