@@ -19,7 +19,7 @@ import pytest
 
 import genlib
 from helpers import ROOT, need_chromium
-from tools.appserver import free_port, outside, settle, wait_healthy
+from tools.appserver import BROWSER_ARGS, free_port, outside, settle, wait_healthy
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # any user can run it (the default python3 here lives under /root)
 USER = "latentlab-test"
@@ -91,12 +91,13 @@ def user() -> tuple[list[str], Path]:
     return ["setpriv", f"--reuid={USER}", f"--regid={USER}", "--init-groups"], home
 
 
-def start_app(venv: Path, user, env: dict) -> tuple[str, subprocess.Popen, Path]:
+def start_app(venv: Path, user, env: dict, args: tuple = ()) -> tuple[str, subprocess.Popen, Path]:
     prefix, home = user
     port, log = free_port(), Path(tempfile.mkstemp(prefix="latent-lab-app-", suffix=".log")[1])
     keep = {k: v for k, v in os.environ.items() if k.startswith("PIP_") or k in ("LANG", "http_proxy", "https_proxy")}
     env = {**keep, "PATH": "/usr/bin:/bin", "HOME": str(home), **env}
-    cmd = [*prefix, str(venv / "bin" / "latent-lab"), "app", "--server.headless", "true", "--server.port", str(port)]
+    cmd = [*prefix, str(venv / "bin" / "latent-lab"), "app", *args, "--server.headless", "true"]
+    cmd += ["--server.port", str(port)]
     cmd += ["--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -191,3 +192,29 @@ def test_installed_app_as_another_user(venv, user, base, cache):
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
     log.unlink()
     assert genlib.__version__ in run(str(venv / "bin" / "latent-lab"), "--version", cwd=home)
+
+
+def test_installed_app_opens_a_model_folder_named_on_the_command_line(venv, user, base):
+    """`latent-lab app --models DIR` from the installed copy, as the other user: the folder's model is in the
+    picker and decodes in the browser."""
+    need_chromium()
+    from onnx_models import linear_graph, manifest, write
+    from playwright.sync_api import sync_playwright
+
+    write(base / "models" / "helper-api", decoder=linear_graph(), meta=manifest(output="probability"))
+    run("chmod", "-R", "a+rX", str(base / "models"))
+    url, proc, log = start_app(venv, user, {}, ("--models", str(base / "models")))
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=need_chromium(), headless=True, args=BROWSER_ARGS)
+            pg = browser.new_page()
+            pg.set_default_timeout(120_000)
+            pg.goto(f"{url}/?model=helper-api&seed=2")
+            pg.wait_for_selector(".live[data-state='ready']")  # its decoder published and run in the browser
+            settle(pg)
+            drawn = pg.evaluate("() => window.__latentLab.drawn.map(d => d.model)")
+            browser.close()
+    finally:
+        stop(proc)
+    assert "helper-api" in drawn
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
