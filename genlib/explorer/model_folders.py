@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import weakref
 import zipfile
+import zlib
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -19,6 +20,7 @@ from ..models import onnx_folder
 ENV = "LATENT_LAB_MODELS"  # folders, separated by os.pathsep as in PATH
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # the name is the picker's entry, the URL's ?model= and a key
 MAX_ZIP_BYTES = 10 * 2**20  # the app's upload limit (server.maxUploadSize, genlib/cli.py and .streamlit/config.toml)
+READABLE = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 MEMBERS = {  # what an upload may contribute, and the most each may inflate to (a zip bomb stops at the limit)
     onnx_folder.MANIFEST: onnx_folder.MAX_MANIFEST_BYTES,
     onnx_folder.DECODER: onnx_folder.MAX_BYTES,
@@ -103,6 +105,10 @@ def unpack(data: bytes, file_name: str, taken: set[str]) -> Upload:
     with zf:
         members = _members(zf)
         for member, info in members.items():
+            if info.flag_bits & 0x1:  # zipfile reads an encrypted member only with its password
+                raise ValueError(f"{member} is password-protected in the zip: zip the folder again without one")
+            if info.compress_type not in READABLE:
+                raise ValueError(f"{member} is compressed in a way Python cannot read: zip it again with the default")
             if info.file_size > MEMBERS[member]:
                 raise ValueError(
                     f"{member} inflates to {_size(info.file_size)}, over its limit of {_size(MEMBERS[member])}"
@@ -113,10 +119,10 @@ def unpack(data: bytes, file_name: str, taken: set[str]) -> Upload:
             (root / name).mkdir()
             for member, info in members.items():
                 (root / name / member).write_bytes(zf.read(info))
-        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError) as e:
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:  # damaged: a CRC or a stream that fails
             shutil.rmtree(root, ignore_errors=True)
             why = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise ValueError(f"the zip cannot be read ({why}); zip the folder again, without a password") from None
+            raise ValueError(f"the zip cannot be read ({why}); zip the folder again") from None
     upload = Upload(name, root / name)
     weakref.finalize(upload, shutil.rmtree, root, True)
     return upload

@@ -55,30 +55,6 @@ def reruns(runs: Path) -> int:
     return len(runs.read_text().splitlines()) if runs.exists() else 0
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
-        )
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
-    pg = ctx.new_page()
-    pg.set_default_timeout(180_000)  # a first visit encodes test sets and exports decoders (slow on a busy CPU)
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert not errors, f"JavaScript errors: {errors}"
-
-
 def test_mouse_drag_draws_live_without_reruns_and_release_syncs(server, runs, page):
     open_live(page, server, f"model={NAME}&seed=5")
     slider = page.locator(f"#{NAME}-coord0")

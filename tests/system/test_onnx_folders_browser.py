@@ -13,7 +13,6 @@ from onnx_models import linear_graph, manifest, trained_homework_vae, write
 from genlib.explorer import model_folders
 from helpers import need_chromium
 from tools.appserver import (
-    BROWSER_ARGS,
     ROOT,
     canvas_pixels,
     download_png,
@@ -24,10 +23,10 @@ from tools.appserver import (
     thumb_x,
 )
 
-CHROMIUM = need_chromium(module_level=True)
+need_chromium(module_level=True)
 if not (ROOT / "app" / "static" / "ort" / "ort-wasm-simd-threaded.wasm.gz").is_file():
     pytest.skip("onnxruntime-web is not installed: run `make runtime` (make test does this)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (pinned in requirements.txt)")
+pytest.importorskip("playwright.sync_api", reason="pip install playwright (pinned in requirements.txt)")
 pytest.importorskip("onnxruntime")
 
 
@@ -44,26 +43,6 @@ def server(models_dir, tmp_path_factory):
     log = tmp_path_factory.mktemp("log") / "streamlit.log"
     with streamlit_server(log, timeout=60, env={model_folders.ENV: str(models_dir)}) as (url, _, _):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
-    pg = ctx.new_page()
-    pg.set_default_timeout(180_000)  # a first visit encodes the test set and publishes the decoder
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert not errors, f"JavaScript errors: {errors}"
 
 
 def test_the_homework_vaes_digit_morphs_while_dragging_and_matches_the_server(server, page):

@@ -20,9 +20,9 @@ def folder(path, files=FILES):
     return path
 
 
-def zipped(files: dict[str, bytes]) -> bytes:
+def zipped(files: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(buf, "w", compression) as zf:
         for name, data in files.items():
             zf.writestr(name, data)
     return buf.getvalue()
@@ -83,3 +83,20 @@ def test_sizes_are_checked_before_anything_is_inflated(monkeypatch):
     monkeypatch.setitem(model_folders.MEMBERS, onnx_folder.DECODER, 2**20)
     with pytest.raises(ValueError, match="decoder.onnx inflates to 4.8 MB, over its limit of 1.0 MB"):
         model_folders.unpack(bomb, "m.zip", set())
+
+
+def test_a_damaged_or_password_protected_zip_is_refused_in_one_line():
+    data = bytearray(zipped(FILES, zipfile.ZIP_STORED))
+    at = data.index(b"graph")  # a stored graph's bytes changed: its CRC no longer matches
+    data[at : at + 5] = b"GRAPH"
+    with pytest.raises(ValueError, match="the zip cannot be read .*zip the folder again"):
+        model_folders.unpack(bytes(data), "m.zip", set())
+    locked = bytearray(zipped(FILES))
+    for sig in (b"PK\x03\x04", b"PK\x01\x02"):  # the encrypted flag, in the local and the central headers
+        start = 0
+        while (start := locked.find(sig, start)) >= 0:
+            flags = start + (6 if sig == b"PK\x03\x04" else 8)
+            locked[flags] |= 1
+            start += 4
+    with pytest.raises(ValueError, match="password-protected in the zip"):
+        model_folders.unpack(bytes(locked), "m.zip", set())
