@@ -161,15 +161,23 @@ def drag(page, slider, fraction: float, steps: int = 25, ms: float = 60) -> tupl
     return start, end
 
 
-def test_drag_draws_in_the_browser_and_python_reads_the_value_on_release(lab, browser):
+def open_notebook(lab, browser, name: str):
+    """A fresh page on the lab's notebook `name`, once its kernel is idle: (page, the URLs it requested, its
+    JavaScript errors)."""
     url, token, _ = lab
     page = new_page(browser, timeout_ms=90_000)
     requests, errors = [], []
     page.on("request", lambda r: requests.append(r.url))
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{url}/lab/tree/drag.ipynb?reset&token={token}")
+    page.goto(f"{url}/lab/tree/{name}?reset&token={token}")
     page.wait_for_selector(f"{CELLS} .cm-content")
     page.wait_for_selector("#jp-main-statusbar >> text=Idle")  # the kernel is up
+    return page, requests, errors
+
+
+def test_drag_draws_in_the_browser_and_python_reads_the_value_on_release(lab, browser):
+    url = lab[0]
+    page, requests, errors = open_notebook(lab, browser, "drag.ipynb")
     run_cell(page, 0)
     page.wait_for_selector(f"{WIDGET}[data-state='ready']")
     slider = page.locator(f"{WIDGET} input[type='range']").first
@@ -199,10 +207,7 @@ def test_drag_draws_in_the_browser_and_python_reads_the_value_on_release(lab, br
 
 
 def test_a_decoder_that_does_not_load_is_said_in_one_line_not_a_stuck_widget(lab, browser):
-    url, token, _ = lab
-    page = new_page(browser, timeout_ms=90_000)
-    page.goto(f"{url}/lab/tree/drag.ipynb?reset&token={token}")
-    page.wait_for_selector("#jp-main-statusbar >> text=Idle")
+    page, _, _ = open_notebook(lab, browser, "drag.ipynb")
     run_cell(page, 2)
     page.wait_for_selector(".latent-lab[data-state='failed']")
     line = page.locator(".latent-lab[data-state='failed'] .status").inner_text()
@@ -211,9 +216,7 @@ def test_a_decoder_that_does_not_load_is_said_in_one_line_not_a_stuck_widget(lab
 
 def test_a_shut_down_kernel_is_said_in_one_line_and_the_widget_keeps_drawing(lab, browser):
     url, token, _ = lab
-    page = new_page(browser, timeout_ms=90_000)
-    page.goto(f"{url}/lab/tree/drag.ipynb?reset&token={token}")
-    page.wait_for_selector("#jp-main-statusbar >> text=Idle")
+    page, _, _ = open_notebook(lab, browser, "drag.ipynb")
     run_cell(page, 0)
     page.wait_for_selector(f"{WIDGET}[data-state='ready']")
     for kernel in json.load(urllib.request.urlopen(f"{url}/api/kernels?token={token}")):
@@ -228,12 +231,7 @@ def test_a_shut_down_kernel_is_said_in_one_line_and_the_widget_keeps_drawing(lab
 
 
 def test_the_map_previews_on_hover_and_selects_on_click_and_the_scrub_redraws_the_path(lab, browser):
-    url, token, _ = lab
-    page = new_page(browser, timeout_ms=90_000)
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{url}/lab/tree/map.ipynb?reset&token={token}")
-    page.wait_for_selector("#jp-main-statusbar >> text=Idle")
+    page, _, errors = open_notebook(lab, browser, "map.ipynb")
     run_cell(page, 0)
     page.wait_for_selector(".latent-lab[data-kind='map'][data-state='ready']")
     box = page.locator(".latent-lab[data-kind='map'] canvas.map").bounding_box()
@@ -274,12 +272,7 @@ def test_the_map_previews_on_hover_and_selects_on_click_and_the_scrub_redraws_th
 
 
 def test_the_tour_runs_in_jupyterlab_and_every_widget_draws(lab, browser):
-    url, token, _ = lab
-    page = new_page(browser, timeout_ms=90_000)
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{url}/lab/tree/tour.ipynb?reset&token={token}")
-    page.wait_for_selector("#jp-main-statusbar >> text=Idle")
+    page, _, errors = open_notebook(lab, browser, "tour.ipynb")
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
     kinds = ["explorer", "explorer", "explorer", "interpolation", "map"]
