@@ -6,6 +6,7 @@ to fix; the browser shows a one-line status instead of hanging when decoding or 
 from __future__ import annotations
 
 import math
+import numbers
 
 import anywidget
 import torch
@@ -63,9 +64,9 @@ def check_index(v, n: int | None, what: str, model_name: str) -> int | None:
         return None
     if v is None:
         return 0
-    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < n:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v < n:
         raise ValueError(f"{what} must be an integer 0-{n - 1} for {model_name}, got {v!r}")
-    return v
+    return int(v)
 
 
 class _Decoding(anywidget.AnyWidget):
@@ -135,8 +136,9 @@ class Explorer(_Decoding):
 
     # Any, not List: a tensor or an array is taken too; the validators below check and turn it into a list
     z = tl.Any().tag(sync=True)
-    label = tl.Int(None, allow_none=True).tag(sync=True)
-    category = tl.Int(None, allow_none=True).tag(sync=True)
+    # Any, not Int: a wrong value gets the validators' one-line message rather than traitlets' type error
+    label = tl.Any(None).tag(sync=True)
+    category = tl.Any(None).tag(sync=True)
     continuous = tl.Any().tag(sync=True)
     _basis = tl.List(tl.Float()).tag(sync=True)  # (d × d) row-major: slider i moves z along row i
     _directions = tl.List(tl.Unicode()).tag(sync=True)
@@ -232,7 +234,7 @@ class LatentMap(_Decoding):
     computed once and cached), coloured by digit; hovering a point decodes its latent in the browser, clicking it
     sets `.selected` (the test digit's index) and `.selected_z`."""
 
-    selected = tl.Int(None, allow_none=True).tag(sync=True)
+    selected = tl.Any(None).tag(sync=True)  # Any: checked by _valid_selected, in one line
     _xy = tl.Bytes().tag(sync=True)  # float32 (n, 2)
     _z = tl.Bytes().tag(sync=True)  # float32 (n, d): what a hover decodes
     _labels = tl.Bytes().tag(sync=True)  # uint8 (n,)
@@ -281,9 +283,10 @@ class LatentMap(_Decoding):
     def _valid_selected(self, proposal):
         self._check_open()
         v = proposal["value"]
-        if v is not None and not (isinstance(v, int) and 0 <= v < len(self.encodings.z)):
-            raise ValueError(f"selected must be a test digit's index 0-{len(self.encodings.z) - 1}, or None")
-        return v
+        n = len(self.encodings.z)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v < n):
+            raise ValueError(f"selected must be a test digit's index 0-{n - 1}, or None; got {v!r}")
+        return None if v is None else int(v)
 
     @property
     def selected_z(self) -> torch.Tensor | None:
@@ -295,7 +298,7 @@ class Interpolation(_Decoding):
     """The path from latent `a` to latent `b` (slerp, or lerp), as a strip of `steps` digits and a scrub that
     redraws the digit at any point t in [0, 1] in the browser; `.t` follows the scrub on release."""
 
-    t = tl.Float(0.5).tag(sync=True)
+    t = tl.Any(0.5).tag(sync=True)  # Any: checked by _valid_t, in one line
     _a = tl.List(tl.Float()).tag(sync=True)
     _b = tl.List(tl.Float()).tag(sync=True)
     _method = tl.Unicode("slerp").tag(sync=True)
@@ -328,7 +331,7 @@ class Interpolation(_Decoding):
     @tl.validate("t")
     def _valid_t(self, proposal):
         self._check_open()
-        v = float(proposal["value"])
-        if not 0.0 <= v <= 1.0:
-            raise ValueError(f"t must be in [0, 1], got {v}")
-        return v
+        v = proposal["value"]
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0.0 <= v <= 1.0:
+            raise ValueError(f"t must be a number in [0, 1], got {v!r}")
+        return float(v)

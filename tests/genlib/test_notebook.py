@@ -82,6 +82,19 @@ def test_codes_and_labels_are_checked():
     assert "0-9" in one_line(err)
 
 
+@pytest.mark.parametrize("value", ["3", 2.5, True])
+def test_a_value_of_the_wrong_type_set_from_python_is_refused_in_our_one_line(value):
+    w = Explorer("cvae", label=1, directions="axes")
+    with pytest.raises(ValueError, match="label must be an integer 0-9 for cvae") as err:
+        w.label = value
+    assert "\n" not in str(err.value) and w.label == 1
+    w.label = np.int64(7)  # a numpy integer is an integer
+    assert w.label == 7 and type(w.label) is int
+    p = Interpolation("vae", [0.0] * 32, [1.0] * 32)
+    with pytest.raises(ValueError, match=r"t must be a number in \[0, 1\]"):
+        p.t = value if value != 2.5 else float("nan")
+
+
 def test_what_the_page_syncs_on_release_reaches_python_and_python_answers(monkeypatch):
     w = Explorer("cvae", label=1)
     answers = []

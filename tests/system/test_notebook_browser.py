@@ -170,7 +170,6 @@ def open_notebook(lab, browser, name: str):
     page.on("request", lambda r: requests.append(r.url))
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{url}/lab/tree/{name}?reset&token={token}")
-    page.wait_for_selector(f"{CELLS} .cm-content")
     page.wait_for_selector("#jp-main-statusbar >> text=Idle")  # the kernel is up
     return page, requests, errors
 
@@ -178,6 +177,7 @@ def open_notebook(lab, browser, name: str):
 def test_drag_draws_in_the_browser_and_python_reads_the_value_on_release(lab, browser):
     url = lab[0]
     page, requests, errors = open_notebook(lab, browser, "drag.ipynb")
+    page.wait_for_selector(f"{CELLS} .cm-content")  # its code cells' editors (a markdown cell's is hidden)
     run_cell(page, 0)
     page.wait_for_selector(f"{WIDGET}[data-state='ready']")
     slider = page.locator(f"{WIDGET} input[type='range']").first
