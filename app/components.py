@@ -120,8 +120,9 @@ def test_encodings(name: str) -> encodings.Encodings:
 
 @st.cache_resource(max_entries=12)
 def _basis(name: str, stamp: tuple) -> encodings.Basis:
-    if not load_model(name)[0].has_encoder:
-        return encodings.axes_basis(load_model(name)[0].latent.z_dim)
+    model = load_model(name)[0]
+    if not model.has_encoder:
+        return encodings.axes_basis(model.latent.z_dim)
     return encodings.slider_basis(test_encodings(name).z)
 
 

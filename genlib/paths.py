@@ -28,13 +28,18 @@ def shipped_dir() -> Path | None:
     return None
 
 
-def app_server() -> Path:
-    """The app's server entry (app/server.py: Streamlit plus the route for the cache's files), in the checkout's
-    app/ or the copy installed as genlib/app."""
+def app_dir(holding: str = "server.py") -> Path:
+    """The app's folder (server, pages, the browser code in live/, the runtime in static/): the checkout's app/,
+    else the copy installed as genlib/app; the first that holds the file `holding`."""
     for folder in (CHECKOUT / "app", PACKAGE / "app"):
-        if (folder / "server.py").is_file():
-            return folder / "server.py"
+        if (folder / holding).is_file():
+            return folder
     raise FileNotFoundError("the app is not installed: reinstall with `pip install 'latent-lab[app]'`")
+
+
+def app_server() -> Path:
+    """The app's server entry (app/server.py: Streamlit plus the route for the cache's files)."""
+    return app_dir() / "server.py"
 
 
 def cache_root() -> Path:

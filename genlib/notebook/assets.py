@@ -11,8 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import export
-from ..paths import CHECKOUT, PACKAGE
+from .. import export, paths
 
 WIDGET_MODULE = "widget.mjs"
 LAB_MODULE = "lab.mjs"
@@ -20,11 +19,13 @@ RUNTIME_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-sim
 
 
 def app_dir() -> Path:
-    """The app's folder holding live/ and static/: the checkout's app/, else the copy installed as genlib/app."""
-    for folder in (CHECKOUT / "app", PACKAGE / "app"):
-        if (folder / "live" / WIDGET_MODULE).is_file():
-            return folder
-    raise FileNotFoundError("latent-lab's browser code is missing: reinstall with pip install 'latent-lab[notebook]'")
+    """The app's folder holding live/ and static/ (paths.app_dir), with a notebook-specific message."""
+    try:
+        return paths.app_dir(f"live/{WIDGET_MODULE}")
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            "latent-lab's browser code is missing: reinstall with pip install 'latent-lab[notebook]'"
+        ) from None
 
 
 @functools.cache
