@@ -228,6 +228,8 @@ def monitor(classifier, n: int = 1000):
         out = {"min_class_share": class_coverage(classifier.predict(x))["min_class_share"], "fid_check": round(fid, 3)}
         if spec.has_codes:
             out["code_acc"] = infogan_code_accuracy(model, classifier, n, seed=1)["code_accuracy"]
+        if model.infers_codes:  # label-free: what the restart rule of a coded model reads
+            out.update(model.code_usage(data.load_split(True).unit_images(slice(2 * n))))
         return out
 
     return check

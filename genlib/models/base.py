@@ -147,6 +147,28 @@ class GenerativeModel(nn.Module, ABC):
         """Images (n,1,28,28) floats in [0,1] (uint8: divided by 255; other ranges: ValueError) -> latents
         (n, z_dim) in the model's dtype on its device. labels as in `decode`."""
 
+    @torch.no_grad()
+    def code_usage(self, x) -> dict:
+        """How infer_codes reads real digits x in [0, 1], labels unused (models that infer codes): the share
+        p̂(c) = mean Q(c | x) of the rarest categorical value, and the information estimate
+        Î = H(p̂) − mean H(Q(c | x)), at most log n_cat. A value two digits share takes about twice its share of
+        real digits, another one almost none, and Î drops."""
+        q = torch.cat([self.infer_codes(x[i : i + 1000])["categorical"] for i in range(0, len(x), 1000)])
+        usage = q.mean(0)
+
+        def entropy(p):
+            return -(p * p.clamp_min(1e-12).log()).sum(-1)
+
+        return {
+            "code_usage_min": round(float(usage.min()), 4),
+            "code_info": round(float(entropy(usage) - entropy(q).mean()), 4),
+        }
+
+    def stalled(self, real: torch.Tensor) -> str | None:
+        """Why a run trained this far should start again from the next seed (TrainConfig.restart_check), judged
+        on real training digits in [0, 1] without their labels; None: it is on its way (the default)."""
+        return None
+
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 

@@ -18,6 +18,8 @@ class DCGANConfig:
     width: int = 64
     d_width: int = 0  # the discriminator's width (0: the generator's)
     d_deep: bool = False  # a third strided convolution in D (7×7 -> 4×4)
+    d_fc: int = 0  # a hidden fully connected layer of this width on top of D's convolutions (InfoGAN's D has 256)
+    d_spectral: bool = False  # spectral normalisation of D's layers in place of its batch norm (Miyato et al. 2018)
 
 
 class DCGAN(GANBase):
@@ -71,6 +73,8 @@ class DCGAN(GANBase):
         super().__init__(config)
         c = self.config
         self.generator = DCGenerator(c.z_dim, c.width)
-        self.body = DCBody(c.d_width or c.width, deep=c.d_deep)
+        self.body = DCBody(c.d_width or c.width, deep=c.d_deep, fc=c.d_fc, spectral=c.d_spectral)
         self.head = nn.Linear(self.body.out_dim, 1)
+        if c.d_spectral:
+            self.head = nn.utils.parametrizations.spectral_norm(self.head)
         self.inverter = Inverter(c.z_dim)

@@ -167,6 +167,16 @@ class InfoGAN(GANBase):
         cont = (0.5 * (logvar + (codes["continuous"] - mu).pow(2) / logvar.exp())).sum(1).mean()
         return c.lambda_cat * cat + c.lambda_cont * cont
 
+    # the restart rule (TrainConfig.restart_check): a run whose Q reads real digits with a value almost unused, or
+    # with too little information, has given two digits one value and seldom recovers; thresholds from logged runs
+    # of seeds 0, 1 and 2 (docs/results.md, "InfoGAN on any seed")
+    restart_below = {"code_usage_min": 0.04, "code_info": 2.0}
+
+    def stalled(self, real):
+        usage = self.code_usage(real)
+        low = [f"{k} = {usage[k]:.3f} < {v}" for k, v in self.restart_below.items() if usage[k] < v]
+        return f"Q reads real digits unevenly ({', '.join(low)})" if low else None
+
     @torch.no_grad()
     def infer_codes(self, x) -> dict[str, torch.Tensor]:
         """Q's estimate of the codes behind images x in [0, 1]."""

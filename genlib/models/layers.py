@@ -75,15 +75,22 @@ class DCBody(nn.Module):
     returning flat features: 7×7×2c after two; `deep` adds a third (3×3, to 4×4×4c), a discriminator
     as deep as its generator. `extra` channels (e.g. label maps) join at 14×14."""
 
-    def __init__(self, width: int = 64, extra: int = 0, fc: int = 0, deep: bool = False):
+    def __init__(self, width: int = 64, extra: int = 0, fc: int = 0, deep: bool = False, spectral: bool = False):
         super().__init__()
-        self.conv1 = nn.Sequential(nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2))
+        # spectral: every layer's weight divided by its largest singular value, and no batch norm (D stays
+        # 1-Lipschitz per layer, and no batch statistics tie one image's verdict to its batch)
+        sn = nn.utils.parametrizations.spectral_norm if spectral else (lambda layer: layer)
+
+        def norm(n: int, two_d: bool = True) -> nn.Module:
+            return nn.Identity() if spectral else (nn.BatchNorm2d(n) if two_d else nn.BatchNorm1d(n))
+
+        self.conv1 = nn.Sequential(sn(nn.Conv2d(1, width, 4, 2, 1)), nn.LeakyReLU(0.2))
         self.conv2 = nn.Sequential(
-            nn.Conv2d(width + extra, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2)
+            sn(nn.Conv2d(width + extra, 2 * width, 4, 2, 1, bias=spectral)), norm(2 * width), nn.LeakyReLU(0.2)
         )
         self.conv3 = (
             nn.Sequential(
-                nn.Conv2d(2 * width, 4 * width, 3, 2, 1, bias=False), nn.BatchNorm2d(4 * width), nn.LeakyReLU(0.2)
+                sn(nn.Conv2d(2 * width, 4 * width, 3, 2, 1, bias=spectral)), norm(4 * width), nn.LeakyReLU(0.2)
             )
             if deep
             else nn.Identity()
@@ -91,7 +98,7 @@ class DCBody(nn.Module):
         flat = 4 * width * 16 if deep else 2 * width * 49
         # optional hidden fully connected layer on top (InfoGAN's D and Q share one)
         self.fc = (
-            nn.Sequential(nn.Linear(flat, fc, bias=False), nn.BatchNorm1d(fc), nn.LeakyReLU(0.2))
+            nn.Sequential(sn(nn.Linear(flat, fc, bias=spectral)), norm(fc, two_d=False), nn.LeakyReLU(0.2))
             if fc
             else nn.Identity()
         )

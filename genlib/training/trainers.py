@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 STATE = "training_state.pt"
 # TrainConfig fields a resumed run may change: the total epochs, and where/how precisely it computes
 RESUMABLE_CHANGES = ("epochs", "device", "amp")
+MAX_RESTARTS = 3
 
 
 class ResumeMismatch(checkpoint.CheckpointError):
@@ -54,6 +55,10 @@ class TrainConfig:
     lr_decay: bool = False  # cosine decay of the learning rates to 0 over the run
     inverter_steps: int = 1500  # GANs: steps training the inversion encoder after G
     ema: float = 0.0  # GANs: >0 ships an exponential moving average of G's weights (decay per G step, e.g. 0.999)
+    # after this epoch, a run its model calls stalled (GenerativeModel.stalled) starts again from the next seed
+    # (at most MAX_RESTARTS times); 0: never
+    restart_check: int = 0
+    r1: float = 0.0  # GANs: γ of the zero-centred penalty on real digits, γ/2·‖∇ₓ D(x)‖² (Mescheder et al. 2018)
     device: str = "cpu"
     amp: str | None = None  # "bf16" or "fp16": autocast the training steps (CUDA); fp16 adds a GradScaler
 
@@ -136,6 +141,7 @@ class Trainer(ABC):
         self.scaler = torch.amp.GradScaler(torch.device(cfg.device).type, enabled=cfg.amp == "fp16")
         self.history: list[dict] = []
         self.epoch = 0
+        self.restarts: list[dict] = []  # the runs the restart rule abandoned: seed, epoch, why
 
     # -- subclasses
     @abstractmethod
@@ -197,6 +203,7 @@ class Trainer(ABC):
             # a kill between this file and history.json must not lose an epoch's row on resume
             "history": json.loads(json_bytes(self.history)),
             "meta": self.meta,
+            "restarts": json.loads(json_bytes(self.restarts)),
             **self.extra_state(),
         }
 
@@ -243,6 +250,8 @@ class Trainer(ABC):
             self.gen.set_state(s["data_rng"])
             if s.get("scaler"):
                 self.scaler.load_state_dict(s["scaler"])
+            self.restarts = list(s.get("restarts", []))
+            self.cfg = dataclasses.replace(self.cfg, seed=self.cfg.seed + len(self.restarts))
             self.load_extra_state(s)
             self.epoch = int(s["epoch"])
         except (KeyError, TypeError, ValueError, RuntimeError) as e:  # a state without a record of its run
@@ -268,8 +277,8 @@ class Trainer(ABC):
         split = data.load_split(True, self.data_dir)
         self.model.train()
         started = time.time()
-        for epoch in range(self.epoch, self.cfg.epochs):
-            t0 = time.time()
+        while self.epoch < self.cfg.epochs:
+            epoch, t0 = self.epoch, time.time()
             steps = len(split) // self.cfg.batch_size
             with tqdm(
                 total=steps, desc=f"{self.model.name} {epoch + 1}/{self.cfg.epochs}", leave=False, disable=not self.main
@@ -300,13 +309,35 @@ class Trainer(ABC):
                     self.work / checkpoint.GRIDS / f"epoch_{epoch + 1:03d}.png", png_bytes(self.fixed_grid(), levels=16)
                 )
             self.epoch = epoch + 1
+            if self.epoch == self.cfg.restart_check and len(self.restarts) < MAX_RESTARTS:
+                self.model.eval()
+                why = self.model.stalled(split.unit_images(slice(2000)).to(self.cfg.device))
+                self.model.train()
+                if why:
+                    self.restart(why)
             self.save_state()
         info = self.finish()
         self.model.eval()
         if self.main:
             atomic_write(self.work / checkpoint.SAMPLES, png_bytes(self.fixed_grid()))
         distributed.barrier()  # the state is on disk before any rank returns (and might resume from it)
-        return {"train_seconds": round(time.time() - started, 1), **info}
+        restarts = {"restarts": self.restarts, "seed_used": self.cfg.seed} if self.restarts else {}
+        return {"train_seconds": round(time.time() - started, 1), **restarts, **info}
+
+    def restart(self, why: str) -> None:
+        """Start again from the next seed: the weights a fresh model built under it gets, new optimizers and
+        batches; the same as a run with that seed from the start."""
+        self.restarts.append({"seed": self.cfg.seed, "epoch": self.epoch, "why": why})
+        self.cfg = dataclasses.replace(self.cfg, seed=self.cfg.seed + 1)
+        if self.main:
+            log.warning("%s: %s; restarting from seed %d", self.model.name, why, self.cfg.seed)
+        torch.manual_seed(self.cfg.seed)
+        fresh = type(self.model)(self.model.config)
+        self.model.load_state_dict(fresh.state_dict())
+        torch.manual_seed(self.cfg.seed)
+        self.gen.manual_seed(self.cfg.seed)
+        self.optimizers = self.make_optimizers()
+        self.epoch, self.history = 0, []
 
     def checkpoint_files(self) -> dict:
         """What a checkpoint of this run ships besides the weights: checkpoint.save's history,
@@ -471,12 +502,18 @@ class AdversarialTrainer(Trainer):
         """Discriminator step: the model's d_loss on real and generated images, plus its extra term."""
         with torch.no_grad():
             fake = m.generate(z, labels, codes)
+        r1 = self.cfg.r1
+        x = x.detach().requires_grad_(r1 > 0)
         real_out = m.discriminate(x, y if labels is not None else None)
         fake_out = m.discriminate(fake, labels)
         loss_d = m.d_loss(real_out, fake_out)
         info = m.extra_loss(fake_out, codes)
+        penalty = loss_d.new_zeros(())
+        if r1:  # D's slope at the real digits: a D that is steep there pushes G towards the modes it already has
+            (grad,) = torch.autograd.grad(real_out["logits"].sum(), x, create_graph=True)
+            penalty = r1 / 2 * grad.pow(2).flatten(1).sum(1).mean()
         return {
-            "loss": loss_d + info,
+            "loss": loss_d + info + penalty,
             "loss_d": loss_d,
             "info": info,
             "d_real": m.d_output(real_out).mean(),

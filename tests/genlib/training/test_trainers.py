@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 import genlib
-from genlib import checkpoint
+from genlib import checkpoint, data
 from genlib.training import TRAINERS, TrainConfig, TrainingDiverged, trainers
 from helpers import ALL, tiny
 
@@ -115,3 +115,71 @@ def test_ema_resumes_exactly(tmp_path, tiny_mnist):
     b, _ = run("gan", tmp_path / "b", tiny_mnist, epochs=2, ema=0.9, resume=True)
     for (k, v), w in zip(a.generator.state_dict().items(), b.generator.state_dict().values(), strict=True):
         assert torch.allclose(v.float(), w.float(), atol=1e-5), k
+
+
+def test_restart_rule_gives_the_run_of_the_next_seed(tmp_path, tiny_mnist, monkeypatch):
+    """A run its model calls stalled starts again from the next seed, at most MAX_RESTARTS times, and ends as a
+    run started with that seed would."""
+    monkeypatch.setattr(trainers, "MAX_RESTARTS", 2)
+    m = tiny("infogan")
+    monkeypatch.setattr(m, "stalled", lambda real: "stuck")
+    cfg = TrainConfig(epochs=2, batch_size=32, inverter_steps=3, restart_check=1)
+    info = TRAINERS["infogan"](m, cfg, tmp_path / "a", tiny_mnist).fit()
+    assert [(r["seed"], r["epoch"], r["why"]) for r in info["restarts"]] == [(0, 1, "stuck"), (1, 1, "stuck")]
+    assert info["seed_used"] == 2
+    assert [h["epoch"] for h in json.loads((tmp_path / "a" / "history.json").read_text())] == [1, 2]
+    torch.manual_seed(2)  # what train.py --seed 2 does before building the model
+    b = genlib.build("infogan", **genlib.MODELS["infogan"].tiny)
+    cfg = TrainConfig(epochs=2, batch_size=32, inverter_steps=3, seed=2)
+    TRAINERS["infogan"](b, cfg, tmp_path / "b", tiny_mnist).fit()
+    for k, v in m.state_dict().items():
+        assert torch.allclose(v.float(), b.state_dict()[k].float(), atol=1e-5), k
+
+
+def stalled_once():
+    calls = []
+
+    def stalled(real):
+        calls.append(1)
+        return "stuck" if len(calls) == 1 else None
+
+    return stalled
+
+
+def test_restart_rule_resumes_on_the_restarted_run(tmp_path, tiny_mnist, monkeypatch):
+    def train(out, epochs, stalled, resume=False):
+        model = tiny("infogan")
+        monkeypatch.setattr(model, "stalled", stalled)
+        cfg = TrainConfig(epochs=epochs, batch_size=32, inverter_steps=3, restart_check=1)
+        return model, TRAINERS["infogan"](model, cfg, out, tiny_mnist).fit(resume=resume)
+
+    a, info = train(tmp_path / "a", 3, stalled_once())
+    assert info["seed_used"] == 1
+    train(tmp_path / "b", 2, stalled_once())  # stopped after the restarted run's second epoch
+    b, info = train(tmp_path / "b", 3, lambda real: None, resume=True)
+    assert info["seed_used"] == 1 and [r["seed"] for r in info["restarts"]] == [0]
+    for k, v in a.state_dict().items():
+        if "inverter" not in k:
+            assert torch.allclose(v.float(), b.state_dict()[k].float(), atol=1e-5), k
+
+
+def test_restart_rule_leaves_a_healthy_run_alone(tmp_path, tiny_mnist):
+    _, info = run("dcgan", tmp_path, tiny_mnist, epochs=2, restart_check=1)
+    assert "restarts" not in info
+
+
+def test_r1_penalty_is_half_gamma_times_the_squared_slope_at_real_digits(tmp_path, tiny_mnist):
+    m = tiny("dcgan")
+    x = data.load_split(True, tiny_mnist).unit_images(slice(32)) * 2 - 1
+    z, labels, codes = trainers.draw_inputs(m.latent, 32, torch.Generator().manual_seed(0))
+
+    def d_loss(r1):
+        trainer = TRAINERS["dcgan"](m, TrainConfig(batch_size=32, r1=r1), tmp_path / str(r1), tiny_mnist)
+        return trainer.d_objective(m, x, None, z, labels, codes)["loss"]
+
+    penalty = d_loss(10.0) - d_loss(0.0)
+    xr = x.clone().requires_grad_(True)
+    (slope,) = torch.autograd.grad(m.discriminate(xr)["logits"].sum(), xr)
+    assert torch.allclose(penalty, 5.0 * slope.pow(2).flatten(1).sum(1).mean(), rtol=1e-4)
+    (g,) = torch.autograd.grad(penalty, m.head.weight)  # D learns from it: the gradient is kept in the graph
+    assert g.abs().sum() > 0
