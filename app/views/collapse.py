@@ -39,7 +39,9 @@ def histogram(folder: str, n: int, seed: int) -> collapse.Histogram:
     return _histogram(folder, c.stamp(folder), n, seed)
 
 
-def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:
+def chart(
+    h: collapse.Histogram, shipped: list[float] | None, healthy: tuple[str, list[float]] | None = None
+) -> go.Figure:
     digits = [str(d) for d in range(10)]
     lo, hi = zip(*h.intervals, strict=True)
     name = f"{h.n:,} samples at ship time" if h.samples is None else f"these {h.n:,} samples"
@@ -52,6 +54,8 @@ def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:
     fig = go.Figure(go.Bar(x=digits, y=h.class_shares, name=f"{name} (95% band)", marker_color="#4c78a8", error_y=band))
     if shipped is not None:
         fig.add_bar(x=digits, y=shipped, name="10,000 samples at ship time", marker_color="#bbbbbb")
+    if healthy is not None:  # a variant beside the healthy model it was changed from
+        fig.add_bar(x=digits, y=healthy[1], name=healthy[0], marker_color="#54a24b")
     # line labels sit in the right margin so no bar hides them
     fig.add_hline(
         y=0.1, line_dash="dash", line_color="green", annotation_text="uniform 10%", annotation_position="right"
@@ -76,9 +80,11 @@ def chart(h: collapse.Histogram, shipped: list[float] | None) -> go.Figure:
     return fig
 
 
-def section(folder: str, h: collapse.Histogram, shipped: list[float] | None) -> None:
+def section(
+    folder: str, h: collapse.Histogram, shipped: list[float] | None, healthy: tuple[str, list[float]] | None = None
+) -> None:
     left, right = st.columns([3, 2], gap="large")
-    left.plotly_chart(chart(h, shipped), key=f"collapse:{folder}:chart")
+    left.plotly_chart(chart(h, shipped, healthy), key=f"collapse:{folder}:chart")
     # one tile per row: three side by side in this column cut their labels and values short
     right.metric(
         f"Rarest digit: {h.least_frequent}",
@@ -138,6 +144,7 @@ def show_recipe(folder: str) -> None:
             "k": r["k"],
             "epochs": r["epochs"],
             "weight average of G": f"decay {r['ema']:g}" if r["ema"] else "none",  # one type per column (Arrow)
+            "R1 penalty γ": r["r1"],
         }
         for name, r in ((folder, bad), (arch, good))
         if r is not None
@@ -145,15 +152,22 @@ def show_recipe(folder: str) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
     diffs = collapse.recipe_differences(folder, arch)
     n = len(diffs)
-    pace = f"G's rate is {bad['ratio']:g} times D's here" + (
-        f", {good['ratio']:g} times in {arch}" if good is not None else ""
+    pace = ""
+    if {"lr", "lr_d"} & {k for k, _, _ in diffs}:
+        pace = (
+            f"G's rate is {bad['ratio']:g} times D's here"
+            + (f", {good['ratio']:g} times in {arch}" if good is not None else "")
+            + "; the lecture warns that D must be kept in step with G. "
+        )
+    cause = (
+        "Each is a candidate cause; nothing here separates them. "
+        if n > 1
+        else "Architecture, seed and every other setting are the same, so this one change is the cause. "
     )
     st.caption(
         f"The table is read from each checkpoint's `config.json`. As declared, the two recipes differ in "
         f"{collapse.count_word(n)} setting{'s' * (n != 1)} of G's training ({arch} → {folder}): "
-        f"{collapse.describe_differences(diffs)}. "
-        + ("Each is a candidate cause; nothing here separates them. " if n > 1 else "")
-        + f"Between them {pace}; the lecture warns that D must be kept in step with G. "
+        f"{collapse.describe_differences(diffs)}. {cause if n else ''}{pace}"
         f"Trained with `{bad['command'] or collapse.train_hint(folder)}`."
     )
 
@@ -205,9 +219,12 @@ for folder, _model in candidates:
     else:
         h = at_ship
     shown[folder] = h
+    healthy = None
     if folder in VARIANTS:
         show_recipe(folder)
-    section(folder, h, None if h is at_ship or at_ship is None else at_ship.class_shares)
+        if (arch := VARIANTS[folder]) in shown:
+            healthy = (f"{arch}, {shown[arch].n:,} samples", shown[arch].class_shares)
+    section(folder, h, None if h is at_ship or at_ship is None else at_ship.class_shares, healthy)
 
 for folder, arch in VARIANTS.items():
     if not (genlib.CHECKPOINTS / folder).is_dir():

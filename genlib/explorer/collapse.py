@@ -120,7 +120,7 @@ def class_histogram(
 
 def recipe(folder: Path | str) -> dict | None:
     """How a checkpoint was trained, from its config.json: G's and D's learning rates and their ratio,
-    epochs, k, the weight average, the command. None when not recorded."""
+    epochs, k, the weight average, the R1 penalty, the command. None when not recorded."""
     cfg = checkpoint.read_extra(folder, checkpoint.CONFIG, None)
     train = (cfg or {}).get("train") or {}
     tc = train.get("config") or {}
@@ -134,6 +134,7 @@ def recipe(folder: Path | str) -> dict | None:
         "epochs": tc.get("epochs"),
         "k": tc.get("k"),
         "ema": tc.get("ema"),
+        "r1": tc.get("r1", 0.0),  # recorded since the option exists; earlier runs had none
         "command": train.get("command"),
     }
 
@@ -147,6 +148,8 @@ SETTING_NAMES = {
     "epochs": "epochs",
     "batch_size": "batch size",
     "k": "k (D steps per G step)",
+    "r1": "R1 penalty γ",
+    "d_fc": "D's hidden layer width",
 }
 
 

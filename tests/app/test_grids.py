@@ -2,6 +2,8 @@
 without errors, their controls change what they store (st.session_state["grids"] = {kind: Grid},
 st.session_state["collapse"] = {checkpoint folder: Histogram}), and each unconditional GAN gets a chart."""
 
+import json
+
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
@@ -147,16 +149,24 @@ def test_collapse_sample_count_and_seed_change_the_histograms():
     assert not torch.equal(at.session_state["collapse"][names[0]].samples, first.samples)
 
 
-def test_collapse_page_names_every_difference_of_the_recipes():
-    """The caption under the collapsed DCGAN lists the declared differences, not one cause."""
+def test_collapse_page_names_the_one_difference_and_charts_both_histograms():
+    """The caption under the collapsed DCGAN names the one declared difference of its recipe as the cause, and
+    its chart shows the healthy DCGAN's histogram beside its own."""
     if not ((genlib.CHECKPOINTS / "dcgan-collapsed").is_dir() and shipped("dcgan") and shipped("classifier")):
         pytest.skip("needs checkpoints/dcgan-collapsed, the DCGAN and the classifier")
     at = open_page(COLLAPSE, "dcgan")
     diffs = collapse.recipe_differences("dcgan-collapsed", "dcgan")
     text = " ".join(cap.value for cap in at.caption)
-    assert collapse.describe_differences(diffs) in text
-    assert f"differ in {collapse.count_word(len(diffs))} setting" in text
+    assert len(diffs) == 1 and collapse.describe_differences(diffs) in text
+    assert "differ in one setting" in text and "this one change is the cause" in text
     assert "only rewarded for fooling" not in " ".join(m.value for m in at.markdown)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    names = [[trace.get("name", "") for trace in chart["data"]] for chart in charts]
+    last = list(at.session_state["collapse"]).index("dcgan-collapsed")
+    assert any(n.startswith("dcgan, 10,000 samples") for n in names[last])
+    healthy = next(t for t in charts[last]["data"] if t.get("name", "").startswith("dcgan,"))
+    assert healthy["y"] == pytest.approx(collapse.shipped_shares(genlib.CHECKPOINTS / "dcgan"))
+    assert not any(n.startswith("dcgan,") for chart in names[:last] for n in chart)
 
 
 # ---------------------------------------------------------------- pages on stand-in checkpoints

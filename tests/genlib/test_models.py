@@ -156,6 +156,46 @@ def test_infogan_codes_for_picks_the_category_that_reconstructs_best():
     assert (err(two["categorical"]) <= err(one["categorical"]) + 1e-6).all()
 
 
+def test_dcgan_discriminator_options_build_what_they_name(tmp_path, tiny_mnist):
+    """d_fc: one hidden layer of that width on top of the convolutions; d_spectral: every layer of D spectrally
+    normalised and no batch norm in it. Both train."""
+    from torch.nn.utils import parametrize
+
+    fc = genlib.build("dcgan", z_dim=8, width=4, d_fc=16)
+    x = torch.rand(3, 1, 28, 28) * 2 - 1
+    assert fc.body(x).shape == (3, 16) and [type(m).__name__ for m in fc.body.fc][0] == "Linear"
+    sn = genlib.build("dcgan", z_dim=8, width=4, d_fc=16, d_spectral=True)
+    layers = [m for m in (*sn.body.modules(), sn.head) if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    assert len(layers) == 4 and all(parametrize.is_parametrized(m, "weight") for m in layers)
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in sn.body.modules())
+    for m in (fc, sn):
+        TRAINERS["dcgan"](m, TrainConfig(epochs=1, batch_size=32, inverter_steps=2), tmp_path, tiny_mnist).fit()
+        assert torch.isfinite(m.sample(2)).all()
+
+
+def test_code_usage_reads_how_evenly_and_how_surely_q_assigns_codes(monkeypatch):
+    """Label-free: p̂(c) = mean Q(c | x) and Î = H(p̂) − mean H(Q(c | x)); a sure, even Q gives log 10, a sure Q
+    that uses one value for everything gives 0, an unsure one gives 0 too."""
+    import math
+
+    m = tiny("infogan").eval()
+    x = torch.zeros(100, 1, 28, 28)
+
+    def reads(q):
+        monkeypatch.setattr(m, "infer_codes", lambda images: {"categorical": q[: len(images)]})
+        return m.code_usage(x)
+
+    even = reads(torch.eye(10).repeat(10, 1))
+    assert even["code_usage_min"] == pytest.approx(0.1) and even["code_info"] == pytest.approx(math.log(10), abs=1e-3)
+    one = reads(torch.eye(10)[[0] * 100])
+    assert one["code_usage_min"] == 0 and one["code_info"] == pytest.approx(0, abs=1e-3)
+    unsure = reads(torch.full((100, 10), 0.1))
+    assert unsure["code_usage_min"] == pytest.approx(0.1) and unsure["code_info"] == pytest.approx(0, abs=1e-3)
+    assert m.stalled(x) is not None and "code_info" in m.stalled(x)
+    monkeypatch.setattr(m, "infer_codes", lambda images: {"categorical": torch.eye(10).repeat(10, 1)})
+    assert m.stalled(x) is None
+
+
 def test_infogan_infer_codes_shapes():
     m = tiny("infogan").eval()
     q = m.infer_codes(m.sample(6))

@@ -208,6 +208,19 @@ def test_dcgan_card_says_where_batch_norm_is_not_and_the_code_agrees():
     assert "BatchNorm2d" not in first_d and last_g == ["ConvTranspose2d", "Tanh"]
 
 
+def test_dcgan_card_names_the_discriminator_and_the_remedy_its_recipe_trains():
+    """The card's architecture and remedy are the full recipe's: D's hidden layer width, the R1 penalty's γ."""
+    from genlib.training.presets import recipe
+
+    model_over, train_over = recipe("full", "dcgan")
+    card = cards.card_for("dcgan")
+    notes = " ".join(card.notes)
+    assert f"a hidden layer of {model_over['d_fc']}" in notes and "R1" in notes
+    assert any(f"γ = {train_over['r1']:g}" in caption for caption, _ in card.objective)
+    sci = lambda x: f"{x:.0e}".replace("e-0", "e-")  # noqa: E731 - 0.001 as the card writes it, 1e-3
+    assert f"G learns at {sci(train_over['lr'])}, D at {sci(train_over['lr_d'])}" in notes
+
+
 def test_every_shown_generator_step_stands_on_its_own():
     """A caption never continues one that is not shown (the DCGAN and CGAN cards show only some steps)."""
     for name, card in ((n, cards.card_for(n)) for n in ALL):
