@@ -139,7 +139,7 @@ def fid_floor(classifier, n: int = 10000, data_dir=None) -> float:
 def class_coverage(pred: torch.Tensor) -> dict:
     shares = torch.bincount(pred, minlength=10).double() / len(pred)
     nz = shares[shares > 0]
-    entropy = float(-(nz * nz.log()).sum())
+    entropy = abs(float((nz * nz.log()).sum()))  # abs: one class alone gives -0.0
     return {
         "class_shares": [round(float(s), 4) for s in shares],
         "min_class_share": round(float(shares.min()), 4),

@@ -246,6 +246,10 @@ elif m:
             f"Fréchet distance has no bar: {m['fid']:g} against a floor of {m['fid_floor_train_vs_test']:g} "
             "(real training digits vs the test set) — lower is closer to MNIST."
         )
+    kin = cards.peers(m, {n: grids.checkpoint_metrics(genlib.CHECKPOINTS / n) for n in genlib.MODELS})
+    if len(kin) > 1:
+        st.markdown("**Beside the shipped models measured the same way**")
+        st.dataframe(cards.comparison_rows(kin), hide_index=True, width="stretch")
 m = m or {}
 loaded_clf = c.classifier()[0]
 clf_folder = loaded_clf.folder if loaded_clf is not None else genlib.CHECKPOINTS / "classifier"

@@ -94,6 +94,13 @@ COMPARED = {
 }
 
 
+def peers(own: dict, shipped: dict[str, dict]) -> dict[str, dict]:
+    """Of the shipped models (name -> metrics.json), those measured by the same sample metric as `own`: the
+    rarest digit's share for models that choose their digits, conditional accuracy for labelled ones."""
+    key = next((k for k in ("min_class_share", "conditional_accuracy") if k in own), None)
+    return {n: m for n, m in shipped.items() if key is not None and key in m}
+
+
 def comparison_rows(measured: dict[str, dict]) -> list[dict]:
     """One row per model (name -> its metrics.json or metrics.compare), the COMPARED columns any of them has."""
     keys = [k for k in COMPARED if any(isinstance(m.get(k), (int, float)) for m in measured.values())]

@@ -208,7 +208,7 @@ def shipped_histogram(folder: Path | str) -> Histogram | None:
     except (checkpoint.CheckpointError, TypeError, ValueError):
         n = 10000
     shares = [float(s) for s in shares]
-    entropy = -sum(s * math.log(s) for s in shares if s > 0)
+    entropy = abs(sum(s * math.log(s) for s in shares if s > 0))  # abs: one class alone gives -0.0
     return Histogram(
         counts=[round(s * n) for s in shares],
         class_shares=shares,

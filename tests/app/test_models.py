@@ -101,3 +101,26 @@ def test_a_corrupt_history_is_a_warning(tmp_path, monkeypatch):
     monkeypatch.setenv("GENLIB_CACHE", str(tmp_path / "cache"))
     at = open_page(model="vae")
     assert any("history" in w.value for w in at.warning)
+
+
+def test_quality_sits_beside_the_shipped_models_measured_the_same_way():
+    """The DCGAN's numbers beside the MLP GAN's (both choose their digits), read from each metrics.json; no
+    labelled model among them."""
+    need("dcgan")
+    need("gan")
+    at = open_page(model="dcgan")
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "model" in d.value.columns and "gan" in set(d.value["model"]))
+    rows = {r["model"]: r for r in table.to_dict("records")}
+    assert {"gan", "dcgan"} <= set(rows) and not {"cgan", "cvae"} & set(rows)
+    for name in ("gan", "dcgan"):
+        recorded = checkpoint.read_metrics(genlib.CHECKPOINTS / name)
+        assert rows[name]["Fréchet distance"] == pytest.approx(recorded["fid"])
+        assert rows[name]["rarest class share"] == pytest.approx(recorded["min_class_share"])
+
+
+def test_peers_are_the_models_measured_by_the_same_sample_metric():
+    shipped = {"gan": {"min_class_share": 0.07}, "cgan": {"conditional_accuracy": 0.98}, "odd": {}}
+    assert set(cards.peers({"min_class_share": 0.09}, shipped)) == {"gan"}
+    assert set(cards.peers({"conditional_accuracy": 0.99}, shipped)) == {"cgan"}
+    assert cards.peers({}, shipped) == {}

@@ -84,6 +84,16 @@ def test_infogan_code_accuracy(classifier):
     assert acc >= bar - 3 * se(bar, n)
 
 
+def test_the_shipped_infogan_passes_its_own_restart_rule():
+    """The rule that would have restarted its run (the full recipe's restart_check) finds it fine: Q, reading
+    real training digits without their labels, uses every categorical value and reads it surely."""
+    from genlib import data
+
+    m = genlib.load("infogan")
+    real = data.load_split(True).unit_images(slice(2000))
+    assert m.stalled(real) is None, m.code_usage(real)
+
+
 def test_vae_nll(mnist_test):
     m = genlib.load("vae")
     torch.manual_seed(11)

@@ -115,7 +115,11 @@ def test_the_collapsed_recipe_is_read_from_its_config():
     if not shipped("dcgan-collapsed"):
         pytest.skip("checkpoints/dcgan-collapsed is not trained yet")
     r = collapse.recipe(genlib.CHECKPOINTS / "dcgan-collapsed")
-    assert r["ratio"] == pytest.approx(200) and r["epochs"] == 1 and r["k"] == 1
+    healthy = collapse.recipe(genlib.CHECKPOINTS / "dcgan")
+    assert r["ratio"] == pytest.approx(500) and r["lr_d"] == pytest.approx(healthy["lr_d"] / 100)
+    assert {k: v for k, v in r.items() if k not in ("lr_d", "ratio", "command")} == {
+        k: v for k, v in healthy.items() if k not in ("lr_d", "ratio", "command")
+    }
     assert collapse.recipe(genlib.CHECKPOINTS / "no-such-folder") is None
 
 
@@ -140,7 +144,10 @@ def test_the_shipped_dcgan_is_not_flagged_by_sampling_noise_at_the_default_size(
 
 def test_recipe_differences_are_read_from_the_declarations():
     """The page's sentence lists every declared setting of G's training in which the collapsed and the healthy
-    DCGAN differ, each with both values; settings of the inverter (fitted after G) are not among them."""
+    DCGAN differ, each with both values; settings of the inverter (fitted after G) are not among them. The
+    collapsed DCGAN differs in exactly one, under both presets: D's learning rate."""
+    for preset in ("full", "quick"):
+        assert [k for k, _, _ in collapse.recipe_differences("dcgan-collapsed", "dcgan", preset)] == ["lr_d"]
     diffs = collapse.recipe_differences("dcgan-collapsed", "dcgan")
     good, bad = collapse.declared_settings("dcgan"), collapse.declared_settings("dcgan-collapsed")
     expected = {k for k in good if good[k] != bad[k]} - collapse.NOT_TRAINING_G
@@ -158,9 +165,10 @@ def test_declared_recipe_is_what_the_checkpoint_recorded(folder):
     if recorded is None:
         pytest.skip(f"checkpoints/{folder} records no training settings")
     declared = collapse.declared_settings(folder)
-    assert (declared["lr"], declared["lr_d"], declared["epochs"], declared["ema"]) == (
+    assert (declared["lr"], declared["lr_d"], declared["epochs"], declared["ema"], declared["r1"]) == (
         recorded["lr_g"],
         recorded["lr_d"],
         recorded["epochs"],
         recorded["ema"],
+        recorded["r1"],
     )
