@@ -83,7 +83,7 @@ class InfoGAN(GANBase):
                 "Code accuracy depends on the seed with this recipe. The full recipe checks after epoch 5, without "
                 "labels, that Q uses every categorical value on real digits and reads it surely, and starts again "
                 "from the next seed if not. That catches a value left unused; it cannot catch values that are used "
-                "evenly but split the digits another way, which is how seed 1 lags (docs/results.md)."
+                "evenly but split the digits another way, which is how seed 1 stalls (docs/results.md)."
             ),
         ),
     )
